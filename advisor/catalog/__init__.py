@@ -1,0 +1,3 @@
+"""The check and provider catalogs: data files read by the CLI, the site and the browser tools."""
+
+from .checks import DOCS_BASE, docs_url, load_checks  # noqa: F401

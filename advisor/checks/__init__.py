@@ -1,0 +1,95 @@
+"""Checks: pure functions over facts. Each registers against a catalog id.
+
+A check returns a `Result`, or None when it does not apply to this target (it is then
+left out of the report rather than shown as skipped).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..catalog import docs_url, load_checks
+from ..report import Finding
+
+STATUSES = ("pass", "warn", "fail", "skip", "error")
+# Modules holding checks; importing them fills REGISTRY.
+MODULES = ("capacity", "pooling", "tls", "url")
+
+
+@dataclass
+class Result:
+    status: str
+    message: str
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"bad status {self.status!r}")
+
+
+@dataclass
+class Context:
+    """What the user told us beyond the URL: how the database will be used."""
+
+    target: object = None            # advisor.target.Target
+    serverless: bool = True
+    orm: str | None = None
+    prisma_version: int | None = None
+    direct_target: object = None     # Target for migrations, if given
+    concurrency: int | None = None
+    pool_size: int | None = None
+    thresholds: dict = field(default_factory=dict)   # "PG101.warn_below_percent" -> value
+
+    def param(self, check_id: str, name: str):
+        key = f"{check_id}.{name}"
+        if key in self.thresholds:
+            return self.thresholds[key]
+        return load_checks()[check_id]["params"][name]
+
+
+REGISTRY: dict[str, Callable] = {}
+
+
+def check(check_id: str):
+    """Register a check function under a catalog id (which must exist)."""
+    if check_id not in load_checks():
+        raise KeyError(f"check {check_id} has no entry in the check catalog")
+
+    def register(func):
+        if check_id in REGISTRY:
+            raise KeyError(f"check {check_id} registered twice")
+        REGISTRY[check_id] = func
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, Callable]:
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    return REGISTRY
+
+
+def run(facts: dict, ctx: Context, kinds=("lint", "probe")) -> list[Finding]:
+    """Run every registered check that fits the engine and kinds; catalog order."""
+    load_all()
+    engine = facts.get("engine")
+    findings = []
+    for check_id, entry in load_checks().items():
+        if entry["kind"] not in kinds or entry["engine"] not in (engine, "any"):
+            continue
+        func = REGISTRY.get(check_id)
+        if func is None:
+            continue
+        result = func(facts, ctx)
+        if result is not None:
+            findings.append(finding(check_id, result.status, result.message))
+    return findings
+
+
+def finding(check_id: str, status: str, message: str) -> Finding:
+    entry = load_checks()[check_id]
+    return Finding(id=check_id, title=entry["title"], severity=entry["severity"],
+                   status=status, message=message, remediation=entry["remediation"],
+                   docs_url=docs_url(check_id))

@@ -1,0 +1,102 @@
+"""Command line: parse arguments and dispatch. The work lives in commands.py."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import EXIT_USAGE, AdvisorError
+
+EXIT_CODES = """\
+exit codes:
+  0  no failing finding
+  1  at least one failing finding (warnings too with --strict)
+  2  usage error or invalid URL
+  3  could not probe: unreachable, timeout, authentication, TLS failure, missing
+     database (the requested format is still written, with an `error` finding)
+"""
+ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
+                   help="output format (default: text)")
+    p.add_argument("--output", metavar="FILE",
+                   help="write the report in --format to FILE (the text report still goes to stdout)")
+    p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    p.add_argument("--label", help="name of the environment, e.g. production")
+    p.add_argument("--no-color", action="store_true", help="no colour (also honoured: NO_COLOR)")
+    p.add_argument("--direct-url", metavar="URL",
+                   help="the migration (direct) URL; default: $DIRECT_URL")
+    p.add_argument("--orm", choices=ORMS, help="the ORM or driver the application uses")
+    p.add_argument("--prisma-version", type=int, metavar="N",
+                   help="major Prisma version (7 moved pool settings to driver adapters)")
+    p.add_argument("--serverless", action=argparse.BooleanOptionalAction, default=True,
+                   help="the clients are serverless functions (default: yes)")
+    p.add_argument("--env-file", metavar="FILE",
+                   help="read DATABASE_URL / DIRECT_URL from a dotenv file")
+    p.add_argument("--prisma-schema", metavar="FILE",
+                   help="take the env variable names for url/directUrl from a Prisma schema")
+    p.add_argument("--threshold", action="append", default=[], metavar="ID.NAME=VALUE",
+                   help="override a check threshold, e.g. PG101.warn_below_percent=30")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description="Is this database ready for serverless traffic? Probes PostgreSQL and "
+                    "MySQL/MariaDB (directly or through a pooler) and reviews connection URLs.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"advisor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    probe = sub.add_parser(
+        "probe", help="connect to a database (read-only, one connection) and report readiness",
+        description="Connect once, read-only, and report max_connections, headroom, the pooler "
+                    "in front, TLS on each leg and what the URL gets wrong.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    probe.add_argument("url", nargs="?", help="database URL or libpq keyword string "
+                       "(default: $DATABASE_URL)")
+    _report_options(probe)
+    probe.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="bound for connecting and querying (default: 10)")
+
+    lint = sub.add_parser(
+        "lint", help="review a connection URL offline (no network, no DNS)",
+        description="Review a connection URL against the provider catalog and the ORM, offline.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    lint.add_argument("url", nargs="?", help="database URL (default: $DATABASE_URL)")
+    _report_options(lint)
+
+    checks = sub.add_parser("checks", help="list the checks or explain one (like `ruff rule`)")
+    checks.add_argument("id", nargs="?", help="a check id, e.g. PG101")
+    checks.add_argument("--format", choices=("text", "json"), default="text")
+
+    providers = sub.add_parser("providers", help="list the provider catalog or show one provider")
+    providers.add_argument("id", nargs="?", help="a provider id, e.g. neon")
+    providers.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    from . import commands  # after parsing: `advisor --help` stays light
+    try:
+        return getattr(commands, f"run_{args.command}")(args)
+    except AdvisorError as exc:
+        print(f"advisor: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("advisor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

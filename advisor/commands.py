@@ -1,0 +1,131 @@
+"""What each subcommand does, between the parsed arguments and the renderers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import checks
+from .catalog import docs_url, load_checks
+from .errors import UsageError
+from .render import render
+from .sources import resolve_urls
+from .target import parse_target
+
+
+def _thresholds(pairs: list[str]) -> dict:
+    catalog = load_checks()
+    out = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        check_id, dot, name = key.partition(".")
+        if not eq or not dot or check_id not in catalog or name not in catalog[check_id]["params"]:
+            raise UsageError(f"unknown threshold {key!r}: see `advisor checks ID` for a check's thresholds")
+        try:
+            out[key] = float(value) if "." in value else int(value)
+        except ValueError:
+            raise UsageError(f"threshold {key} needs a number") from None
+    return out
+
+
+def _context(args, direct) -> checks.Context:
+    return checks.Context(serverless=args.serverless, orm=args.orm, direct_target=direct,
+                          prisma_version=args.prisma_version,
+                          thresholds=_thresholds(args.threshold))
+
+
+def _targets(args):
+    urls = resolve_urls(args.url, args.direct_url, args.env_file, args.prisma_schema)
+    target = parse_target(urls.url)
+    direct = parse_target(urls.direct_url) if urls.direct_url else None
+    return target, direct, urls
+
+
+def _emit(report, args) -> int:
+    color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
+    if args.output:
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(report, args.format), encoding="utf-8")
+        sys.stdout.write(render(report, "text", color=color))
+    else:
+        sys.stdout.write(render(report, args.format, color=color and args.format == "text"))
+    return report.exit_code(strict=args.strict)
+
+
+def run_probe(args) -> int:
+    from .probe import probe
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    target, direct, urls = _targets(args)
+    report = probe(target, _context(args, direct), timeout=args.timeout,
+                   source=urls.source, label=args.label)
+    return _emit(report, args)
+
+
+def run_lint(args) -> int:
+    from .probe import lint
+    target, direct, urls = _targets(args)
+    report = lint(target, _context(args, direct), source=urls.source, label=args.label)
+    return _emit(report, args)
+
+
+def run_checks(args) -> int:
+    catalog = load_checks()
+    if args.id:
+        entry = catalog.get(args.id.upper())
+        if entry is None:
+            raise UsageError(f"no check {args.id!r}; `advisor checks` lists them")
+        entry = {**entry, "docs_url": docs_url(entry["id"])}
+        if args.format == "json":
+            print(json.dumps(entry, indent=2))
+            return 0
+        print(f"{entry['id']}: {entry['title']}  ({entry['severity']}, {entry['kind']}, {entry['engine']})\n")
+        print(entry["summary"] + "\n")
+        print("Why:\n" + entry["rationale"] + "\n")
+        print("How to fix:\n" + entry["remediation"] + "\n")
+        if entry["params"]:
+            print("Thresholds (override with --threshold ID.NAME=VALUE):")
+            for name, value in entry["params"].items():
+                print(f"  {name} = {value}")
+            print()
+        print(f"Docs: {entry['docs_url']}")
+        return 0
+    if args.format == "json":
+        print(json.dumps([{**e, "docs_url": docs_url(e["id"])} for e in catalog.values()], indent=2))
+        return 0
+    for entry in catalog.values():
+        print(f"{entry['id']:7} {entry['severity']:6} {entry['kind']:5} {entry['title']}")
+    return 0
+
+
+def run_providers(args) -> int:
+    from .catalog.providers import load_providers
+    providers = load_providers()
+    if args.id:
+        entry = providers.get(args.id.lower())
+        if entry is None:
+            raise UsageError(f"no provider {args.id!r}; `advisor providers` lists them")
+        if args.format == "json":
+            print(json.dumps({"id": args.id.lower(), **entry}, indent=2, default=str))
+            return 0
+        print(f"{entry['name']} ({', '.join(entry['engines'])})\n{entry.get('summary', '')}\n")
+        for e in entry.get("endpoints", []):
+            mode = f", {e['pool_mode']} mode" if e.get("pool_mode") else ""
+            pooler = f" via {e['pooler']}" if e.get("pooler") else ""
+            print(f"  {e['role']:6} {e.get('label', e['id'])}{pooler}{mode}")
+            print(f"         host /{e['host_regex']}/ port {e.get('port', 'any')}")
+            if e.get("example"):
+                print(f"         e.g. {e['example']}")
+            print(f"         source: {e['source']} (checked {e['checked']})")
+        return 0
+    if args.format == "json":
+        print(json.dumps([{"id": k, **v} for k, v in providers.items()], indent=2, default=str))
+        return 0
+    for pid, entry in providers.items():
+        pooled = sum(1 for e in entry.get("endpoints", []) if e.get("role") == "pooled")
+        print(f"{pid:22} {entry['name']:40} {'/'.join(entry['engines']):17} "
+              f"{pooled} pooled endpoint(s)")
+    return 0

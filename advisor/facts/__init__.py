@@ -1,0 +1,1 @@
+"""Facts gathering: one module per engine, the only code that touches a database."""

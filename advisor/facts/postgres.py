@@ -1,0 +1,246 @@
+"""Facts from a live PostgreSQL server (or a pooler in front of it).
+
+The only module that talks to PostgreSQL. It opens ONE connection, works inside a
+read-only transaction with a statement timeout, runs two statements (the timeout and
+one facts query), rolls back and closes, whatever happens.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from ..errors import ProbeFailed
+from ..target import Target
+
+APPLICATION_NAME = "advisor"
+
+FACTS_SQL = """
+SELECT
+  current_setting('server_version') AS server_version,
+  current_setting('server_version_num')::int AS server_version_num,
+  current_setting('max_connections')::int AS max_connections,
+  current_setting('superuser_reserved_connections')::int AS superuser_reserved,
+  coalesce(current_setting('reserved_connections', true), '0')::int AS reserved_extra,
+  (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS in_use,
+  current_user AS role_name,
+  r.rolconnlimit AS role_connlimit,
+  r.rolsuper AS role_superuser,
+  (SELECT count(*) FROM pg_stat_activity
+    WHERE backend_type = 'client backend' AND usename = current_user)::int AS role_in_use,
+  current_database() AS database_name,
+  d.datconnlimit AS db_connlimit,
+  (SELECT count(*) FROM pg_stat_activity
+    WHERE backend_type = 'client backend' AND datname = current_database())::int AS db_in_use,
+  pg_backend_pid() AS backend_pid,
+  inet_server_port() AS server_port,
+  host(inet_server_addr()) AS server_addr,
+  current_setting('ssl') AS ssl_setting,
+  s.ssl AS session_ssl, s.version AS session_ssl_version, s.cipher AS session_ssl_cipher,
+  current_setting('transaction_read_only') AS read_only
+FROM pg_roles r
+JOIN pg_database d ON d.datname = current_database()
+LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()
+WHERE r.rolname = current_user
+"""
+
+
+def connect_kwargs(target: Target, timeout: float) -> dict:
+    kw = target.libpq_kwargs()
+    # The URL's connect_timeout wins when it is stricter than --timeout.
+    url_timeout = kw.get("connect_timeout")
+    seconds = max(2, math.ceil(timeout))
+    if url_timeout and url_timeout.strip().lstrip("-").isdigit() and int(url_timeout) > 0:
+        seconds = min(seconds, max(2, int(url_timeout)))
+    kw["connect_timeout"] = str(seconds)
+    kw.setdefault("application_name", APPLICATION_NAME)
+    return kw
+
+
+def gather(target: Target, timeout: float = 10.0) -> dict:
+    """Return the server facts for `target`; raise ProbeFailed with a scrubbed message."""
+    import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
+
+    started = time.monotonic()
+    try:
+        conn = psycopg.connect(**connect_kwargs(target, timeout), autocommit=False)
+    except psycopg.Error as exc:
+        raise _probe_failed(exc, target) from None
+    connect_ms = (time.monotonic() - started) * 1000
+    try:
+        conn.read_only = True  # BEGIN READ ONLY: the probe cannot write
+        remaining_ms = max(500, int((timeout - (time.monotonic() - started)) * 1000))
+        with conn.cursor() as cur:
+            cur.execute(f"SET LOCAL statement_timeout = {remaining_ms}")
+            cur.execute(FACTS_SQL)
+            names = [c.name for c in cur.description]
+            row = dict(zip(names, cur.fetchone()))
+        client = _client_tls(conn, target)
+        startup_pid = conn.info.backend_pid
+        conn.rollback()
+    except psycopg.Error as exc:
+        raise _probe_failed(exc, target) from None
+    finally:
+        conn.close()
+    return build_facts(row, client, startup_pid, target,
+                       connect_ms=connect_ms,
+                       total_ms=(time.monotonic() - started) * 1000)
+
+
+def _client_tls(conn, target: Target) -> dict:
+    pgconn = conn.pgconn
+    in_use = bool(pgconn.ssl_in_use)
+    sslmode = _effective_option(pgconn, b"sslmode") or target.sslmode or "prefer"
+
+    return {
+        "in_use": in_use,
+        "version": _ssl_attribute(pgconn, b"protocol") if in_use else None,
+        "cipher": _ssl_attribute(pgconn, b"cipher") if in_use else None,
+        "sslmode": sslmode,
+        # libpq only completes a verify-ca/verify-full connection after checking the chain.
+        "verified": in_use and sslmode in ("verify-ca", "verify-full"),
+        "hostname_verified": in_use and sslmode == "verify-full",
+    }
+
+
+def _ssl_attribute(pgconn, name: bytes) -> str | None:
+    """PQsslAttribute, which psycopg does not wrap: call the libpq psycopg itself loaded."""
+    try:
+        import ctypes
+
+        lib = _libpq()
+        lib.PQsslAttribute.restype = ctypes.c_char_p
+        lib.PQsslAttribute.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        value = lib.PQsslAttribute(ctypes.c_void_p(pgconn.pgconn_ptr), name)
+        return value.decode() if value else None
+    except Exception:  # an unusual libpq build: the server side still reports TLS
+        return None
+
+
+def _libpq():
+    import ctypes
+    import ctypes.util
+    from pathlib import Path
+
+    from psycopg import pq
+
+    if pq.__impl__ == "binary":
+        import psycopg_binary
+        libs = Path(psycopg_binary.__file__).parent.parent / "psycopg_binary.libs"
+        found = sorted(libs.glob("libpq-*.so*"))
+        if found:
+            return ctypes.CDLL(str(found[0]))
+    return ctypes.CDLL(ctypes.util.find_library("pq"))
+
+
+def _effective_option(pgconn, keyword: bytes) -> str | None:
+    for option in pgconn.info:
+        if option.keyword == keyword and option.val:
+            return option.val.decode()
+    return None
+
+
+def build_facts(row: dict, client_tls: dict, startup_pid: int | None, target: Target,
+                connect_ms: float = 0.0, total_ms: float = 0.0) -> dict:
+    """Turn the query row into the report's facts (pure; unit-tested on recorded rows)."""
+    reserved = row["superuser_reserved"] + row["reserved_extra"]
+    available = row["max_connections"] - reserved - row["in_use"]
+    return {
+        "server_version": row["server_version"],
+        "server_version_num": row["server_version_num"],
+        "max_connections": row["max_connections"],
+        "reserved_connections": reserved,
+        "superuser_reserved_connections": row["superuser_reserved"],
+        "reserved_connections_setting": row["reserved_extra"],
+        "connections_in_use": row["in_use"],
+        "available_connections": available,
+        "role": {"name": row["role_name"], "connection_limit": row["role_connlimit"],
+                 "connections": row["role_in_use"], "superuser": row["role_superuser"]},
+        "database": {"name": row["database_name"], "connection_limit": row["db_connlimit"],
+                     "connections": row["db_in_use"]},
+        "pooler": pooler_evidence(row, startup_pid, target),
+        "tls": {
+            "client": client_tls,
+            "server": {
+                "in_use": bool(row["session_ssl"]),
+                "version": row["session_ssl_version"],
+                "cipher": row["session_ssl_cipher"],
+                "ssl_enabled": row["ssl_setting"] == "on",
+                "server_addr": row["server_addr"],
+            },
+        },
+        "session": {
+            "backend_pid": row["backend_pid"],
+            "startup_pid": startup_pid,
+            "server_port": row["server_port"],
+            "dialed_port": None if target.is_socket else target.effective_port,
+            "read_only": row["read_only"] == "on",
+        },
+        "probe": {"connections_opened": 1, "queries": 2,
+                  "connect_ms": round(connect_ms, 1), "total_ms": round(total_ms, 1)},
+    }
+
+
+def pooler_evidence(row: dict, startup_pid: int | None, target: Target) -> dict:
+    """Positive evidence only: a TCP forwarder changes the port but not the PID."""
+    evidence = []
+    pid_differs = startup_pid is not None and startup_pid != row["backend_pid"]
+    if pid_differs:
+        evidence.append(
+            f"backend PID at startup ({startup_pid}) differs from pg_backend_pid() "
+            f"({row['backend_pid']}): the cancel key was issued by a pooler, not by PostgreSQL")
+    else:
+        evidence.append("backend PID at startup matches pg_backend_pid(): "
+                        "the session talks to PostgreSQL itself")
+    dialed = None if target.is_socket else target.effective_port
+    if row["server_port"] is not None and dialed is not None and row["server_port"] != dialed:
+        evidence.append(
+            f"server listens on port {row['server_port']} but port {dialed} was dialled: "
+            "a proxy or port forward sits in between")
+    detected = pid_differs
+    return {
+        "detected": detected,
+        # PgBouncer is the pooler known to hand out its own cancel keys; issue-level
+        # detection of other kinds and of the pool mode builds on this.
+        "kind": "pgbouncer-compatible" if detected else None,
+        "pool_mode": None,
+        "evidence": evidence,
+    }
+
+
+_REASONS = (
+    ("password authentication failed", "authentication",
+     "authentication failed for user {user}"),
+    ("authentication failed", "authentication", "authentication failed for user {user}"),
+    ("no password supplied", "authentication", "authentication failed: the server wants a password"),
+    ("does not exist", "missing-database", None),
+    ("timeout expired", "timeout", "timed out after {timeout}"),
+    ("canceling statement due to statement timeout", "timeout", "the facts query timed out"),
+    ("too many clients", "no-free-slot", None),
+    ("remaining connection slots are reserved", "no-free-slot", None),
+    ("too many connections", "no-free-slot", None),
+    ("could not translate host name", "dns", None),
+    ("Name or service not known", "dns", None),
+    ("certificate", "tls", None),
+    ("SSL", "tls", None),
+    ("Connection refused", "unreachable", None),
+    ("No such file or directory", "unreachable", None),
+)
+
+
+def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) -> ProbeFailed:
+    text = target.scrub(str(exc)).strip()
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "unknown error")
+    first = first.removeprefix("connection failed: ")
+    kind, template = "unreachable", None
+    for needle, reason, tmpl in _REASONS:
+        if needle in text:
+            kind, template = reason, tmpl
+            break
+    if template:
+        message = template.format(user=target.user or "(default)", timeout="the connect timeout")
+        if kind != "authentication":
+            message += f" ({first[:200]})"
+    else:
+        message = first[:300]
+    return ProbeFailed(message, kind=kind)

@@ -1,0 +1,21 @@
+"""Renderers: one module per output format, each a function Report -> str."""
+
+from __future__ import annotations
+
+FORMATS = ("text", "json", "markdown", "junit")
+
+
+def render(report, fmt: str, color: bool = False) -> str:
+    if fmt == "text":
+        from .text import render_text
+        return render_text(report, color=color)
+    if fmt == "json":
+        from .json import render_json
+        return render_json(report)
+    if fmt == "markdown":
+        from .markdown import render_markdown
+        return render_markdown(report)
+    if fmt == "junit":
+        from .junit import render_junit
+        return render_junit(report)
+    raise ValueError(f"unknown format {fmt!r}")

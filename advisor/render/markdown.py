@@ -1,0 +1,36 @@
+"""Markdown for a PR comment or $GITHUB_STEP_SUMMARY. Server strings are escaped."""
+
+from __future__ import annotations
+
+from .safe import markdown as md
+
+ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "🛑"}
+
+
+def render_markdown(report) -> str:
+    d = report.to_dict()
+    t, facts, s = d["target"], d["facts"], d["summary"]
+    title = f"{ICONS[s['status']]} Pooling readiness: {s['status'].upper()}"
+    out = [f"### {title}", "", f"`{t['url'].replace('`', '')}`"
+           + (f" ({md(d['label'])})" if d.get("label") else ""), ""]
+    if facts.get("max_connections") is not None:
+        pooler = facts.get("pooler") or {}
+        client = (facts.get("tls") or {}).get("client") or {}
+        out += [
+            "| max_connections | reserved | in use | available | pooler | TLS |",
+            "|---:|---:|---:|---:|---|---|",
+            f"| {facts['max_connections']} | {facts['reserved_connections']} | "
+            f"{facts['connections_in_use']} | {facts['available_connections']} | "
+            f"{md(pooler.get('kind') or 'none') if pooler.get('detected') else 'none'}"
+            f"{' (' + md(pooler['pool_mode']) + ')' if pooler.get('pool_mode') else ''} | "
+            f"{md(client.get('version') or 'none') if client.get('in_use') else 'none'} |",
+            "",
+        ]
+    out += ["| | Check | Result |", "|---|---|---|"]
+    for f in d["findings"]:
+        out.append(f"| {ICONS[f['status']]} | [{f['id']}]({f['docs_url']}) {md(f['title'])} | "
+                   f"{md(f['message'])} |")
+    out += ["", f"{s['pass']} passed, {s['warn']} warnings, {s['fail']} failed, "
+            f"{s['error']} errors, {s['skip']} skipped · {d['tool']['name']} "
+            f"{d['tool']['version']} · {d['generated_at']}", ""]
+    return "\n".join(out)

@@ -1,0 +1,22 @@
+"""Make strings that came from a server or a user safe for each output."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+LIMIT = 300
+
+
+def plain(value, limit: int = LIMIT) -> str:
+    """No escape sequences or control characters; long values cut with an ellipsis."""
+    text = _CONTROL.sub("", _ANSI.sub("", str(value)))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def markdown(value, limit: int = LIMIT) -> str:
+    """Plain text that GitHub-flavoured Markdown shows literally (no HTML, links or tables)."""
+    text = html.escape(plain(value, limit).replace("\n", " "), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+!|~>])", r"\\\1", text)

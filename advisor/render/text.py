@@ -1,0 +1,57 @@
+"""Terminal text: a checklist with the numbers. Colour only when asked (TTY, no NO_COLOR)."""
+
+from __future__ import annotations
+
+from .safe import plain
+
+MARKS = {"pass": "✔", "warn": "!", "fail": "✖", "skip": "-", "error": "✖"}
+COLORS = {"pass": "32", "warn": "33", "fail": "31", "skip": "90", "error": "31;1"}
+
+
+def _paint(text: str, status: str, color: bool) -> str:
+    return f"\x1b[{COLORS[status]}m{text}\x1b[0m" if color else text
+
+
+def render_text(report, color: bool = False) -> str:
+    d = report.to_dict()
+    t = d["target"]
+    facts = d["facts"]
+    lines = [f"{'Probe' if d['kind'] == 'probe' else 'Lint'} of {plain(t['url'])}"]
+    if d.get("label"):
+        lines[0] += f"  [{plain(d['label'])}]"
+    endpoint = (facts.get("url") or {}).get("endpoint") or {}
+    if endpoint.get("provider_name"):
+        where = endpoint["provider_name"]
+        if endpoint.get("label"):
+            where += f": {endpoint['label']}"
+        lines.append(f"  provider  {plain(where)}")
+    if facts.get("max_connections") is not None:
+        lines.append(f"  server    PostgreSQL {plain(facts['server_version'])}"
+                     if t["engine"] == "postgresql" else f"  server    {plain(facts.get('server_version'))}")
+        lines.append(f"  slots     max_connections {facts['max_connections']}, reserved "
+                     f"{facts['reserved_connections']}, in use {facts['connections_in_use']}, "
+                     f"available {facts['available_connections']}")
+        pooler = facts.get("pooler") or {}
+        if pooler.get("detected"):
+            mode = f" ({plain(pooler['pool_mode'])} mode)" if pooler.get("pool_mode") else ""
+            lines.append(f"  pooler    {plain(pooler.get('kind'))}{mode}")
+        else:
+            lines.append("  pooler    none detected")
+        tls = facts.get("tls") or {}
+        client = tls.get("client") or {}
+        if client:
+            lines.append("  tls       " + (f"{plain(client.get('version'))}, "
+                                          f"{'verified' if client.get('verified') else 'not verified'}"
+                                          if client.get("in_use") else "not in use"))
+    lines.append("")
+    for f in d["findings"]:
+        mark = _paint(MARKS[f["status"]], f["status"], color)
+        lines.append(f"{mark} {f['id']} {f['title']}: {plain(f['message'])}")
+        if f["status"] in ("fail", "warn", "error"):
+            lines.append(f"    fix: {f['docs_url']}")
+    s = d["summary"]
+    lines.append("")
+    lines.append(_paint(f"{s['status'].upper()}", s["status"], color)
+                 + f": {s['pass']} passed, {s['warn']} warnings, {s['fail']} failed, "
+                 f"{s['error']} errors, {s['skip']} skipped")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,68 @@
+"""Facts that come from the URL alone: no network, no DNS, no driver import."""
+
+from __future__ import annotations
+
+from .catalog.providers import load_providers, match_endpoint
+from .target import Target
+
+
+def endpoint_facts(target: Target) -> dict:
+    """What the provider catalog says about this host and port."""
+    host = None if target.is_socket else target.host
+    provider_id, endpoint, host_provider = match_endpoint(target.engine, host, target.effective_port)
+    providers = load_providers()
+    provider = providers.get(provider_id) if provider_id else None
+    facts = {
+        "provider": provider_id,
+        "provider_name": provider["name"] if provider else None,
+        "host_provider": host_provider,
+        "endpoint_id": None, "label": None, "role": None, "pooler": None,
+        "pool_mode": None, "prepared_statements": None, "for_migrations": None,
+        "ipv6_only": False, "user_regex": None,
+    }
+    if endpoint:
+        facts.update({
+            "endpoint_id": endpoint["id"], "label": endpoint.get("label"),
+            "role": endpoint.get("role"), "pooler": endpoint.get("pooler"),
+            "pool_mode": endpoint.get("pool_mode"),
+            "prepared_statements": endpoint.get("prepared_statements"),
+            "for_migrations": endpoint.get("for_migrations"),
+            "ipv6_only": bool(endpoint.get("ipv6_only")),
+            "user_regex": endpoint.get("user_regex"),
+        })
+    if provider:
+        facts["other_endpoints"] = [
+            {"id": e["id"], "role": e.get("role"), "port": e.get("port"), "label": e.get("label"),
+             "pool_mode": e.get("pool_mode")}
+            for e in provider.get("endpoints", []) if e.get("engine") == target.engine
+        ]
+    return facts
+
+
+def url_facts(target: Target, source: str | None = None) -> dict:
+    """The URL part of a report's facts: parameters (secrets masked) and its endpoint."""
+    masked = {k: ("***" if "password" in k else v) for k, v in target.all_params().items()}
+    return {
+        "form": target.form,
+        "source": source,
+        "has_password": target.password is not None,
+        "socket": target.is_socket,
+        "sslmode": target.params.get("sslmode") if target.engine == "postgresql"
+        else target.params.get("ssl-mode"),
+        "params": masked,
+        "client_params": sorted(target.client_params),
+        "unknown_params": sorted(target.unknown_params),
+        "endpoint": endpoint_facts(target),
+    }
+
+
+def target_summary(target: Target) -> dict:
+    endpoint = endpoint_facts(target)
+    return {
+        "url": target.display,
+        "engine": target.engine,
+        "host": target.host,
+        "port": target.effective_port,
+        "database": target.database,
+        "provider": endpoint["provider"] if endpoint["provider"] != "self-hosted" else None,
+    }

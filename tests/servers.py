@@ -1,0 +1,311 @@
+"""Throwaway database servers from the system binaries, on free loopback ports.
+
+Used by the test suite (session-scoped fixtures), `make demo` and `bench/`. As root the
+servers run as the `postgres` / `mysql` OS users, since PostgreSQL refuses root.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+PASSWORD = "s3cr3t-Pa55"          # the test role's password: tests assert it never leaks
+ROOT = os.geteuid() == 0
+
+
+class MissingBinary(RuntimeError):
+    pass
+
+
+def pg_bindir() -> Path:
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
+    for d in reversed(dirs):
+        if Path(d, "postgres").exists():
+            return Path(d)
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    raise MissingBinary("PostgreSQL server binaries (apt-get install postgresql)")
+
+
+def which(name: str, hint: str) -> str:
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    if not path:
+        raise MissingBinary(f"{name} ({hint})")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
+
+
+def _owner(user: str) -> tuple[int, int]:
+    if not ROOT:
+        return os.getuid(), os.getgid()
+    pw = pwd.getpwnam(user)
+    return pw.pw_uid, pw.pw_gid
+
+
+def _as_user(user: str, argv: list[str]) -> list[str]:
+    return ["runuser", "-u", user, "--", *argv] if ROOT else argv
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    uid, gid = _owner(user)
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, uid, gid)
+
+
+def make_workdir(prefix: str, user: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=f"advisor-{prefix}-"))
+    path.chmod(0o755)
+    _chown_tree(path, user)
+    return path
+
+
+def make_certs(directory: Path, hostname: str = "localhost") -> dict:
+    """A test CA and a server certificate for `hostname` and 127.0.0.1 (openssl CLI)."""
+    d = directory
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=d, check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=advisor test CA",
+        "-keyout", "ca.key", "-out", "ca.crt")
+    (d / "san.ext").write_text(f"subjectAltName=DNS:{hostname},IP:127.0.0.1\n")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={hostname}",
+        "-keyout", "server.key", "-out", "server.csr")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-extfile", "san.ext", "-out", "server.crt")
+    # A second CA that signed nothing here: "wrong CA" tests use it.
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other CA",
+        "-keyout", "other-ca.key", "-out", "other-ca.crt")
+    (d / "server.key").chmod(0o600)
+    return {"ca": str(d / "ca.crt"), "cert": str(d / "server.crt"), "key": str(d / "server.key"),
+            "other_ca": str(d / "other-ca.crt")}
+
+
+class PostgresServer:
+    """initdb + postgres on a free port; `app` role with a password; log_connections on."""
+
+    def __init__(self, name: str, max_connections: int = 20, superuser_reserved: int = 3,
+                 tls: bool = False, settings: dict | None = None):
+        self.name, self.tls = name, tls
+        self.max_connections, self.superuser_reserved = max_connections, superuser_reserved
+        self.settings = settings or {}
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.certs: dict = {}
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> "PostgresServer":
+        bindir = pg_bindir()
+        self.dir = make_workdir(f"pg-{self.name}", "postgres")
+        self.data, self.socket_dir = self.dir / "data", self.dir / "sock"
+        self.socket_dir.mkdir()
+        self.log = self.dir / "server.log"
+        self.log.touch()
+        _chown_tree(self.dir, "postgres")
+        pwfile = self.dir / "pw"
+        pwfile.write_text("postgres-" + PASSWORD + "\n")
+        _chown_tree(self.dir, "postgres")
+        subprocess.run(_as_user("postgres", [
+            str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--pwfile", str(pwfile),
+            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync",
+        ]), check=True, capture_output=True)
+        conf = {
+            "listen_addresses": "'127.0.0.1'", "port": self.port,
+            "unix_socket_directories": f"'{self.socket_dir}'",
+            "max_connections": self.max_connections,
+            "superuser_reserved_connections": self.superuser_reserved,
+            "log_connections": "on", "log_disconnections": "on", "fsync": "off",
+            "shared_buffers": "16MB", "log_line_prefix": "'%m [%p] %a '",
+        }
+        if self.tls:
+            self.certs = make_certs(self.dir)
+            _chown_tree(self.dir, "postgres")
+            conf.update({"ssl": "on", "ssl_cert_file": f"'{self.certs['cert']}'",
+                         "ssl_key_file": f"'{self.certs['key']}'"})
+        conf.update(self.settings)
+        with open(self.data / "postgresql.conf", "a") as fh:
+            fh.write("\n# advisor test settings\n")
+            fh.writelines(f"{k} = {v}\n" for k, v in conf.items())
+        self.proc = subprocess.Popen(
+            _as_user("postgres", [str(bindir / "postgres"), "-D", str(self.data)]),
+            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        wait_port(self.port, proc=self.proc)
+        self._wait_ready()
+        self.psql(f"CREATE ROLE app LOGIN PASSWORD '{PASSWORD}'")
+        self.psql("CREATE DATABASE app OWNER app")
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            r = subprocess.run(_as_user("postgres", [str(pg_bindir() / "pg_isready"), "-h",
+                                                     str(self.socket_dir), "-p", str(self.port)]),
+                               capture_output=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"postgres {self.name} not ready:\n{self.log_text()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM = smart shutdown; fine for throwaway data
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- helpers ---------------------------------------------------------------
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        """Run SQL as the superuser over the Unix socket (not counted as TCP connections)."""
+        r = subprocess.run(_as_user("postgres", [
+            str(pg_bindir() / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U",
+            "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-XAtq", "-c", sql]),
+            capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql failed: {r.stderr}")
+        return r.stdout.strip()
+
+    def url(self, user: str = "app", password: str = PASSWORD, db: str = "app",
+            port: int | None = None, **params) -> str:
+        from urllib.parse import quote, urlencode
+        query = ("?" + urlencode(params)) if params else ""
+        return (f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:"
+                f"{port or self.port}/{db}{query}")
+
+    def log_text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        with open(self.log, "rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode(errors="replace")
+
+    def advisor_sessions(self) -> int:
+        return int(self.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'advisor'"))
+
+
+class PgBouncer:
+    """PgBouncer in front of a PostgreSQL server, with an admin console user."""
+
+    def __init__(self, server: PostgresServer, pool_mode: str = "transaction",
+                 default_pool_size: int = 5, settings: dict | None = None, name: str | None = None):
+        self.server, self.pool_mode = server, pool_mode
+        self.default_pool_size, self.settings = default_pool_size, settings or {}
+        self.name = name or f"pgbouncer-{pool_mode}"
+        self.port = free_port()
+        self.proc = None
+
+    def start(self) -> "PgBouncer":
+        binary = which("pgbouncer", "apt-get install pgbouncer")
+        self.dir = make_workdir(self.name, "postgres")
+        self.log = self.dir / "pgbouncer.log"
+        (self.dir / "userlist.txt").write_text(
+            f'"app" "{PASSWORD}"\n"pgb_admin" "{PASSWORD}"\n')
+        settings = {
+            "listen_addr": "127.0.0.1", "listen_port": self.port,
+            "unix_socket_dir": "", "auth_type": "scram-sha-256",
+            "auth_file": str(self.dir / "userlist.txt"), "pool_mode": self.pool_mode,
+            "default_pool_size": self.default_pool_size, "max_client_conn": 100,
+            "admin_users": "pgb_admin", "logfile": str(self.log),
+            "pidfile": str(self.dir / "pgbouncer.pid"), "server_lifetime": 3600,
+            "ignore_startup_parameters": "extra_float_digits",
+        }
+        settings.update(self.settings)
+        lines = ["[databases]",
+                 f"* = host=127.0.0.1 port={self.server.port}", "", "[pgbouncer]"]
+        lines += [f"{k} = {v}" for k, v in settings.items()]
+        (self.dir / "pgbouncer.ini").write_text("\n".join(lines) + "\n")
+        _chown_tree(self.dir, "postgres")
+        self.proc = subprocess.Popen(_as_user("postgres", [binary, str(self.dir / "pgbouncer.ini")]),
+                                     stdout=subprocess.DEVNULL, stderr=open(self.dir / "stderr.log", "ab"))
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def url(self, **kw) -> str:
+        return self.server.url(port=self.port, **kw)
+
+    def admin_url(self) -> str:
+        return self.server.url(user="pgb_admin", db="pgbouncer", port=self.port)
+
+    def log_text(self) -> str:
+        out = ""
+        for name in ("pgbouncer.log", "stderr.log"):
+            try:
+                out += (self.dir / name).read_text(errors="replace")
+            except OSError:
+                pass
+        return out
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Forwarder:
+    """A plain TCP port forward (socat), like Docker's: changes the port, is not a pooler."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.port = free_port()
+        self.proc = None
+
+    def start(self) -> "Forwarder":
+        socat = which("socat", "apt-get install socat")
+        self.proc = subprocess.Popen(
+            [socat, f"TCP-LISTEN:{self.port},bind=127.0.0.1,fork,reuseaddr",
+             f"TCP:127.0.0.1:{self.target_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+class SilentListener:
+    """Accepts TCP connections and never answers: the 'listener that never answers' case."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+
+    def stop(self) -> None:
+        self.sock.close()
