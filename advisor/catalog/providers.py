@@ -1,19 +1,140 @@
-# TEMPORARY stub until the provider catalog lands.
+"""Load the provider catalog (catalog/providers.toml) and match hosts to endpoints.
+
+Pure data access: no database driver is imported here, so the docs site and the
+lint commands can use it without psycopg or pymysql installed.
+"""
+
+from __future__ import annotations
+
 import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-PATH = Path(__file__).with_name("providers.toml")
+HERE = Path(__file__).parent
+CATALOG_FILE = HERE / "providers.toml"
+
+ENGINES = ("postgresql", "mysql")
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+ROLES = ("pooled", "direct")
+POOLERS = (
+    "pgbouncer",
+    "supavisor",
+    "rds-proxy",
+    "pgpool-ii",
+    "proxysql",
+    "hyperdrive",
+    "vitess",
+    "cloud-sql-mcp",
+    "alloydb-mcp",
+    "prisma-accelerate",
+)
+POOL_MODES = ("transaction", "session", "statement")
+ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
 
 
 @lru_cache(maxsize=1)
-def load_providers() -> dict:
-    if not PATH.exists():
-        return {}
-    with PATH.open("rb") as fh:
-        return tomllib.load(fh).get("providers", {})
+def _raw_catalog() -> dict:
+    with CATALOG_FILE.open("rb") as fh:
+        return tomllib.load(fh)
 
 
-def match_endpoint(engine, host, port):
+@lru_cache(maxsize=1)
+def load_providers() -> dict[str, dict]:
+    """provider id -> entry (file order kept).
+
+    Each entry gets `id`, and defaults for the optional collections:
+    `endpoints`, `facts`, `pitfalls` = [] and `orm` = {}; `generic` defaults to False.
+    Callers must treat the result as read-only (it is cached).
+    """
+    data = _raw_catalog()
+    if data.get("schema_version") != 1:
+        raise ValueError(f"unsupported provider catalog schema_version: {data.get('schema_version')!r}")
+    providers: dict[str, dict] = {}
+    for provider_id, entry in data.get("providers", {}).items():
+        entry = dict(entry)
+        entry["id"] = provider_id
+        entry.setdefault("generic", False)
+        entry.setdefault("endpoints", [])
+        entry.setdefault("facts", [])
+        entry.setdefault("pitfalls", [])
+        entry.setdefault("orm", {})
+        entry.setdefault("host_regex", [])
+        providers[provider_id] = entry
+    return providers
+
+
+@lru_cache(maxsize=None)
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _is_socket_or_missing(host: str | None) -> bool:
+    return not host or host.startswith("/")
+
+
+def _effective_port(engine: str, port: int | str | None) -> int | None:
+    if port is None or port == "":
+        return DEFAULT_PORTS.get(engine)
+    return int(port)
+
+
+def _endpoint_matches(endpoint: dict, engine: str, host: str | None, port: int | None) -> bool:
+    if endpoint.get("engine") != engine:
+        return False
+    if "port" in endpoint and endpoint["port"] != port:
+        return False
+    if host is None:
+        # Only reached for generic endpoints (sockets / no host): port decides.
+        return True
+    return _compile(endpoint["host_regex"]).fullmatch(host) is not None
+
+
+def provider_for_host(host: str | None) -> str | None:
+    """The first non-generic provider whose `host_regex` list matches the host (searched)."""
+    if _is_socket_or_missing(host):
+        return None
+    host = host.rstrip(".")
+    for provider_id, provider in load_providers().items():
+        if provider["generic"]:
+            continue
+        if any(_compile(rx).search(host) for rx in provider["host_regex"]):
+            return provider_id
+    return None
+
+
+def match_endpoint(
+    engine: str, host: str | None, port: int | str | None
+) -> tuple[str | None, dict | None, str | None]:
+    """Say which provider endpoint a (engine, host, port) triple points at.
+
+    Returns (provider_id, endpoint, host_matched_provider_id):
+    - a real provider's endpoint matched: (id, endpoint, id)
+    - only a provider's host_regex matched: (id, None, id)
+    - only a generic self-hosted convention matched by port: ("self-hosted", endpoint, None)
+    - nothing: (None, None, None)
+    `port=None` means the engine default (5432 / 3306). A missing host or a Unix
+    socket path (starting with '/') only gets the generic port match.
+    """
+    eff_port = _effective_port(engine, port)
+    providers = load_providers()
+
+    if not _is_socket_or_missing(host):
+        clean_host = host.rstrip(".")
+        for provider_id, provider in providers.items():
+            if provider["generic"]:
+                continue
+            for endpoint in provider["endpoints"]:
+                if _endpoint_matches(endpoint, engine, clean_host, eff_port):
+                    return provider_id, endpoint, provider_id
+        owner = provider_for_host(clean_host)
+        if owner is not None:
+            return owner, None, owner
+
+    for provider_id, provider in providers.items():
+        if not provider["generic"]:
+            continue
+        for endpoint in provider["endpoints"]:
+            if _endpoint_matches(endpoint, engine, None, eff_port):
+                return provider_id, endpoint, None
     return None, None, None

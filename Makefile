@@ -1,0 +1,35 @@
+# Two commands for a fresh Debian/Ubuntu machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: test demo docs site bench system venv clean
+
+test: system venv  ## the whole suite, live servers and browser included
+	$(BIN)/python -m pytest
+
+demo: system venv  ## throwaway PostgreSQL + PgBouncer, probe both, build and serve the site
+	$(BIN)/python tests/demo.py
+
+docs: venv  ## serve the site on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+
+site: venv  ## build the site into site/
+	$(BIN)/mkdocs build --strict
+
+bench: system venv  ## measure, write bench/results.json and docs/performance.md
+	$(BIN)/python bench/run.py
+
+system:  ## install missing system packages (Debian/Ubuntu, as root)
+	@bash .ci/system-packages
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,docs]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) site build *.egg-info test-artifacts .pytest_cache
