@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import __version__
-from .errors import EXIT_USAGE, AdvisorError
+from .errors import EXIT_PROBE, EXIT_USAGE, AdvisorError
 
 EXIT_CODES = """\
 exit codes:
@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     _report_options(probe)
     probe.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                        help="bound for connecting and querying (default: 10)")
+    probe.add_argument("--pooler-admin-url", metavar="URL",
+                       help="PgBouncer admin console, e.g. postgresql://admin@host:6432/pgbouncer "
+                            "(reads SHOW VERSION/CONFIG/POOLS/DATABASES)")
+    probe.add_argument("--concurrency", type=int, metavar="N",
+                       help="expected concurrent serverless instances (capacity check PG207)")
+    probe.add_argument("--pool-size", type=int, metavar="N",
+                       help="connections each instance may open (default: connection_limit in the URL)")
 
     lint = sub.add_parser(
         "lint", help="review a connection URL offline (no network, no DNS)",
@@ -96,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: still one line, and never the URL
+        print(f"advisor: internal error ({type(exc).__name__}); please report it with the "
+              "command line minus the URL", file=sys.stderr)
+        return EXIT_PROBE
 
 
 if __name__ == "__main__":

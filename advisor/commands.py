@@ -59,9 +59,16 @@ def run_probe(args) -> int:
     from .probe import probe
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    for name in ("concurrency", "pool_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     target, direct, urls = _targets(args)
-    report = probe(target, _context(args, direct), timeout=args.timeout,
-                   source=urls.source, label=args.label)
+    admin = parse_target(args.pooler_admin_url) if args.pooler_admin_url else None
+    ctx = _context(args, direct)
+    ctx.concurrency, ctx.pool_size = args.concurrency, args.pool_size
+    report = probe(target, ctx, timeout=args.timeout, source=urls.source, label=args.label,
+                   admin_target=admin)
     return _emit(report, args)
 
 
@@ -69,6 +76,8 @@ def run_lint(args) -> int:
     from .probe import lint
     target, direct, urls = _targets(args)
     report = lint(target, _context(args, direct), source=urls.source, label=args.label)
+    if "direct_url" in report.facts:
+        report.facts["direct_url"]["source"] = urls.direct_source
     return _emit(report, args)
 
 
@@ -120,6 +129,11 @@ def run_providers(args) -> int:
             if e.get("example"):
                 print(f"         e.g. {e['example']}")
             print(f"         source: {e['source']} (checked {e['checked']})")
+        if entry["pitfalls"]:
+            print("\nPitfalls:")
+            for pitfall in entry["pitfalls"]:
+                print(f"  {pitfall['title']}: {pitfall['text']}")
+                print(f"         source: {pitfall['source']} (checked {pitfall['checked']})")
         return 0
     if args.format == "json":
         print(json.dumps([{"id": k, **v} for k, v in providers.items()], indent=2, default=str))

@@ -18,7 +18,8 @@ def gather(target: Target, timeout: float) -> dict:
 
 
 def probe(target: Target, ctx: checks.Context, timeout: float = 10.0,
-          source: str | None = None, label: str | None = None) -> Report:
+          source: str | None = None, label: str | None = None,
+          admin_target: Target | None = None) -> Report:
     """Never raises for an unreachable server: that becomes an `error` finding (exit 3)."""
     ctx.target = target
     facts: dict = {"engine": target.engine}
@@ -26,12 +27,44 @@ def probe(target: Target, ctx: checks.Context, timeout: float = 10.0,
         facts.update(gather(target, timeout))
     except ProbeFailed as exc:
         facts["probe"] = {"error": str(exc), "error_kind": exc.kind, "connections_opened": 0}
+    if admin_target is not None and facts.get("pooler") is not None:
+        _add_admin_console(facts["pooler"], admin_target, timeout)
     facts["url"] = url_facts(target, source)
     if ctx.direct_target is not None:
         facts["direct_url"] = url_facts(ctx.direct_target)
+        facts["direct"] = _direct_facts(ctx.direct_target, timeout)
     findings = checks.run(facts, ctx)
     return Report(kind="probe", target=target_summary(target), facts=facts,
                   findings=findings, label=label)
+
+
+def _add_admin_console(pooler: dict, admin_target: Target, timeout: float) -> None:
+    from .facts.pooler import read_admin_console
+    try:
+        admin = read_admin_console(admin_target, timeout)
+    except Exception as exc:  # the console is optional: report why it was not read
+        pooler["admin_error"] = admin_target.scrub(str(exc)).strip().splitlines()[0][:200] \
+            if str(exc).strip() else type(exc).__name__
+        return
+    pooler["admin"] = admin
+    if admin["version"].startswith("PgBouncer"):
+        pooler.update(detected=True, kind="pgbouncer", version=admin["version"])
+        pooler["evidence"].append(f"admin console answered SHOW VERSION: {admin['version']}")
+    modes = {p["pool_mode"] for p in admin["pools"] if p.get("pool_mode")}
+    if pooler.get("pool_mode") is None and len(modes) == 1:
+        pooler["pool_mode"] = modes.pop()
+
+
+def _direct_facts(direct: Target, timeout: float) -> dict:
+    """Connect to the migration URL too: is a transaction-mode pooler answering there?"""
+    if direct.engine != "postgresql":
+        return {"error": "direct-URL probing is implemented for PostgreSQL only"}
+    try:
+        facts = gather(direct, timeout)
+    except ProbeFailed as exc:
+        return {"url": direct.display, "error": str(exc)}
+    return {"url": direct.display, "pooler": facts["pooler"], "server_version": facts["server_version"],
+            "connections_opened": facts["probe"]["connections_opened"]}
 
 
 def lint(target: Target, ctx: checks.Context, source: str | None = None,

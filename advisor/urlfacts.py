@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from .catalog.providers import load_providers, match_endpoint
 from .target import Target
+
+# Parameter names whose values are credentials, not settings.
+_SECRET_KEY = re.compile(r"pass|secret|token|api_?key", re.IGNORECASE)
 
 
 def endpoint_facts(target: Target) -> dict:
@@ -31,6 +36,14 @@ def endpoint_facts(target: Target) -> dict:
             "user_regex": endpoint.get("user_regex"),
         })
     if provider:
+        # Endpoints this very host serves on other ports: tells a wrong port from an
+        # unknown host of the same provider (e.g. Railway's TCP proxy on a random port).
+        facts["host_ports"] = [
+            {"port": e["port"], "role": e.get("role"), "pool_mode": e.get("pool_mode")}
+            for e in provider.get("endpoints", [])
+            if e.get("engine") == target.engine and e.get("port") and host
+            and re.fullmatch(e["host_regex"], host.rstrip("."), re.IGNORECASE)
+        ]
         facts["other_endpoints"] = [
             {"id": e["id"], "role": e.get("role"), "port": e.get("port"), "label": e.get("label"),
              "pool_mode": e.get("pool_mode")}
@@ -41,7 +54,7 @@ def endpoint_facts(target: Target) -> dict:
 
 def url_facts(target: Target, source: str | None = None) -> dict:
     """The URL part of a report's facts: parameters (secrets masked) and its endpoint."""
-    masked = {k: ("***" if "password" in k else v) for k, v in target.all_params().items()}
+    masked = {k: ("***" if _SECRET_KEY.search(k) else v) for k, v in target.all_params().items()}
     return {
         "form": target.form,
         "source": source,

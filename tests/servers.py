@@ -309,3 +309,61 @@ class SilentListener:
 
     def stop(self) -> None:
         self.sock.close()
+
+
+class Pgpool:
+    """pgpool-II in front of one PostgreSQL server (raw mode: no replication checks)."""
+
+    def __init__(self, server: PostgresServer, num_init_children: int = 4):
+        self.server, self.children = server, num_init_children
+        self.port, self.pcp_port = free_port(), free_port()
+        self.proc = None
+
+    def start(self) -> "Pgpool":
+        binary = which("pgpool", "apt-get install pgpool2")
+        self.dir = make_workdir("pgpool", "postgres")
+        settings = {
+            "backend_clustering_mode": "'raw'", "listen_addresses": "'127.0.0.1'",
+            "port": self.port, "pcp_listen_addresses": "''", "pcp_port": self.pcp_port,
+            "socket_dir": f"'{self.dir}'", "pcp_socket_dir": f"'{self.dir}'",
+            "wd_ipc_socket_dir": f"'{self.dir}'", "pid_file_name": f"'{self.dir}/pgpool.pid'",
+            "logdir": f"'{self.dir}'", "backend_hostname0": "'127.0.0.1'",
+            "backend_port0": self.server.port, "backend_weight0": 1,
+            "backend_flag0": "'ALLOW_TO_FAILOVER'", "enable_pool_hba": "on",
+            "pool_passwd": f"'{self.dir}/pool_passwd'", "num_init_children": self.children,
+            "max_pool": 2, "sr_check_period": 0, "health_check_period": 0,
+            "load_balance_mode": "off", "log_connections": "on",
+        }
+        (self.dir / "pgpool.conf").write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
+        (self.dir / "pool_hba.conf").write_text(
+            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
+        (self.dir / "pool_passwd").write_text(f"app:TEXT{PASSWORD}\n")
+        (self.dir / "pcp.conf").write_text("")
+        (self.dir / "pool_passwd").chmod(0o600)
+        _chown_tree(self.dir, "postgres")
+        self.log = self.dir / "pgpool.log"
+        self.proc = subprocess.Popen(
+            _as_user("postgres", [binary, "-n", "-f", str(self.dir / "pgpool.conf"),
+                                  "-F", str(self.dir / "pcp.conf"),
+                                  "-a", str(self.dir / "pool_hba.conf")]),
+            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def url(self, **kw) -> str:
+        return self.server.url(port=self.port, **kw)
+
+    def log_text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -15,7 +15,7 @@ from ..report import Finding
 
 STATUSES = ("pass", "warn", "fail", "skip", "error")
 # Modules holding checks; importing them fills REGISTRY.
-MODULES = ("capacity", "pooling", "tls", "url")
+MODULES = ("capacity", "pooling", "tls", "url", "mysql")
 
 
 @dataclass

@@ -57,34 +57,96 @@ def connect_kwargs(target: Target, timeout: float) -> dict:
     return kw
 
 
-def gather(target: Target, timeout: float = 10.0) -> dict:
+INTS = ("server_version_num", "max_connections", "superuser_reserved", "reserved_extra", "in_use",
+        "role_connlimit", "role_in_use", "db_connlimit", "db_in_use", "backend_pid", "server_port")
+BOOLS = ("role_superuser", "session_ssl")
+
+
+def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> dict:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
+    from . import pooler
+
     started = time.monotonic()
+
+    def left() -> float:
+        return max(0.5, timeout - (time.monotonic() - started))
+
+    opened = 0
+
+    def connect():
+        nonlocal opened
+        conn = psycopg.connect(**connect_kwargs(target, left()), autocommit=True)
+        opened += 1
+        return conn
+
+    conn = None
     try:
-        conn = psycopg.connect(**connect_kwargs(target, timeout), autocommit=False)
+        conn = connect()
+        connect_ms = (time.monotonic() - started) * 1000
+        evidence_extra, statement_mode = [], False
+        try:
+            row = read_facts(conn.pgconn, left())
+        except pooler.QueryError as exc:
+            if pooler.STATEMENT_MODE_ERROR not in str(exc):
+                raise
+            # Statement mode refuses BEGIN and drops the client: log in once more and run
+            # the single SELECT on its own (read-only by construction: it only reads).
+            conn.close()
+            conn = connect()
+            row = read_facts(conn.pgconn, left(), transaction=False)
+            statement_mode = True
+            evidence_extra.append(f"the pooler refused a read-only transaction block "
+                                  f"({pooler.STATEMENT_MODE_ERROR})")
+        facts = build_facts(row, _client_tls(conn, target), conn.info.backend_pid, target,
+                            connect_ms=connect_ms)
+        pool = facts["pooler"]
+        pool["evidence"] += evidence_extra
+        if statement_mode:
+            pool.update(detected=True, kind="pgbouncer", pool_mode="statement")
+        elif pool["detected"] and detect_mode:
+            mode, why = pooler.detect_pool_mode(conn.pgconn, connect, seconds=min(2.0, left()))
+            pool["pool_mode"] = mode
+            pool["evidence"] += why
+            if mode == "statement":  # that refusal is worded by PgBouncer
+                pool["kind"] = "pgbouncer"
+        elif facts["session"]["server_port"] != facts["session"]["dialed_port"]:
+            version = pooler.pgpool_version(conn.pgconn, left())
+            if version:
+                pool.update(detected=True, kind="pgpool-ii", pool_mode="session", version=version)
+                pool["evidence"].append(f"SHOW pool_version answered {version!r}: pgpool-II "
+                                        "(each client is bound to one pgpool child and its "
+                                        "cached backend connection)")
     except psycopg.Error as exc:
         raise _probe_failed(exc, target) from None
-    connect_ms = (time.monotonic() - started) * 1000
-    try:
-        conn.read_only = True  # BEGIN READ ONLY: the probe cannot write
-        remaining_ms = max(500, int((timeout - (time.monotonic() - started)) * 1000))
-        with conn.cursor() as cur:
-            cur.execute(f"SET LOCAL statement_timeout = {remaining_ms}")
-            cur.execute(FACTS_SQL)
-            names = [c.name for c in cur.description]
-            row = dict(zip(names, cur.fetchone()))
-        client = _client_tls(conn, target)
-        startup_pid = conn.info.backend_pid
-        conn.rollback()
-    except psycopg.Error as exc:
-        raise _probe_failed(exc, target) from None
+    except pooler.Timeout:
+        raise ProbeFailed(f"timed out after {timeout:g} s waiting for the server", kind="timeout") from None
+    except pooler.QueryError as exc:
+        raise ProbeFailed(target.scrub(str(exc)).splitlines()[0][:300], kind="query") from None
     finally:
-        conn.close()
-    return build_facts(row, client, startup_pid, target,
-                       connect_ms=connect_ms,
-                       total_ms=(time.monotonic() - started) * 1000)
+        if conn is not None:
+            conn.close()
+    facts["probe"].update(connections_opened=opened,
+                          total_ms=round((time.monotonic() - started) * 1000, 1))
+    return facts
+
+
+def read_facts(pgconn, seconds: float, transaction: bool = True) -> dict:
+    """One round trip: BEGIN READ ONLY, a statement timeout, the facts query, ROLLBACK."""
+    from . import pooler
+
+    ms = max(500, int(seconds * 1000))
+    sql = (f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; {FACTS_SQL}; ROLLBACK"
+           if transaction else FACTS_SQL)
+    results = pooler._results(pgconn, sql, seconds)
+    names, rows = next((n, r) for n, r in results if "max_connections" in n)
+    row = dict(zip(names, rows[0]))
+    for key in INTS:
+        row[key] = int(row[key]) if row[key] is not None else None
+    for key in BOOLS:
+        row[key] = row[key] == "t" if row[key] is not None else None
+    return row
 
 
 def _client_tls(conn, target: Target) -> dict:
@@ -176,8 +238,8 @@ def build_facts(row: dict, client_tls: dict, startup_pid: int | None, target: Ta
             "dialed_port": None if target.is_socket else target.effective_port,
             "read_only": row["read_only"] == "on",
         },
-        "probe": {"connections_opened": 1, "queries": 2,
-                  "connect_ms": round(connect_ms, 1), "total_ms": round(total_ms, 1)},
+        "probe": {"connections_opened": 1, "connect_ms": round(connect_ms, 1),
+                  "total_ms": round(total_ms, 1)},
     }
 
 
@@ -200,8 +262,7 @@ def pooler_evidence(row: dict, startup_pid: int | None, target: Target) -> dict:
     detected = pid_differs
     return {
         "detected": detected,
-        # PgBouncer is the pooler known to hand out its own cancel keys; issue-level
-        # detection of other kinds and of the pool mode builds on this.
+        # PgBouncer and the poolers modelled on it hand out their own cancel keys.
         "kind": "pgbouncer-compatible" if detected else None,
         "pool_mode": None,
         "evidence": evidence,

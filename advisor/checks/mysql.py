@@ -1,0 +1,173 @@
+"""MySQL and MariaDB: reachability, slots now and at peak, errors, idle timeout, TLS."""
+
+from . import Context, Result, check
+from .tls import _stays_local
+
+
+def _pct(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole > 0 else 0.0
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}".replace(".0 ", " ")
+    return f"{seconds} s"
+
+
+def _server(facts: dict) -> str:
+    version = str(facts.get("server_version"))
+    product = "MariaDB" if facts.get("flavor") == "mariadb" else "MySQL"
+    return version if product.lower() in version.lower() else f"{product} {version}"
+
+
+@check("MY001")
+def reachable(facts: dict, ctx: Context):
+    probe = facts.get("probe")
+    if not probe:
+        return None
+    if probe.get("error"):
+        return Result("error", probe["error"])
+    return Result("pass", f"connected in {probe['connect_ms']:.0f} ms to {_server(facts)} "
+                  f"with {probe['connections_opened']} connection")
+
+
+@check("MY101")
+def headroom(facts: dict, ctx: Context):
+    total = facts.get("max_connections")
+    if total is None:
+        return None
+    free, used = facts["available_connections"], facts["connections_in_use"]
+    pct = _pct(free, total)
+    message = (f"{free} of {total} slots free ({pct:.0f} %): max_connections {total}, {used} in use "
+               f"(this probe included); the {facts['reserved_connections']} admin slot(s) come on "
+               "top and are not counted as free")
+    if free < ctx.param("MY101", "fail_below_slots") or pct < ctx.param("MY101", "fail_below_percent"):
+        return Result("fail", message)
+    if pct < ctx.param("MY101", "warn_below_percent"):
+        return Result("warn", message)
+    return Result("pass", message)
+
+
+@check("MY102")
+def peak_headroom(facts: dict, ctx: Context):
+    total, peak = facts.get("max_connections"), facts.get("max_used_connections")
+    if total is None or peak is None:
+        return None
+    pct = _pct(peak, total)
+    when = f" (at {facts['max_used_connections_time']})" if facts.get("max_used_connections_time") else ""
+    message = (f"peak {peak} of {total} connections ({pct:.0f} %){when} since the server started "
+               f"{_duration(facts.get('uptime_seconds'))} ago; {facts['connections_in_use']} in use now")
+    if peak > total:
+        message += ": the admin slot was taken too, at least briefly"
+    if pct >= ctx.param("MY102", "fail_above_percent"):
+        return Result("fail", message)
+    if pct >= ctx.param("MY102", "warn_above_percent"):
+        return Result("warn", message)
+    return Result("pass", message)
+
+
+@check("MY103")
+def connection_errors(facts: dict, ctx: Context):
+    refused = facts.get("connection_errors_max_connections")
+    if refused is None:
+        return None
+    since = f"in {_duration(facts.get('uptime_seconds'))} since the server started"
+    if refused > 0:
+        return Result("fail", f"{refused} connection(s) refused because max_connections was reached, {since}")
+    aborted, attempts = facts.get("aborted_connects") or 0, facts.get("connections_total") or 0
+    pct = _pct(aborted, attempts)
+    message = (f"no connection refused with every slot taken; {aborted} of {attempts} connection "
+               f"attempts aborted ({pct:.1f} %) {since}")
+    peak, total = facts.get("max_used_connections"), facts.get("max_connections")
+    if aborted and peak is not None and total and peak >= total:
+        # The counter above only sees refusals once the admin slot is taken too; ordinary
+        # accounts turned away earlier are counted as aborted connects.
+        return Result("warn", message + f": the peak reached max_connections ({peak} of {total}), "
+                      "so some of them were probably refused with 'Too many connections'")
+    if attempts >= ctx.param("MY103", "min_attempts") and pct > ctx.param("MY103", "warn_above_aborted_percent"):
+        return Result("warn", message + ": failed logins, handshake timeouts or TLS errors")
+    return Result("pass", message)
+
+
+@check("MY104")
+def idle_timeout(facts: dict, ctx: Context):
+    wait = facts.get("wait_timeout")
+    if wait is None:
+        return None
+    if not ctx.serverless:
+        return Result("skip", "not checked: --no-serverless says clients are long-lived")
+    limit = ctx.param("MY104", "warn_above_seconds")
+    message = (f"wait_timeout is {wait} s ({_duration(wait)}), interactive_timeout "
+               f"{facts.get('interactive_timeout')} s")
+    if wait > limit:
+        return Result("warn", message + ": a connection left open by a frozen or finished instance "
+                      f"keeps its slot that long (suggested: at most {limit} s)")
+    return Result("pass", message)
+
+
+@check("MY105")
+def user_limit(facts: dict, ctx: Context):
+    limits = facts.get("max_user_connections")
+    if not limits:
+        return None
+    limit, used = limits.get("effective") or 0, limits.get("connections")
+    account = limits.get("account_name") or "this account"
+    if limit <= 0:
+        return Result("pass", f"no per-account connection limit for {account} (max_user_connections 0)")
+    source = "the account's MAX_USER_CONNECTIONS" if limits.get("account") else "global max_user_connections"
+    if used is None:
+        return Result("warn" if limit < 10 else "pass", f"{account} is limited to {limit} connections ({source})")
+    free = limit - used
+    message = f"{account} is limited to {limit} connections ({source}); {used} in use, {free} free"
+    if free < ctx.param("MY105", "fail_below_slots"):
+        return Result("fail", message)
+    if _pct(free, limit) < ctx.param("MY105", "warn_below_percent") or limit < 10:
+        return Result("warn", message)
+    return Result("pass", message)
+
+
+@check("MY301")
+def tls_in_use(facts: dict, ctx: Context):
+    client = (facts.get("tls") or {}).get("client")
+    if client is None:
+        return None
+    if client["in_use"]:
+        return Result("pass", f"{client['version']} with {client['cipher']} (ssl-mode={client['sslmode']})")
+    offered = facts["tls"]["server"].get("ssl_enabled")
+    why = "the server does not offer TLS" if offered is False else f"ssl-mode={client['sslmode']}"
+    if _stays_local(ctx.target.host if ctx.target else None):
+        return Result("warn", f"not encrypted ({why}); acceptable only while the connection "
+                      "stays on this machine")
+    return Result("fail", f"not encrypted ({why}): the login and every query cross the network in clear text")
+
+
+@check("MY302")
+def tls_verified(facts: dict, ctx: Context):
+    client = (facts.get("tls") or {}).get("client")
+    if client is None or not client["in_use"]:
+        return None
+    if client.get("hostname_verified"):
+        return Result("pass", "certificate chain and host name verified (ssl-mode=VERIFY_IDENTITY)")
+    if client.get("verified"):
+        return Result("warn", "certificate chain verified but not the host name (ssl-mode=VERIFY_CA)")
+    return Result("warn", f"encrypted but the certificate is not verified (ssl-mode={client['sslmode']}): "
+                  "a machine in the middle could pose as the server")
+
+
+@check("MY303")
+def tls_required_by_server(facts: dict, ctx: Context):
+    server = (facts.get("tls") or {}).get("server")
+    if server is None:
+        return None
+    if server.get("ssl_enabled") is False:
+        return Result("warn", "the server does not offer TLS at all, so it cannot require it")
+    required = server.get("require_secure_transport")
+    if required is None:
+        return None
+    if required:
+        return Result("pass", "require_secure_transport=ON: the server refuses plain-text TCP connections")
+    return Result("warn", "require_secure_transport=OFF: a client with ssl-mode=PREFERRED or DISABLED "
+                  "may still connect in plain text")

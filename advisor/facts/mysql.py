@@ -1,0 +1,413 @@
+"""Facts from a live MySQL or MariaDB server (or a proxy in front of it).
+
+The only module that talks to MySQL. It opens ONE connection and runs four statements:
+SET SESSION TRANSACTION READ ONLY, START TRANSACTION READ ONLY, one SELECT (bounded by
+max_statement_time / MAX_EXECUTION_TIME) and one SHOW STATUS; then it closes, which
+ends the transaction. TLS follows the mysql client's `ssl-mode`, including PREFERRED's
+fallback, which is decided from the server's handshake, so it never needs a second
+connection.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import ssl
+import time
+
+from ..catalog.providers import match_endpoint
+from ..errors import InvalidTarget, ProbeFailed
+from ..target import Target
+
+PROGRAM_NAME = "advisor"
+VERIFYING = ("VERIFY_CA", "VERIFY_IDENTITY")
+REQUIRING = ("REQUIRED", *VERIFYING)
+
+STATUS_NAMES = ("Threads_connected", "Max_used_connections", "Max_used_connections_time",
+                "Uptime", "Aborted_connects", "Connections",
+                "Connection_errors_max_connections", "Ssl_version", "Ssl_cipher")
+
+
+# -- URL -> driver options --------------------------------------------------
+
+def tls_settings(target: Target) -> dict:
+    """The effective ssl-mode and CA, with the mysql client's defaults and Prisma's spelling."""
+    params, client = target.params, target.client_params
+    mode, source = params.get("ssl-mode"), "url"
+    if mode is None and client.get("sslaccept") == "strict":
+        mode, source = "VERIFY_IDENTITY", "sslaccept=strict"
+    if mode is None:
+        mode, source = "PREFERRED", "default"
+    ca = params.get("ssl-ca") or client.get("sslcert")  # Prisma's sslcert is the CA file
+    return {"sslmode": mode, "source": source, "ca": ca}
+
+
+def _ssl_context(target: Target, tls: dict) -> ssl.SSLContext:
+    params = target.params
+    ctx = ssl.create_default_context(cafile=tls["ca"]) if tls["ca"] else ssl.create_default_context()
+    ctx.check_hostname = tls["sslmode"] == "VERIFY_IDENTITY"
+    ctx.verify_mode = ssl.CERT_REQUIRED if tls["sslmode"] in VERIFYING else ssl.CERT_NONE
+    if params.get("ssl-cert"):
+        ctx.load_cert_chain(params["ssl-cert"], params.get("ssl-key"))
+    if params.get("ssl-cipher"):
+        ctx.set_ciphers(params["ssl-cipher"])
+    versions = [v.strip() for v in params.get("tls-version", "").split(",") if v.strip()]
+    known = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+    if versions:
+        if any(v not in known for v in versions):
+            raise InvalidTarget("tls-version must list TLSv1.2 and/or TLSv1.3")
+        chosen = sorted(known[v] for v in versions)
+        ctx.minimum_version, ctx.maximum_version = chosen[0], chosen[-1]
+    return ctx
+
+
+def _seconds(value: str | None, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+        raise InvalidTarget(f"{name} must be a number of seconds")
+    return float(value) or None  # 0 means "no limit" for Prisma and the mysql client
+
+
+def connect_kwargs(target: Target, timeout: float) -> dict:
+    """Keyword arguments for pymysql.connections.Connection (pure; unit-tested)."""
+    url_timeout = min(filter(None, (
+        _seconds(target.params.get("connect-timeout"), "connect-timeout"),
+        _seconds(target.params.get("connect_timeout"), "connect_timeout"))), default=None)
+    connect_s = min(timeout, url_timeout) if url_timeout else timeout
+    charset = target.params.get("charset") or "utf8mb4"
+    from pymysql.charset import charset_by_name
+    try:
+        known = charset_by_name(charset) is not None
+    except KeyError:  # older PyMySQL raises, newer returns None
+        known = False
+    if not known:
+        raise InvalidTarget(f"unknown charset {charset[:20]!r}")
+    kw = {
+        "user": target.user, "database": target.database,
+        # MySQL compares the password's bytes; UTF-8 is what every current client sends.
+        "password": (target.password or "").encode("utf-8"),
+        "charset": charset,
+        "connect_timeout": max(1.0, connect_s),
+        # Bound every read and write too: a listener that never answers must not hang us.
+        "read_timeout": max(2.0, math.ceil(timeout)),
+        "write_timeout": max(2.0, math.ceil(timeout)),
+        "autocommit": None,          # no SET autocommit round trip
+        "program_name": PROGRAM_NAME,
+        "defer_connect": True,
+    }
+    if target.is_socket:
+        kw["unix_socket"] = target.host
+    else:
+        kw["host"] = target.host or "localhost"
+        kw["port"] = target.effective_port
+    tls = tls_settings(target)
+    if tls["sslmode"] == "DISABLED" or (target.is_socket and tls["sslmode"] == "PREFERRED"):
+        kw["ssl_disabled"] = True    # the mysql client does not encrypt a local socket
+    else:
+        kw["ssl"] = _ssl_context(target, tls)
+    return kw
+
+
+# -- the probe -------------------------------------------------------------
+
+def _connection_class(pymysql):
+    from pymysql.charset import charset_by_name
+    from pymysql.constants import CLIENT, CR
+
+    class ProbeConnection(pymysql.connections.Connection):
+        """PyMySQL with the mysql client's TLS decision taken from the handshake."""
+
+        tls_required = False
+        server_offers_tls = None
+
+        def _request_authentication(self):
+            self.server_offers_tls = bool(self.server_capabilities & CLIENT.SSL)
+            if self.ssl and not self.server_offers_tls:
+                if self.tls_required:
+                    raise pymysql.err.OperationalError(
+                        CR.CR_SSL_CONNECTION_ERROR,
+                        "SSL connection error: TLS is required but the server does not offer it")
+                # PREFERRED: continue in plain text on this same connection.
+                self.ssl = False
+                self.client_flag &= ~CLIENT.SSL
+            super()._request_authentication()
+
+        def set_character_set(self, charset, collation=None):
+            # The handshake already set the charset: skip the driver's SET NAMES round trip.
+            self.charset, self.collation = charset, collation
+            self.encoding = charset_by_name(charset).encoding
+
+    return ProbeConnection
+
+
+def gather(target: Target, timeout: float = 10.0) -> dict:
+    """Return the server facts for `target`; raise ProbeFailed with a scrubbed message."""
+    import pymysql  # imported here: `advisor --help` and `advisor lint` must not pay for it
+
+    tls = tls_settings(target)
+    try:
+        kwargs = connect_kwargs(target, timeout)
+    except (OSError, ssl.SSLError) as exc:  # unreadable CA / key file, unknown cipher
+        raise ProbeFailed(target.scrub(f"could not set up TLS: {exc}")[:300], kind="tls") from None
+    started = time.monotonic()
+    conn = _connection_class(pymysql)(**kwargs)
+    conn.tls_required = tls["sslmode"] in REQUIRING
+    try:
+        conn.connect()
+    except Exception as exc:  # the driver raises more than pymysql.Error on odd replies
+        failure = _probe_failed(exc, target)
+        if failure.kind == "authentication" and conn.server_offers_tls and not conn.ssl:
+            # MariaDB answers a plain-text login under require_secure_transport=ON with
+            # the same "Access denied" as a wrong password.
+            failure = ProbeFailed(f"{failure} (or the server refuses unencrypted connections: "
+                                  "require_secure_transport=ON; try ssl-mode=REQUIRED)",
+                                  kind=failure.kind)
+        raise failure from None
+    connect_ms = (time.monotonic() - started) * 1000
+    try:
+        handshake = _handshake(conn)
+        remaining = max(0.5, timeout - (time.monotonic() - started))
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
+            cur.execute("START TRANSACTION READ ONLY")
+            cur.execute(facts_sql(handshake["version"], remaining))
+            names = [c[0] for c in cur.description]
+            row = dict(zip(names, cur.fetchone()))
+            cur.execute(status_sql())
+            status = {name: value for name, value in cur.fetchall()}
+        client = _client_tls(conn, tls)
+    except Exception as exc:
+        raise _probe_failed(exc, target) from None
+    finally:
+        conn.close()  # closing ends the read-only transaction; nothing to roll back
+    return build_facts(row, status, handshake, client, target,
+                       connect_ms=connect_ms, total_ms=(time.monotonic() - started) * 1000)
+
+
+def _handshake(conn) -> dict:
+    thread_id = conn.server_thread_id
+    return {"version": conn.server_version,
+            "connection_id": thread_id[0] if isinstance(thread_id, tuple) else thread_id,
+            "offers_tls": conn.server_offers_tls}
+
+
+def _client_tls(conn, tls: dict) -> dict:
+    sock = conn._sock
+    in_use = isinstance(sock, ssl.SSLSocket)
+    cipher = sock.cipher() if in_use else None
+    return {
+        "in_use": in_use,
+        "version": sock.version() if in_use else None,
+        "cipher": cipher[0] if cipher else None,
+        "sslmode": tls["sslmode"],
+        "sslmode_source": tls["source"],
+        "ca": tls["ca"] if tls["ca"] else ("system" if tls["sslmode"] in VERIFYING else None),
+        # The handshake only completes in these modes after the chain (and name) checked out.
+        "verified": in_use and tls["sslmode"] in VERIFYING,
+        "hostname_verified": in_use and tls["sslmode"] == "VERIFY_IDENTITY",
+    }
+
+
+def parse_version(version: str) -> tuple[str, tuple[int, int, int], str]:
+    """(flavor, numeric version, display version) from a handshake or VERSION() string."""
+    text = version or ""
+    if text.startswith("5.5.5-") and "mariadb" in text.lower():
+        text = text[len("5.5.5-"):]  # MariaDB's replication-compatibility prefix
+    m = re.match(r"(\d+)\.(\d+)\.(\d+)", text)
+    numbers = tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+    flavor = "mariadb" if "mariadb" in text.lower() else "mysql"
+    return flavor, numbers, text
+
+
+def facts_sql(handshake_version: str, remaining_s: float) -> str:
+    """One SELECT; version-dependent variables only where this server has them."""
+    flavor, v, _ = parse_version(handshake_version)
+    cols = [
+        "VERSION() AS version", "@@version_comment AS version_comment",
+        "@@GLOBAL.max_connections AS max_connections",
+        "@@GLOBAL.max_user_connections AS max_user_connections_global",
+        # MySQL and MariaDB initialise the session value to the account's own limit.
+        "@@SESSION.max_user_connections AS max_user_connections_session",
+        "@@GLOBAL.wait_timeout AS wait_timeout",
+        "@@GLOBAL.interactive_timeout AS interactive_timeout",
+        "CURRENT_USER() AS account", "CONNECTION_ID() AS connection_id",
+        # Without the PROCESS privilege this lists only our own sessions, which is what we count.
+        "(SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+        " WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)) AS user_connections",
+    ]
+    if flavor == "mariadb":
+        cols += ["@@GLOBAL.extra_max_connections AS extra_max_connections",
+                 "@@GLOBAL.extra_port AS extra_port", "@@SESSION.tx_read_only AS read_only"]
+    else:
+        cols.append("@@SESSION.transaction_read_only AS read_only" if v >= (5, 7, 20)
+                    else "@@SESSION.tx_read_only AS read_only")
+    if (flavor == "mariadb" and v >= (10, 5, 2)) or (flavor == "mysql" and v >= (5, 7, 8)):
+        cols.append("@@GLOBAL.require_secure_transport AS require_secure_transport")
+    select = "SELECT " + ", ".join(cols)
+    if flavor == "mariadb":
+        return f"SET STATEMENT max_statement_time={remaining_s:.1f} FOR {select}"
+    # Servers before 5.7.8 read the hint as a comment.
+    return select.replace("SELECT ", f"SELECT /*+ MAX_EXECUTION_TIME({int(remaining_s * 1000)}) */ ", 1)
+
+
+def status_sql() -> str:
+    # Session scope: this session's Ssl_* plus the global-only counters, in one statement.
+    names = ", ".join(f"'{n}'" for n in STATUS_NAMES)
+    return f"SHOW SESSION STATUS WHERE Variable_name IN ({names})"
+
+
+# -- facts (pure) ------------------------------------------------------------
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _on(value) -> bool | None:
+    if value is None:
+        return None
+    return str(value).upper() in ("1", "ON", "YES", "TRUE")
+
+
+def build_facts(row: dict, status: dict, handshake: dict, client_tls: dict, target: Target,
+                connect_ms: float = 0.0, total_ms: float = 0.0) -> dict:
+    """Turn the SELECT row and SHOW STATUS into the report's facts (unit-tested on recordings)."""
+    flavor, _, version = parse_version(row.get("version") or handshake.get("version"))
+    max_conn = _int(row["max_connections"])
+    in_use = _int(status.get("Threads_connected"), 0)
+    extra_port = _int(row.get("extra_port"), 0)
+    extra_max = _int(row.get("extra_max_connections"), 0) if extra_port else 0
+    # One more session than max_connections is let in for SUPER / CONNECTION_ADMIN; MariaDB
+    # also serves extra_max_connections on extra_port. Both come on top of max_connections.
+    reserved = 1 + extra_max
+    user_global = _int(row.get("max_user_connections_global"), 0)
+    user_session = _int(row.get("max_user_connections_session"), user_global)
+    ssl_cipher = status.get("Ssl_cipher") or None
+    return {
+        "server_version": version,
+        "flavor": flavor,
+        "max_connections": max_conn,
+        "reserved_connections": reserved,
+        "admin_slots": {"super_slot": 1, "extra_port": extra_port or None,
+                        "extra_max_connections": extra_max if extra_port else None},
+        "connections_in_use": in_use,
+        "available_connections": max(0, max_conn - in_use),
+        "max_used_connections": _int(status.get("Max_used_connections")),
+        "max_used_connections_time": status.get("Max_used_connections_time") or None,
+        "uptime_seconds": _int(status.get("Uptime")),
+        "connections_total": _int(status.get("Connections")),
+        "aborted_connects": _int(status.get("Aborted_connects")),
+        "connection_errors_max_connections": _int(status.get("Connection_errors_max_connections")),
+        "wait_timeout": _int(row.get("wait_timeout")),
+        "interactive_timeout": _int(row.get("interactive_timeout")),
+        "max_user_connections": {
+            "global": user_global,
+            # The session value differs from the global one only when the account has its own.
+            "account": user_session if user_session != user_global else None,
+            "effective": user_session,
+            "account_name": row.get("account"),
+            "connections": _int(row.get("user_connections")),
+        },
+        "pooler": pooler_evidence(row, handshake, target),
+        "tls": {
+            "client": client_tls,
+            "server": {
+                "in_use": ssl_cipher is not None,
+                "version": status.get("Ssl_version") or None,
+                "cipher": ssl_cipher,
+                "ssl_enabled": handshake.get("offers_tls"),
+                "require_secure_transport": _on(row.get("require_secure_transport")),
+            },
+        },
+        "session": {
+            "connection_id": _int(row.get("connection_id")),
+            "handshake_connection_id": handshake.get("connection_id"),
+            "account": row.get("account"),
+            "read_only": _on(row.get("read_only")) is True,
+        },
+        "probe": {"connections_opened": 1, "queries": 4,
+                  "connect_ms": round(connect_ms, 1), "total_ms": round(total_ms, 1)},
+    }
+
+
+def pooler_evidence(row: dict, handshake: dict, target: Target) -> dict:
+    """Positive evidence only: a version string that names the proxy, or a connection id
+    in the handshake that the server does not know, plus the provider catalog's host patterns."""
+    evidence, kind = [], None
+    version = f"{row.get('version') or ''} {row.get('version_comment') or ''}"
+    if "proxysql" in version.lower():
+        kind = "proxysql"
+        evidence.append("the version string names ProxySQL")
+    if "vitess" in version.lower():
+        kind = "vitess"
+        evidence.append(f"the server version {row.get('version')!r} is Vitess's (vtgate)")
+    shown, real = handshake.get("connection_id"), _int(row.get("connection_id"))
+    ids_differ = shown is not None and real is not None and shown != real
+    if ids_differ:
+        evidence.append(f"the handshake's connection id ({shown}) differs from CONNECTION_ID() "
+                        f"({real}): a proxy answered the handshake")
+    else:
+        evidence.append("the handshake's connection id matches CONNECTION_ID(): "
+                        "the session talks to the server itself")
+    host = None if target.is_socket else target.host
+    _, endpoint, _ = match_endpoint("mysql", host, target.effective_port)
+    hinted = (endpoint or {}).get("pooler")
+    if hinted and hinted == kind:
+        evidence.append(f"the host and port match the provider catalog's {endpoint['id']} endpoint")
+    elif hinted and ids_differ and kind is None:
+        kind = hinted
+        evidence.append(f"the host and port match the provider catalog's {endpoint['id']} endpoint")
+    elif hinted:
+        evidence.append(f"the host and port match the catalog's {endpoint['id']} endpoint, "
+                        "but the server shows no sign of a proxy")
+    detected = kind is not None or ids_differ
+    pool_mode = endpoint.get("pool_mode") if endpoint and hinted == kind else None
+    return {"detected": detected, "kind": kind or ("proxy" if detected else None),
+            "pool_mode": pool_mode, "evidence": evidence}
+
+
+# -- errors ------------------------------------------------------------------
+
+_BY_CODE = {
+    1045: ("authentication", "authentication failed for user {user}"),
+    1698: ("authentication", "authentication failed for user {user}"),
+    1130: ("authentication", None),
+    1044: ("missing-database", None),
+    1049: ("missing-database", None),
+    1040: ("no-free-slot", None),
+    1203: ("no-free-slot", None),
+    1226: ("no-free-slot", None),
+    3159: ("tls", "the server requires TLS (require_secure_transport=ON)"),
+    2026: ("tls", None),
+    3024: ("timeout", "the facts query timed out"),
+    1969: ("timeout", "the facts query timed out"),
+}
+_BY_TEXT = (
+    ("CERTIFICATE", "tls"), ("SSL", "tls"), ("TLS", "tls"),
+    ("timed out", "timeout"),
+    ("Name or service not known", "dns"), ("Temporary failure in name resolution", "dns"),
+    ("nodename nor servname", "dns"), ("No address associated", "dns"),
+)
+
+
+def _probe_failed(exc: Exception, target: Target) -> ProbeFailed:
+    args = getattr(exc, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    text = " ".join(str(a) for a in (args[1:] if code is not None else args)) or type(exc).__name__
+    text = target.scrub(text)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "unknown error")
+    kind, template = _BY_CODE.get(code, (None, None))
+    if kind is None:
+        kind = next((k for needle, k in _BY_TEXT if needle.lower() in text.lower()), "unreachable")
+        if code is None and not isinstance(exc, OSError):
+            first = f"unexpected reply, is this a MySQL server? ({type(exc).__name__}: {first})"
+    if template:
+        message = template.format(user=target.user or "(default)")
+        if kind != "authentication":
+            message += f" ({first[:200]})"
+    else:
+        message = first[:300]
+    return ProbeFailed(message, kind=kind)

@@ -1,0 +1,583 @@
+"""Build-time pages for the docs site, from the package's own data (nothing written twice).
+
+Registered twice in mkdocs.yml:
+- as a MkDocs hook: `on_config` expands the Providers and Checks nav entries, `on_files` adds
+  the generated pages (providers/*, checks/*, readiness.md, cli.md) as virtual files;
+- as the mkdocs-macros module (`define_env`): small tables for hand-written pages that opt in
+  with `render_macros: true`.
+
+Strings read from report JSON files came from database servers: `esc()` turns them into
+inert text (HTML-escaped, Markdown and Jinja syntax neutralised) before they reach Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from advisor import catalog  # noqa: E402
+from advisor.catalog.providers import ORMS, load_providers  # noqa: E402
+
+ORM_NAMES = {"prisma": "Prisma", "drizzle": "Drizzle", "node-postgres": "node-postgres",
+             "django": "Django", "sqlalchemy": "SQLAlchemy", "rails": "Rails"}
+POOLER_PAGES = {"pgbouncer": "pgbouncer", "supavisor": "supavisor", "pgpool-ii": "pgpool-ii",
+                "rds-proxy": "rds-proxy", "proxysql": "proxysql"}
+STATUS = {"pass": "✔ pass", "warn": "⚠ warn", "fail": "✖ **fail**", "skip": "– skip",
+          "error": "✖ **error**"}
+GENERATED: set[str] = set()
+
+
+# --------------------------------------------------------------------------- escaping
+
+_INERT = {c: f"&#{ord(c)};" for c in "&<>\"'`*_{}[]()#+!|~\\^=$%:"}
+
+
+def esc(value, limit: int = 400) -> str:
+    """Untrusted text -> inert Markdown: every markup character becomes an HTML entity."""
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", "" if value is None else str(value))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return "".join(_INERT.get(c, c) for c in text)
+
+
+def prose(text, lines: bool = False) -> str:
+    """Trusted catalog text: keep its `code` spans, but make <placeholders> visible, not HTML.
+    One line unless `lines` (then line breaks and Markdown blocks survive)."""
+    parts = str(text or "").strip().split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = html.escape(parts[i], quote=False).replace("|", "&#124;")
+    out = "`".join(parts)
+    return out if lines else out.replace("\n", " ")
+
+
+def cell(text) -> str:
+    return prose(text).replace("\n", " ")
+
+
+def source_link(item: dict) -> str:
+    """`source · checked DATE` for a catalog fact; unverified facts say so."""
+    url = item.get("source") or ""
+    link = f"[source]({url})" if url.startswith(("http://", "https://")) else "no source"
+    out = f"{link} · checked {item.get('checked') or 'never'}"
+    if item.get("verified") is False:
+        out += " · *unverified*"
+    return out
+
+
+def indent(text: str, n: int = 4) -> str:
+    pad = " " * n
+    return "\n".join(pad + line if line.strip() else "" for line in text.splitlines())
+
+
+# --------------------------------------------------------------------------- providers
+
+def _url_in(example: str | None) -> str | None:
+    m = re.search(r"(?:postgres(?:ql)?|mysql)://[^\s)'\"]+", example or "")
+    return m.group(0) if m else None
+
+
+def _with_params(url: str, params: dict) -> str:
+    if not params:
+        return url
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return url + ("&" if "?" in url else "?") + query
+
+
+def _pick(provider: dict, role: str, engine: str) -> dict | None:
+    eps = [e for e in provider["endpoints"] if e.get("role") == role and e.get("engine") == engine]
+    if role == "pooled":
+        eps.sort(key=lambda e: e.get("pool_mode") != "transaction")
+    else:
+        eps.sort(key=lambda e: not e.get("for_migrations"))
+    return eps[0] if eps else None
+
+
+def orm_snippet(orm: str, engine: str, pooled: str, direct: str, no_prep: bool,
+                params: dict) -> tuple[str, str]:
+    """(intro sentence, fenced code) for one ORM/driver; URLs are placeholders or catalog examples."""
+    pg = engine == "postgresql"
+    if orm == "prisma":
+        p = dict(params) or ({"pgbouncer": "true"} if no_prep else {})
+        p.setdefault("connection_limit", "1")
+        return ("Prisma ORM 6 reads both URLs from the schema; Prisma ORM 7 takes the CLI's URL "
+                "from `prisma.config.ts` and the runtime pool from the driver adapter.",
+                f'```dotenv title=".env"\nDATABASE_URL="{_with_params(pooled, p)}"\n'
+                f'DIRECT_URL="{direct}"\n```\n\n'
+                f'```prisma title="schema.prisma (Prisma 6)"\ndatasource db {{\n'
+                f'  provider  = "{engine}"\n  url       = env("DATABASE_URL")\n'
+                f'  directUrl = env("DIRECT_URL")\n}}\n```\n\n'
+                '```ts title="prisma.config.ts (Prisma 7)"\n'
+                'import { defineConfig, env } from "prisma/config";\n\n'
+                '// migrations and introspection go to the direct URL\n'
+                'export default defineConfig({ datasource: { url: env("DIRECT_URL") } });\n```')
+    if orm == "drizzle":
+        if not pg:
+            return ("Drizzle over `mysql2`; migrations with drizzle-kit on the direct URL.",
+                    '```ts\nimport mysql from "mysql2/promise";\nimport { drizzle } from '
+                    '"drizzle-orm/mysql2";\n\nconst pool = mysql.createPool({ uri: '
+                    'process.env.DATABASE_URL, connectionLimit: 1 });\nexport const db = '
+                    'drizzle(pool);\n```')
+        prep = "prepare: false, " if no_prep else ""
+        return ("Drizzle inherits the driver's behaviour; with postgres.js turn prepared "
+                "statements off behind a transaction pooler that cannot track them.",
+                f'```ts title="db.ts"\nimport postgres from "postgres";\nimport {{ drizzle }} from '
+                f'"drizzle-orm/postgres-js";\n\nconst client = postgres(process.env.DATABASE_URL!, '
+                f'{{ {prep}max: 1 }});\nexport const db = drizzle(client);\n```\n\n'
+                '```ts title="drizzle.config.ts"\nexport default {\n  dialect: "postgresql",\n'
+                '  dbCredentials: { url: process.env.DIRECT_URL! }, // drizzle-kit: direct URL\n};\n```')
+    if orm == "node-postgres":
+        if not pg:
+            return ("node-postgres is PostgreSQL only; for MySQL use `mysql2` with a small pool.",
+                    '```js\nimport mysql from "mysql2/promise";\n\nexport const pool = '
+                    'mysql.createPool({ uri: process.env.DATABASE_URL, connectionLimit: 1 });\n```')
+        return ("One small pool per instance, created at module scope; leave `name` off queries "
+                "so they stay unnamed (named queries become prepared statements).",
+                '```js title="db.js"\nimport pg from "pg";\n\nexport const pool = new pg.Pool({\n'
+                '  connectionString: process.env.DATABASE_URL,\n  max: 1,\n'
+                '  idleTimeoutMillis: 5000,\n});\n```')
+    if orm == "django":
+        opts = ('\n    "OPTIONS": {"prepare_threshold": None},  # psycopg 3: no server-side prepares'
+                if no_prep and pg else "")
+        eng = "postgresql" if pg else "mysql"
+        return ("Behind a transaction pooler Django must not use server-side cursors; run "
+                "`migrate` with the direct URL.",
+                f'```python title="settings.py"\nimport os\nimport dj_database_url\n\n'
+                f'DATABASES = {{"default": {{\n    **dj_database_url.parse(os.environ["DATABASE_URL"]),'
+                f'\n    "ENGINE": "django.db.backends.{eng}",\n    "CONN_MAX_AGE": 0,\n'
+                f'    "DISABLE_SERVER_SIDE_CURSORS": True,{opts}\n}}}}\n```\n\n'
+                '```bash\nDATABASE_URL="$DIRECT_URL" python manage.py migrate\n```')
+    if orm == "sqlalchemy":
+        drv = "postgresql+psycopg" if pg else "mysql+pymysql"
+        args = ', connect_args={"prepare_threshold": None}' if no_prep and pg else ""
+        return ("Let the external pooler do the pooling: `NullPool` in the app, Alembic on the "
+                "direct URL.",
+                f'```python\nimport os\nfrom sqlalchemy import create_engine\n'
+                f'from sqlalchemy.pool import NullPool\n\nurl = os.environ["DATABASE_URL"]'
+                f'.split("://", 1)[1]\nengine = create_engine("{drv}://" + url, '
+                f'poolclass=NullPool{args})\n```')
+    if orm == "rails":
+        return ("Active Record behind a transaction pooler: no prepared statements, and no "
+                "advisory locks for migrations that still go through it.",
+                '```yaml title="config/database.yml"\nproduction:\n'
+                '  url: <%= ENV["DATABASE_URL"] %>\n  prepared_statements: false\n'
+                '  advisory_locks: false\n```\n\n'
+                '```bash\nDATABASE_URL="$DIRECT_URL" bin/rails db:migrate\n```')
+    raise ValueError(orm)
+
+
+def provider_page(p: dict, notes: str) -> str:
+    out = [f"# {p['name']}", "", prose(p.get("summary")), ""]
+    eng = ", ".join(p.get("engines") or [])
+    home = p.get("homepage")
+    out += [f"**Engines:** {eng}" + (f" · **Website:** <{home}>" if home else ""), ""]
+    if p.get("generic"):
+        out += ['!!! info "Conventions, not a provider"', "    The advisor uses these entries "
+                "only when no hosted provider matches the host, guessing from the port.", ""]
+
+    out += ["## Endpoints", ""]
+    if p["endpoints"]:
+        out += ["| Endpoint | Role | Port | Pooler | Prepared statements | Migrations | Source |",
+                "|---|---|---:|---|---|---|---|"]
+        for e in p["endpoints"]:
+            prep = {True: "yes", False: "no"}.get(e.get("prepared_statements"), "unknown")
+            pooler = e.get("pooler") or "—"
+            if pooler in POOLER_PAGES:
+                pooler = f"[{pooler}](../poolers/{POOLER_PAGES[pooler]}.md)"
+            if e.get("pool_mode"):
+                pooler += f", {e['pool_mode']} mode"
+            out.append(
+                f"| {cell(e.get('label') or e['id'])} | {e.get('role', '')}, {e.get('engine', '')} "
+                f"| {e.get('port') or 'default'} | {pooler} | {prep} "
+                f"| {'yes' if e.get('for_migrations') else 'no'} | {source_link(e)} |")
+        out += ["", "### Connection strings", ""]
+        for e in p["endpoints"]:
+            env_var = f" (`{e['env_var']}`)" if e.get("env_var") else ""
+            out += [f"**{cell(e.get('label') or e['id'])}**{env_var}", "",
+                    "```text", str(e.get("example") or "(no example in the catalog)"), "```", ""]
+            if e.get("note"):
+                out += [prose(e["note"]), ""]
+    else:
+        out += ["The catalog lists no endpoints for this provider yet.", ""]
+
+    pooled = _pick(p, "pooled", "postgresql") or _pick(p, "pooled", "mysql")
+    engine = (pooled or {}).get("engine") or ("postgresql" if "postgresql" in p.get("engines", [])
+                                              else "mysql")
+    direct = _pick(p, "direct", engine)
+    pooled_url = _url_in((pooled or {}).get("example")) or "<pooled-url>"
+    direct_url = _url_in((direct or {}).get("example")) or "<direct-url>"
+    no_prep = bool(pooled) and pooled.get("pool_mode") == "transaction" \
+        and pooled.get("prepared_statements") is not True
+
+    out += ['!!! tip "Check it"', "    Review the URL offline, then probe the live database "
+            "(read-only, one connection):", "",
+            indent(f"```bash\nadvisor lint '{pooled_url}'\nDATABASE_URL='{pooled_url}' "
+                   "advisor probe\n```"), ""]
+
+    out += ["## ORM and driver settings", "",
+            f"Snippets use the catalog's example URLs ({'pooled' if pooled else 'placeholder'} "
+            "`DATABASE_URL`, direct `DIRECT_URL`). See also the [ORM pages](../orms/index.md).", ""]
+    for orm in ORMS:
+        entry = p["orm"].get(orm) or {}
+        intro, code = orm_snippet(orm, engine, pooled_url, direct_url, no_prep,
+                                  entry.get("pooled_params") or {})
+        body = [intro, "", code]
+        if entry.get("note"):
+            body += ["", f"{prose(entry['note'])} ({source_link(entry)})"]
+        out += [f'=== "{ORM_NAMES[orm]}"', "", indent("\n".join(body)), ""]
+
+    if p["pitfalls"]:
+        out += ["## Pitfalls", ""]
+        for pit in p["pitfalls"]:
+            title = (pit.get("title") or pit.get("id") or "Pitfall").replace('"', "'")
+            out += [f'!!! warning "{html.escape(title)}"', f"    {prose(pit.get('text'))}", "",
+                    f"    {source_link(pit)}", ""]
+
+    corrected = [f for f in p["facts"] if f.get("outdated_seed_claim")]
+    for f in corrected:
+        out += ['!!! note "Corrected"', f"    **The old page said:** {prose(f['outdated_seed_claim'])}",
+                "", f"    **Now:** {prose(f['text'])} ({source_link(f)})", ""]
+
+    out += ["## Facts", ""]
+    for key, label in (("max_connections", "Connection limits"), ("tls", "TLS")):
+        item = p.get(key)
+        if isinstance(item, dict) and item.get("note"):
+            req = " TLS is required." if key == "tls" and item.get("required") else ""
+            out.append(f"- **{label}:** {prose(item['note'])}{req} ({source_link(item)})")
+    for f in p["facts"]:
+        if not f.get("outdated_seed_claim"):
+            out.append(f"- {prose(f.get('text'))} ({source_link(f)})")
+    out.append("")
+    if notes:
+        out += ["## Notes", "", notes.strip(), ""]
+    return "\n".join(out)
+
+
+def providers_index(providers: dict) -> str:
+    out = ["# Providers", "",
+           "Generated from the advisor's provider catalog (`advisor/catalog/providers.toml`), the "
+           "same data `advisor lint` uses to recognise a host. Each page lists the pooled and "
+           "direct endpoints with a source link and the date the fact was checked.", "",
+           "| Provider | Engines | Pooled endpoints | Summary |", "|---|---|---|---|"]
+    for pid, p in providers.items():
+        pooled = sorted({e.get("pooler") or "?" for e in p["endpoints"] if e.get("role") == "pooled"})
+        out.append(f"| [{cell(p['name'])}]({pid}.md) | {', '.join(p.get('engines') or [])} "
+                   f"| {', '.join(pooled) or '—'} | {cell(p.get('summary'))} |")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- checks
+
+def check_page(c: dict) -> str:
+    out = [f"# {c['id']}: {prose(c['title'])}", "",
+           "| Id | Severity | Engine | Kind | Topic |", "|---|---|---|---|---|",
+           f"| `{c['id']}` | {c['severity']} | {c['engine']} | {c['kind']} | {c['topic']} |", "",
+           f"**{prose(c['summary'])}**", "",
+           "## Why it matters", "", prose(c["rationale"], lines=True), "",
+           "## How to fix", "", prose(c["remediation"], lines=True), ""]
+    if c.get("example"):
+        out += ["## Example", "", "```text", c["example"], "```", ""]
+    if c["params"]:
+        out += ["## Thresholds", "", "| Parameter | Default | Override |", "|---|---:|---|"]
+        for name, value in c["params"].items():
+            out.append(f"| `{name}` | {value} | `--threshold {c['id']}.{name}=VALUE` |")
+        out.append("")
+    cmd = "advisor probe" if c["kind"] == "probe" else "advisor lint"
+    out += ["## Run it", "", f"This check runs in `{cmd}`. Explain it in a terminal:", "",
+            f"```bash\nadvisor checks {c['id']}\n```", "",
+            "[All checks](index.md)", ""]
+    return "\n".join(out)
+
+
+def checks_index(checks: dict) -> str:
+    out = ["# Checks", "",
+           "Every finding the advisor reports has an id and a page here, generated from the "
+           "check catalog (`advisor/catalog/checks/*.toml`). `probe` checks need a live "
+           "connection; `lint` checks read only the URL.", "",
+           "| Id | Title | Severity | Engine | Kind | What it checks |", "|---|---|---|---|---|---|"]
+    for cid in sorted(checks):
+        c = checks[cid]
+        out.append(f"| [{cid}]({cid}.md) | {cell(c['title'])} | {c['severity']} | {c['engine']} "
+                   f"| {c['kind']} | {cell(c['summary'])} |")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- CLI
+
+def _subparsers(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield name, sub, helps.get(name)
+
+
+def _options_table(parser: argparse.ArgumentParser) -> list[str]:
+    rows = ["| Argument | Values | Default | Description |", "|---|---|---|---|"]
+    for a in parser._actions:
+        if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        name = ", ".join(f"`{s}`" for s in a.option_strings) or f"`{a.dest}`"
+        if isinstance(a, argparse.BooleanOptionalAction):
+            name = f"`{a.option_strings[0]}` / `{a.option_strings[1]}`"
+        if a.choices:
+            values = ", ".join(f"`{c}`" for c in a.choices)
+        elif a.nargs == 0:
+            values = "flag"
+        else:
+            values = f"`{a.metavar or a.dest.upper()}`"
+        if a.default in (None, [], argparse.SUPPRESS) or (
+                a.nargs == 0 and not isinstance(a, argparse.BooleanOptionalAction)):
+            default = "—"
+        else:
+            default = f"`{a.default}`"
+        help_text = (a.help or "").replace("%%", "%")
+        rows.append(f"| {name} | {values} | {default} | {cell(help_text)} |")
+    return rows
+
+
+def cli_page() -> str:
+    from advisor.cli import EXIT_CODES, build_parser
+    parser = build_parser()
+    subs = list(_subparsers(parser))
+    out = ["# CLI reference", "",
+           "Generated from the argument parser (`advisor.cli.build_parser()`), so it always "
+           "matches `advisor --help`.", "", cell(parser.description), "",
+           "```text", parser.format_usage().strip(), "```", "",
+           "| Command | What it does |", "|---|---|"]
+    out += [f"| [`{name}`](#advisor-{name}) | {cell(h)} |" for name, _, h in subs]
+    out += [""] + _options_table(parser) + [""]
+    for name, sub, h in subs:
+        out += [f"## advisor {name} {{#advisor-{name}}}", "", cell(sub.description or h), "",
+                "```text", sub.format_usage().strip(), "```", ""] + _options_table(sub) + [""]
+    out += ["## Exit codes", "", "| Code | Meaning |", "|---:|---|"]
+    code, text = None, []
+    for line in EXIT_CODES.splitlines()[1:]:
+        m = re.match(r"\s+(\d+)\s+(.*)", line)
+        if m:
+            if code is not None:
+                out.append(f"| {code} | {cell(' '.join(text))} |")
+            code, text = m.group(1), [m.group(2)]
+        elif line.strip():
+            text.append(line.strip())
+    if code is not None:
+        out.append(f"| {code} | {cell(' '.join(text))} |")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- readiness
+
+def reports_dir(config) -> Path:
+    env = os.environ.get("ADVISOR_REPORTS_DIR")
+    if env:
+        return Path(env)
+    base = Path(config.config_file_path or ROOT / "mkdocs.yml").parent
+    return base / (config.extra.get("reports_dir") or "reports")
+
+
+def _num(value) -> str:
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+
+
+def _summary(d: dict) -> dict:
+    """Readable cells for one report (all escaped)."""
+    facts = d.get("facts") if isinstance(d.get("facts"), dict) else {}
+    url = facts.get("url") if isinstance(facts.get("url"), dict) else {}
+    endpoint = url.get("endpoint") if isinstance(url.get("endpoint"), dict) else {}
+    maxc = facts.get("max_connections")
+    if isinstance(maxc, int):
+        usable = maxc - (facts.get("reserved_connections") or 0)
+        free = facts.get("available_connections")
+        headroom = (f"{_num(free)} of {usable} usable free"
+                    + (f" ({round(100 * free / usable)} %)" if isinstance(free, int) and usable > 0
+                       else ""))
+    else:
+        headroom = "not probed" if d.get("kind") == "lint" else "unknown"
+    pooler = facts.get("pooler") if isinstance(facts.get("pooler"), dict) else None
+    if pooler is not None:
+        kind = esc(pooler.get("kind")) if pooler.get("detected") else "none detected"
+        mode = pooler.get("pool_mode")
+    else:
+        kind = esc(endpoint.get("pooler") or ("none" if endpoint else "unknown"))
+        kind += " (from the catalog)" if endpoint else ""
+        mode = endpoint.get("pool_mode")
+    tls = facts.get("tls") if isinstance(facts.get("tls"), dict) else None
+    client = (tls or {}).get("client") if isinstance((tls or {}).get("client"), dict) else {}
+    if tls is not None:
+        tls_text = esc(client.get("version") or "in use") if client.get("in_use") else "not in use"
+        if client.get("sslmode"):
+            tls_text += f", sslmode={esc(client['sslmode'])}"
+    else:
+        tls_text = f"sslmode={esc(url['sslmode'])}" if url.get("sslmode") else "sslmode not set"
+    return {"max": _num(maxc), "headroom": headroom,
+            "pooler": kind + (f", {esc(mode)} mode" if mode else ""), "tls": tls_text}
+
+
+def readiness_page(config, checks: dict) -> str:
+    folder = reports_dir(config)
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    out = ["# Readiness", "",
+           "One section per report JSON found in the reports folder when the site was built "
+           "(`extra.reports_dir` in `mkdocs.yml`, or `ADVISOR_REPORTS_DIR`). Write one with:", "",
+           "```bash\nadvisor probe --label production --format json --output reports/production.json\n```", ""]
+    reports, problems = [], []
+    for path in files:
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(d, dict) or d.get("schema_version") != 1:
+                raise ValueError("not a schema v1 report")
+            reports.append((path, d))
+        except (OSError, ValueError) as exc:
+            problems.append(f"- `{path.name.replace('`', '')}` skipped: {esc(exc)}")
+    if not reports:
+        out += ['!!! info "No reports yet"',
+                f"    No readable report was found in `{folder.name}/` when this site was built. "
+                "Run the command above (or `make demo`), then rebuild the site.", ""]
+    else:
+        out += ["| Target | Verdict | max_connections | Headroom | Pooler | TLS |",
+                "|---|---|---:|---|---|---|"]
+        for i, (path, d) in enumerate(reports):
+            t = d.get("target") if isinstance(d.get("target"), dict) else {}
+            s = _summary(d)
+            status = (d.get("summary") or {}).get("status")
+            name = esc(t.get("host") or t.get("url") or path.stem, 80)
+            if d.get("label"):
+                name = f"{esc(d['label'], 80)} ({name})"
+            out.append(f"| [{name}](#report-{i}) | {STATUS.get(status, esc(status))} | {s['max']} "
+                       f"| {s['headroom']} | {s['pooler']} | {s['tls']} |")
+        out.append("")
+        for i, (path, d) in enumerate(reports):
+            out += _report_section(i, path, d, checks)
+    if problems:
+        out += ["## Skipped files", ""] + problems + [""]
+    return "\n".join(out)
+
+
+def _report_section(i: int, path: Path, d: dict, checks: dict) -> list[str]:
+    t = d.get("target") if isinstance(d.get("target"), dict) else {}
+    tool = d.get("tool") if isinstance(d.get("tool"), dict) else {}
+    s = _summary(d)
+    status = (d.get("summary") or {}).get("status")
+    title = esc(d.get("label") or t.get("host") or path.stem, 80)
+    out = [f"## {title} {{#report-{i}}}", "",
+           f"**Verdict:** {STATUS.get(status, esc(status))} · **Target:** {esc(t.get('url'))} "
+           f"({esc(t.get('engine'))}"
+           + (f", provider [{esc(t['provider'])}](providers/{t['provider']}.md)"
+              if t.get("provider") in load_providers() else "") + ")", "",
+           f"- **max_connections:** {s['max']} · **headroom:** {s['headroom']}",
+           f"- **Pooler:** {s['pooler']} · **TLS:** {s['tls']}",
+           f"- **Report:** {esc(d.get('kind'))} at {esc(d.get('generated_at'))} by "
+           f"{esc(tool.get('name'))} {esc(tool.get('version'))} (`{path.name.replace('`', '')}`)", ""]
+    findings = [f for f in d.get("findings") or [] if isinstance(f, dict)]
+    if findings:
+        out += ["| Result | Check | Severity | Finding |", "|---|---|---|---|"]
+        for f in findings:
+            fid = str(f.get("id") or "")
+            link = (f"[{fid}](checks/{fid}.md)" if fid in checks else esc(fid))
+            out.append(f"| {STATUS.get(f.get('status'), esc(f.get('status')))} "
+                       f"| {link} {esc(f.get('title'))} | {esc(f.get('severity'))} "
+                       f"| {esc(f.get('message'))} |")
+        out.append("")
+    else:
+        out += ["No findings in this report.", ""]
+    return out
+
+
+# --------------------------------------------------------------------------- MkDocs hooks
+
+def _expand(nav, providers: dict, checks: dict):
+    result = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if value == "providers/index.md":
+            value = ["providers/index.md"] + [{p["name"]: f"providers/{pid}.md"}
+                                              for pid, p in providers.items()]
+        elif value == "checks/index.md":
+            value = ["checks/index.md"] + [{f"{cid} {c['title']}": f"checks/{cid}.md"}
+                                           for cid, c in sorted(checks.items())]
+        elif isinstance(value, list):
+            value = _expand(value, providers, checks)
+        result.append({next(iter(item)): value} if isinstance(item, dict) else value)
+    return result
+
+
+def on_config(config):
+    if config.nav:
+        config.nav = _expand(config.nav, load_providers(), catalog.load_checks())
+    return config
+
+
+def on_files(files, config):
+    from mkdocs.structure.files import File
+    providers, checks = load_providers(), catalog.load_checks()
+    notes_dir = Path(config.docs_dir) / "providers" / "_notes"
+    pages = {"providers/index.md": providers_index(providers),
+             "checks/index.md": checks_index(checks),
+             "cli.md": cli_page(),
+             "readiness.md": readiness_page(config, checks)}
+    for pid, p in providers.items():
+        note = notes_dir / f"{pid}.md"
+        pages[f"providers/{pid}.md"] = provider_page(p, note.read_text() if note.is_file() else "")
+    for cid, c in checks.items():
+        pages[f"checks/{cid}.md"] = check_page(c)
+    GENERATED.clear()
+    for src, content in pages.items():
+        if files.get_file_from_path(src) is not None:
+            raise ValueError(f"docs/{src} is generated at build time; remove the hand-written file")
+        files.append(File.generated(config, src, content=content))
+        GENERATED.add(src)
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri in GENERATED:
+        page.edit_url = None  # nothing to edit: the page comes from the catalogs
+    return markdown
+
+
+# --------------------------------------------------------------------------- macros
+
+def define_env(env):
+    @env.macro
+    def provider_links() -> str:
+        return ", ".join(f"[{p['name']}](providers/{pid}.md)"
+                         for pid, p in load_providers().items() if not p["generic"])
+
+    @env.macro
+    def check_count() -> int:
+        return len(catalog.load_checks())
+
+    @env.macro
+    def pooler_endpoints(pooler: str) -> str:
+        """Catalog endpoints served by one pooler (for the pooler pages, one level down)."""
+        rows = ["| Provider | Endpoint | Port | Pool mode | Source |", "|---|---|---:|---|---|"]
+        for pid, p in load_providers().items():
+            for e in p["endpoints"]:
+                if e.get("pooler") == pooler:
+                    rows.append(f"| [{cell(p['name'])}](../providers/{pid}.md) "
+                                f"| {cell(e.get('label'))} | {e.get('port') or 'default'} "
+                                f"| {e.get('pool_mode') or '—'} | {source_link(e)} |")
+        return "\n".join(rows) if len(rows) > 2 else "*No catalog endpoint uses it yet.*"
+
+    @env.macro
+    def orm_notes(orm: str) -> str:
+        """Provider-specific notes for one ORM (for the ORM pages, one level down)."""
+        rows = ["| Provider | Pooled URL parameters | Needs direct URL | Note |",
+                "|---|---|---|---|"]
+        for pid, p in load_providers().items():
+            e = p["orm"].get(orm)
+            if e:
+                params = "&".join(f"{k}={v}" for k, v in (e.get("pooled_params") or {}).items())
+                rows.append(f"| [{cell(p['name'])}](../providers/{pid}.md) "
+                            f"| {f'`{params}`' if params else '—'} "
+                            f"| {'yes' if e.get('direct_url') else 'no'} "
+                            f"| {cell(e.get('note'))} ({source_link(e)}) |")
+        return "\n".join(rows) if len(rows) > 2 else "*No provider-specific notes yet.*"

@@ -1,0 +1,194 @@
+"""The docs site: `mkdocs build --strict` with generated pages, and what they must contain."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.catalog import DOCS_BASE, docs_url, load_checks
+from advisor.catalog.providers import load_providers
+from advisor.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+NEON = "postgresql://u:p@ep-cool-1.us-east-2.aws.neon.tech/db"
+HOSTILE = "<script>alert(1)</script> **bold** {{ 7*7 }} [x](javascript:alert(2)) | `tick`"
+
+
+def run_advisor(*args, env=None) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DIRECT_URL")}
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=full, timeout=60)
+
+
+def write_lint_report(path: Path) -> dict:
+    r = run_advisor("lint", NEON, "--format", "json", "--output", str(path), "--label", "staging")
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(path.read_text())
+
+
+def write_hostile_report(path: Path, base: dict) -> None:
+    """A report whose server-supplied strings try to inject HTML, Markdown and Jinja."""
+    d = json.loads(json.dumps(base))
+    d["label"] = HOSTILE
+    d["target"]["host"] = "<img src=x onerror=alert(3)>.example"
+    d["target"]["url"] = "postgresql://u:***@<b>evil</b>/db"
+    d["findings"][0]["message"] = HOSTILE
+    d["findings"].append(dict(d["findings"][0], id="ZZ999<i>", title="**not a check**"))
+    d["facts"]["max_connections"] = 42
+    d["facts"]["reserved_connections"] = 2
+    d["facts"]["available_connections"] = 30
+    d["facts"]["pooler"] = {"detected": True, "kind": "<u>pgbouncer</u>", "pool_mode": "*txn*"}
+    path.write_text(json.dumps(d))
+
+
+def build_site(dest: Path, reports: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1")
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q",
+                        "-f", str(ROOT / "mkdocs.yml"), "-d", str(dest)],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0, f"mkdocs build --strict failed:\n{r.stdout}\n{r.stderr}"
+    return r
+
+
+def text_of(page: str) -> str:
+    """The visible text of the article (tags dropped, entities decoded)."""
+    article = re.search(r"<article[^>]*>(.*)</article>", page, re.S).group(1)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", article)))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    base = write_lint_report(reports / "staging.json")
+    write_hostile_report(reports / "hostile.json", base)
+    (reports / "broken.json").write_text("{not json")
+    dest = tmp_path_factory.mktemp("site")
+    build_site(dest, reports)
+    return {"dir": dest, "report": base}
+
+
+def page(site, path: str) -> str:
+    f = site["dir"] / path / "index.html"
+    assert f.is_file(), f"missing page {path}"
+    return f.read_text()
+
+
+def test_every_check_has_a_page_and_an_index_row(site):
+    index = page(site, "checks")
+    for cid, check in load_checks().items():
+        body = page(site, f"checks/{cid}")
+        assert cid in body and html.escape(check["title"], quote=False) in body
+        assert f'href="{cid}/"' in index
+
+
+def test_every_docs_url_resolves_in_the_built_site(site):
+    urls = [docs_url(cid) for cid in load_checks()]
+    urls += [f["docs_url"] for f in site["report"]["findings"]]
+    for url in urls:
+        assert url.startswith(DOCS_BASE)
+        assert (site["dir"] / url[len(DOCS_BASE):] / "index.html").is_file(), url
+
+
+def test_every_provider_has_a_page_with_sources_and_dates(site):
+    index = page(site, "providers")
+    for pid, provider in load_providers().items():
+        body = page(site, f"providers/{pid}")
+        assert html.escape(provider["name"], quote=False) in body
+        assert f'href="{pid}/"' in index
+        for item in provider["endpoints"] + provider["facts"] + provider["pitfalls"]:
+            if item.get("source", "").startswith("http"):
+                assert html.escape(item["source"]) in body, (pid, item["source"])
+            assert f"checked {item.get('checked') or 'never'}" in body
+        if provider["endpoints"]:
+            assert "advisor lint" in text_of(body) and "advisor probe" in text_of(body)
+        for label in ("Prisma", "Drizzle", "node-postgres", "Django", "SQLAlchemy", "Rails"):
+            assert f">{label}</label>" in body, (pid, label)
+        for fact in provider["facts"]:
+            if fact.get("outdated_seed_claim"):
+                assert "Corrected" in body
+
+
+def test_cli_reference_lists_every_subcommand_and_exit_code(site):
+    body = page(site, "cli")
+    parser = build_parser()
+    subs = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, sub in subs.choices.items():
+        assert f"advisor {name}" in body
+        for action in sub._actions:
+            for opt in action.option_strings:
+                if opt in ("-h", "--help"):
+                    continue
+                assert f"<code>{opt}</code>" in body, (name, opt)
+    text = text_of(body)
+    for code in ("0", "1", "2", "3"):
+        assert re.search(rf"\b{code}\s+\S", text)
+
+
+def test_readiness_shows_targets_and_linked_findings(site):
+    body = page(site, "readiness")
+    text = text_of(body)
+    assert site["report"]["target"]["host"] in text
+    assert "staging" in text
+    for f in site["report"]["findings"]:
+        assert f'href="../checks/{f["id"]}/"' in body
+        assert (site["dir"] / "checks" / f["id"] / "index.html").is_file()
+    assert site["report"]["tool"]["version"] in text
+    assert "broken.json" in text  # unreadable files are listed, not fatal
+
+
+def test_readiness_escapes_server_strings(site):
+    body = page(site, "readiness")
+    assert "<script>alert(1)" not in body
+    assert "<strong>bold</strong>" not in body and "<strong>not a check</strong>" not in body
+    assert "<img src=x" not in body and "<b>evil</b>" not in body and "<u>pgbouncer" not in body
+    assert 'href="javascript' not in body
+    text = text_of(body)
+    assert "<script>alert(1)</script>" in text
+    assert "**bold**" in text and "{{ 7*7 }}" in text  # not rendered by Markdown or Jinja
+    assert "<img src=x onerror=alert(3)>.example" in text
+    assert "ZZ999<i>" in text and "checks/ZZ999" not in body
+    assert "42" in text  # max_connections from the report
+
+
+def test_readiness_empty_state(tmp_path):
+    empty = tmp_path / "reports"
+    empty.mkdir()
+    build_site(tmp_path / "site", empty)
+    text = text_of((tmp_path / "site" / "readiness" / "index.html").read_text())
+    assert "No reports yet" in text
+
+
+def test_generated_pages_are_not_committed():
+    """They are produced at build time; a hand-written copy would go stale (and the hook refuses it)."""
+    docs = ROOT / "docs"
+    assert not (docs / "readiness.md").exists() and not (docs / "cli.md").exists()
+    assert not list(docs.glob("checks/*.md")) and not list(docs.glob("providers/*.md"))
+
+
+@pytest.mark.live
+def test_readiness_with_a_live_probe(pg_plain, tmp_path):
+    """A real probe of a server with max_connections=23: the page shows 23 and its findings."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    out = reports / "live.json"
+    r = run_advisor("probe", "--format", "json", "--output", str(out), "--label", "live-pg",
+                    env={"DATABASE_URL": pg_plain.url()})
+    assert r.returncode in (0, 1), r.stderr
+    report = json.loads(out.read_text())
+    assert report["facts"]["max_connections"] == 23
+    build_site(tmp_path / "site", reports)
+    body = (tmp_path / "site" / "readiness" / "index.html").read_text()
+    text = text_of(body)
+    assert "live-pg" in text
+    assert re.search(r"max_connections:?\s+23\b", text)
+    for f in report["findings"]:
+        if f["id"] in load_checks():
+            assert f'href="../checks/{f["id"]}/"' in body
