@@ -32,7 +32,7 @@ def load_checks() -> dict[str, dict]:
             entry["id"] = check_id
             entry["file"] = path.name
             checks[check_id] = entry
-    return checks
+    return dict(sorted(checks.items()))  # id order: PG001, PG101, ..., URL302
 
 
 def docs_url(check_id: str) -> str:
