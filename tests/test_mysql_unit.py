@@ -213,7 +213,7 @@ def test_catalog_and_registry_agree():
 
 def test_quiet_server_passes_capacity():
     r = run(facts())
-    assert r["MY001"].status == "pass" and "1 connection" in r["MY001"].message
+    assert r["MY001"].status == "pass" and "1 client connection opened" in r["MY001"].message
     assert r["MY101"].status == "pass" and "36 of 37" in r["MY101"].message
     assert r["MY102"].status == "pass" and r["MY103"].status == "pass"
     assert r["MY105"].status == "pass"

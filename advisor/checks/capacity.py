@@ -1,10 +1,7 @@
 """Capacity: free slots on the server, reserved slots, role and database caps."""
 
 from . import Context, Result, check
-
-
-def _pct(part: int, whole: int) -> float:
-    return 100.0 * part / whole if whole > 0 else 0.0
+from .common import headroom_status, pct as _pct
 
 
 @check("PG101")
@@ -17,11 +14,7 @@ def headroom(facts: dict, ctx: Context):
     numbers = (f"{free} of {usable} usable slots free ({pct:.0f} %): max_connections "
                f"{facts['max_connections']}, {facts['reserved_connections']} reserved, "
                f"{facts['connections_in_use']} in use (this probe included)")
-    if free < ctx.param("PG101", "fail_below_slots") or pct < ctx.param("PG101", "fail_below_percent"):
-        return Result("fail", numbers)
-    if pct < ctx.param("PG101", "warn_below_percent"):
-        return Result("warn", numbers)
-    return Result("pass", numbers)
+    return Result(headroom_status("PG101", free, pct, ctx), numbers)
 
 
 @check("PG102")

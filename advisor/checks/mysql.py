@@ -1,11 +1,7 @@
 """MySQL and MariaDB: reachability, slots now and at peak, errors, idle timeout, TLS."""
 
-from . import Context, Result, check
-from .tls import _stays_local
-
-
-def _pct(part: int, whole: int) -> float:
-    return 100.0 * part / whole if whole > 0 else 0.0
+from . import Context, Result, check, common
+from .common import headroom_status, pct as _pct
 
 
 def _duration(seconds: int | None) -> str:
@@ -25,13 +21,7 @@ def _server(facts: dict) -> str:
 
 @check("MY001")
 def reachable(facts: dict, ctx: Context):
-    probe = facts.get("probe")
-    if not probe:
-        return None
-    if probe.get("error"):
-        return Result("error", probe["error"])
-    return Result("pass", f"connected in {probe['connect_ms']:.0f} ms to {_server(facts)} "
-                  f"with {probe['connections_opened']} connection")
+    return common.reachable(facts, _server(facts))
 
 
 @check("MY101")
@@ -44,11 +34,7 @@ def headroom(facts: dict, ctx: Context):
     message = (f"{free} of {total} slots free ({pct:.0f} %): max_connections {total}, {used} in use "
                f"(this probe included); the {facts['reserved_connections']} admin slot(s) come on "
                "top and are not counted as free")
-    if free < ctx.param("MY101", "fail_below_slots") or pct < ctx.param("MY101", "fail_below_percent"):
-        return Result("fail", message)
-    if pct < ctx.param("MY101", "warn_below_percent"):
-        return Result("warn", message)
-    return Result("pass", message)
+    return Result(headroom_status("MY101", free, pct, ctx), message)
 
 
 @check("MY102")
@@ -131,30 +117,12 @@ def user_limit(facts: dict, ctx: Context):
 
 @check("MY301")
 def tls_in_use(facts: dict, ctx: Context):
-    client = (facts.get("tls") or {}).get("client")
-    if client is None:
-        return None
-    if client["in_use"]:
-        return Result("pass", f"{client['version']} with {client['cipher']} (ssl-mode={client['sslmode']})")
-    offered = facts["tls"]["server"].get("ssl_enabled")
-    why = "the server does not offer TLS" if offered is False else f"ssl-mode={client['sslmode']}"
-    if _stays_local(ctx.target.host if ctx.target else None):
-        return Result("warn", f"not encrypted ({why}); acceptable only while the connection "
-                      "stays on this machine")
-    return Result("fail", f"not encrypted ({why}): the login and every query cross the network in clear text")
+    return common.tls_in_use(facts, ctx)
 
 
 @check("MY302")
 def tls_verified(facts: dict, ctx: Context):
-    client = (facts.get("tls") or {}).get("client")
-    if client is None or not client["in_use"]:
-        return None
-    if client.get("hostname_verified"):
-        return Result("pass", "certificate chain and host name verified (ssl-mode=VERIFY_IDENTITY)")
-    if client.get("verified"):
-        return Result("warn", "certificate chain verified but not the host name (ssl-mode=VERIFY_CA)")
-    return Result("warn", f"encrypted but the certificate is not verified (ssl-mode={client['sslmode']}): "
-                  "a machine in the middle could pose as the server")
+    return common.tls_verified(facts)
 
 
 @check("MY303")

@@ -1,18 +1,11 @@
 """Pooling: is there a pooler in front, and does it suit serverless clients?"""
 
-from . import Context, Result, check
+from . import Context, Result, check, common
 
 
 @check("PG001")
 def reachable(facts: dict, ctx: Context):
-    probe = facts.get("probe")
-    if not probe:
-        return None
-    if probe.get("error"):
-        return Result("error", probe["error"])
-    n = probe["connections_opened"]
-    return Result("pass", f"connected in {probe['connect_ms']:.0f} ms to PostgreSQL "
-                  f"{facts['server_version']}; {n} client connection{'s' if n != 1 else ''} opened")
+    return common.reachable(facts, f"PostgreSQL {facts.get('server_version')}")
 
 
 @check("PG201")

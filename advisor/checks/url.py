@@ -6,7 +6,7 @@ import re
 
 from ..catalog.providers import load_providers
 from . import Context, Result, check
-from .tls import _stays_local
+from .common import stays_local
 
 PG_WEAK = {
     None: "no sslmode: libpq's default `prefer` tries TLS but carries on in plain text if the "
@@ -91,7 +91,7 @@ def sslmode(facts: dict, ctx: Context):
                           "spell it verify-full, since that alias is deprecated")
     if mode not in weak:
         return Result("pass", f"{spelt} refuses plain text")
-    if _stays_local(ctx.target.host if ctx.target else None):
+    if stays_local(ctx.target.host if ctx.target else None):
         return Result("warn", weak[mode] + "; acceptable only while the database is on this machine")
     hard = mode in ("disable", "allow", "DISABLED")
     return Result("fail" if hard else "warn", weak[mode])
