@@ -23,7 +23,9 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
                    help="output format (default: text)")
     p.add_argument("--output", metavar="FILE",
-                   help="write the report in --format to FILE (the text report still goes to stdout)")
+                   help="write the report in --format to FILE, or into a directory (existing or "
+                        "ending in /) as <label-host-db>.json/.md/.xml (the text report still "
+                        "goes to stdout)")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     p.add_argument("--label", help="name of the environment, e.g. production")
     p.add_argument("--no-color", action="store_true", help="no colour (also honoured: NO_COLOR)")
@@ -40,6 +42,9 @@ def _report_options(p: argparse.ArgumentParser) -> None:
                    help="take the env variable names for url/directUrl from a Prisma schema")
     p.add_argument("--threshold", action="append", default=[], metavar="ID.NAME=VALUE",
                    help="override a check threshold, e.g. PG101.warn_below_percent=30")
+    p.add_argument("--verbose", action="store_true", help="log progress to stderr")
+    p.add_argument("--debug", action="store_true",
+                   help="log every connection step to stderr (secrets are never logged)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="expected concurrent serverless instances (capacity check PG207)")
     probe.add_argument("--pool-size", type=int, metavar="N",
                        help="connections each instance may open (default: connection_limit in the URL)")
+    probe.add_argument("--targets", metavar="FILE",
+                       help="probe every [[target]] in a TOML file at once; one report per "
+                            "target into --output DIR, a combined summary to stdout")
+    probe.add_argument("--jobs", type=int, default=4, metavar="N",
+                       help="with --targets: probes running at the same time (default: 4)")
 
     lint = sub.add_parser(
         "lint", help="review a connection URL offline (no network, no DNS)",
@@ -76,6 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("url", nargs="?", help="database URL (default: $DATABASE_URL)")
     _report_options(lint)
 
+    report = sub.add_parser(
+        "report", help="combine report JSON files; compare with a baseline run",
+        description="Combine report JSON files (from probe or lint --format json) into one "
+                    "summary, and with --baseline say per target what got worse and what got fixed.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    report.add_argument("files", nargs="+", metavar="REPORT",
+                        help="report JSON files, or directories holding them")
+    report.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
+                        help="output format (default: text)")
+    report.add_argument("--baseline", metavar="PATH",
+                        help="an earlier run: a report JSON file or a directory of them")
+    report.add_argument("--output", metavar="FILE",
+                        help="write the combined report in --format to FILE (the text summary "
+                             "still goes to stdout)")
+    report.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    report.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 whatever the findings (still 2 for unreadable input)")
+
     checks = sub.add_parser("checks", help="list the checks or explain one (like `ruff rule`)")
     checks.add_argument("id", nargs="?", help="a check id, e.g. PG101")
     checks.add_argument("--format", choices=("text", "json"), default="text")
@@ -83,6 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
     providers = sub.add_parser("providers", help="list the provider catalog or show one provider")
     providers.add_argument("id", nargs="?", help="a provider id, e.g. neon")
     providers.add_argument("--format", choices=("text", "json"), default="text")
+
+    burst = sub.add_parser(
+        "burst", help="open N connections at once, as a serverless fleet starting would",
+        description="Simulate N serverless instances starting together: each connects, runs "
+                    "SELECT 1, holds the connection and closes. Reports successes, failures by "
+                    "error and connect latency, directly and through the pooler side by side. "
+                    "This is load on the server: it reads the free slots first and asks for "
+                    "--yes when the burst would take more.",
+        epilog="exit codes: 0 every client succeeded; 1 some failed; 2 usage error or "
+               "no --yes; 3 could not read the free slots; 130 interrupted",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    burst.add_argument("url", help="database URL (required: no environment default)")
+    burst.add_argument("--clients", type=int, metavar="N",
+                       help="simultaneous clients, 1 to 2000 (required)")
+    burst.add_argument("--hold-ms", type=int, default=200, metavar="M",
+                       help="how long each client holds its connection (default: 200)")
+    burst.add_argument("--via-pooler", metavar="URL",
+                       help="run the same burst through this pooler URL too, side by side")
+    burst.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="bound for each connect and query; the whole leg gets "
+                            "2 x SECONDS + the hold (default: 10)")
+    burst.add_argument("--yes", action="store_true",
+                       help="run even when N exceeds the server's free connection slots")
+    burst.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
 
 
@@ -93,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     from . import commands  # after parsing: `advisor --help` stays light
+    from .log import setup
+    setup(getattr(args, "verbose", False), getattr(args, "debug", False))
     try:
         return getattr(commands, f"run_{args.command}")(args)
     except AdvisorError as exc:

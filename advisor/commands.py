@@ -12,6 +12,7 @@ from .catalog import docs_url, load_checks
 from .errors import UsageError
 from .render import render
 from .sources import resolve_urls
+from .log import remember
 from .target import parse_target
 
 
@@ -40,13 +41,24 @@ def _targets(args):
     urls = resolve_urls(args.url, args.direct_url, args.env_file, args.prisma_schema)
     target = parse_target(urls.url)
     direct = parse_target(urls.direct_url) if urls.direct_url else None
+    remember(target, direct)  # --debug logs are scrubbed of these secrets
     return target, direct, urls
+
+
+def _output_path(output: str, report, fmt: str) -> Path:
+    """FILE as given; a directory (existing, or ending in /) gets <label-host-db>.<ext>."""
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        from .combine import report_name
+        from .fleet import EXTENSIONS
+        path = path / f"{report_name(report.target, report.label)}.{EXTENSIONS[fmt]}"
+    return path
 
 
 def _emit(report, args) -> int:
     color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
     if args.output:
-        path = Path(args.output)
+        path = _output_path(args.output, report, args.format)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(report, args.format), encoding="utf-8")
         sys.stdout.write(render(report, "text", color=color))
@@ -57,6 +69,9 @@ def _emit(report, args) -> int:
 
 def run_probe(args) -> int:
     from .probe import probe
+    if args.targets:
+        from .fleet import run_fleet
+        return run_fleet(args)
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     for name in ("concurrency", "pool_size"):
@@ -65,11 +80,35 @@ def run_probe(args) -> int:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     target, direct, urls = _targets(args)
     admin = parse_target(args.pooler_admin_url) if args.pooler_admin_url else None
+    remember(admin)
     ctx = _context(args, direct)
     ctx.concurrency, ctx.pool_size = args.concurrency, args.pool_size
     report = probe(target, ctx, timeout=args.timeout, source=urls.source, label=args.label,
                    admin_target=admin)
     return _emit(report, args)
+
+
+def run_report(args) -> int:
+    from .combine import combine, load_reports, render as render_combined, worst_exit
+    reports = load_reports(args.files)
+    baseline = None
+    if args.baseline:
+        folder = Path(args.baseline)
+        if folder.is_dir() and not any(folder.glob("*.json")):
+            print(f"advisor: {folder} holds no reports yet: nothing to compare with", file=sys.stderr)
+        else:
+            baseline = load_reports([args.baseline])
+    combined = combine(reports, baseline)
+    if args.output:
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_combined(combined, args.format), encoding="utf-8")
+        sys.stdout.write(render_combined(combined, "text"))
+    else:
+        sys.stdout.write(render_combined(combined, args.format))
+    if args.exit_zero:
+        return 0
+    return worst_exit((t["status"] for t in combined["targets"]), strict=args.strict)
 
 
 def run_lint(args) -> int:
@@ -143,3 +182,19 @@ def run_providers(args) -> int:
         print(f"{pid:22} {entry['name']:40} {'/'.join(entry['engines']):17} "
               f"{pooled} pooled endpoint(s)")
     return 0
+
+
+def run_burst(args) -> int:
+    from . import burst
+    from .render.burst import render_burst
+    if args.clients is None:
+        raise UsageError("burst needs an explicit --clients N (1 to 2000)")
+    if args.timeout <= 0 or not 0 <= args.hold_ms <= 600_000:
+        raise UsageError("--timeout must be positive and --hold-ms between 0 and 600000")
+    target = parse_target(args.url)
+    pooler = parse_target(args.via_pooler) if args.via_pooler else None
+    remember(target, pooler)
+    result = burst.run(target, args.clients, args.hold_ms, args.timeout, pooler=pooler,
+                       yes=args.yes, confirm=burst.tty_confirm)
+    sys.stdout.write(render_burst(result, args.format))
+    return 1 if any(leg["failed"] for leg in result["legs"]) else 0

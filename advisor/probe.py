@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import checks
 from .errors import ProbeFailed
+from .log import log
 from .report import Report
 from .target import Target
 from .urlfacts import target_summary, url_facts
@@ -23,9 +24,13 @@ def probe(target: Target, ctx: checks.Context, timeout: float = 10.0,
     """Never raises for an unreachable server: that becomes an `error` finding (exit 3)."""
     ctx.target = target
     facts: dict = {"engine": target.engine}
+    log.info("probing %s (timeout %g s)", target.display, timeout)
     try:
         facts.update(gather(target, timeout))
+        log.info("probe done: %s", ", ".join(f"{k}={facts.get(k)}" for k in (
+            "server_version", "max_connections", "connections_in_use")))
     except ProbeFailed as exc:
+        log.info("probe failed (%s): %s", exc.kind, exc)
         facts["probe"] = {"error": str(exc), "error_kind": exc.kind, "connections_opened": 0}
     if admin_target is not None and facts.get("pooler") is not None:
         _add_admin_console(facts["pooler"], admin_target, timeout)
@@ -71,6 +76,7 @@ def lint(target: Target, ctx: checks.Context, source: str | None = None,
          label: str | None = None) -> Report:
     """URL-only review: no socket, no DNS, no driver import."""
     ctx.target = target
+    log.info("linting %s (offline)", target.display)
     facts = {"engine": target.engine, "url": url_facts(target, source)}
     if ctx.direct_target is not None:
         facts["direct_url"] = url_facts(ctx.direct_target)

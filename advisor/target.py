@@ -7,9 +7,11 @@ instead of being handed to libpq (which rejects them).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote
+from pathlib import Path
+from urllib.parse import quote, quote_plus, unquote
 
 from .errors import InvalidTarget
 
@@ -21,6 +23,9 @@ SCHEMES = {
     "mysql": "mysql",
     "mariadb": "mysql",
 }
+
+OTHER_SCHEMES = ("http", "https", "jdbc:postgresql", "jdbc:mysql", "jdbc:mariadb", "pg", "psql",
+                 "mongodb", "mongodb+srv", "redis", "rediss", "sqlite", "mssql", "sqlserver", "file")
 
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 MYSQL_SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
@@ -55,8 +60,16 @@ MYSQL_CLIENT_PARAMS = frozenset("""
 """.split())
 
 PASSWORD_KEYS = ("password", "sslpassword")
+# Any parameter whose name looks like a credential is masked in every output.
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|api_?key|credential", re.IGNORECASE)
 _MASK = "***"
+
+
 _KEYWORD_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
 
 
 @dataclass(frozen=True)
@@ -89,10 +102,13 @@ class Target:
 
     @property
     def secrets(self) -> list[str]:
-        """Every secret this target carries, for scrubbing driver messages."""
-        found = [self.password] + [self.params.get(k) for k in PASSWORD_KEYS]
-        found += [self.client_params.get(k) for k in PASSWORD_KEYS]
-        return [s for s in found if s]
+        """Every secret this target carries or the driver may use for it (PGPASSWORD,
+        MYSQL_PWD, matching .pgpass lines), for scrubbing messages and logs."""
+        found = [self.password] + [v for k, v in self.all_params().items() if is_secret_key(k)]
+        found.append(os.environ.get("PGPASSWORD" if self.engine == "postgresql" else "MYSQL_PWD"))
+        if self.engine == "postgresql" and self.password is None:
+            found += pgpass_passwords(self)
+        return [s for s in dict.fromkeys(found) if s]
 
     def all_params(self) -> dict:
         return {**self.params, **self.client_params, **self.unknown_params}
@@ -112,23 +128,21 @@ class Target:
         if self.is_socket:
             host = quote(host, safe="")
         elif ":" in host:
-            host = f"[{host}]"
+            host = f"[{quote(host, safe=':.')}]"
+        else:  # a host from ?host= or ?socket= is not checked: keep the display one line
+            host = quote(host, safe="-._~")
         port = f":{self.port}" if self.port else ""
         path = "/" + quote(self.database, safe="") if self.database else ""
         scheme = self.scheme + (f"+{self.driver}" if self.driver else "")
         query = "&".join(
-            f"{quote(k, safe='-_.')}={_MASK if k in PASSWORD_KEYS else quote(str(v), safe='-_./,')}"
+            f"{quote(k, safe='-_.')}={_MASK if is_secret_key(k) else quote(str(v), safe='-_./,')}"
             for k, v in self.all_params().items()
         )
         return f"{scheme}://{userinfo}{host}{port}{path}" + (f"?{query}" if query else "")
 
     def scrub(self, text: str) -> str:
-        """Remove every secret (raw and percent-encoded) from a message."""
-        for secret in self.secrets:
-            for form in {secret, quote(secret, safe=""), quote(secret)}:
-                if form:
-                    text = text.replace(form, _MASK)
-        return text
+        """Remove every secret (raw, percent-encoded, DSN-quoted) from a message."""
+        return scrub(text, self.secrets)
 
     def libpq_kwargs(self) -> dict:
         """Keyword arguments for psycopg.connect; only libpq's own parameters."""
@@ -141,13 +155,48 @@ class Target:
         return kw
 
 
+def secret_forms(secret: str) -> list[str]:
+    """The ways a secret shows up in URLs, DSNs and messages; longest first."""
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret),
+             secret.replace("\\", "\\\\").replace("'", "\\'")}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def scrub(text: str, secrets) -> str:
+    for secret in secrets:
+        for form in secret_forms(secret):
+            text = text.replace(form, _MASK)
+    return text
+
+
+def pgpass_passwords(t: Target) -> list[str]:
+    """Passwords of the .pgpass lines libpq could use for `t` (matched leniently)."""
+    name = t.params.get("passfile") or os.environ.get("PGPASSFILE") or "~/.pgpass"
+    try:
+        lines = Path(name).expanduser().read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    host = "localhost" if not t.host or t.is_socket else t.host
+    wanted = (host, str(t.effective_port), t.database, t.user)
+    found = []
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = [f.replace("\\:", ":").replace("\\\\", "\\")
+                  for f in re.split(r"(?<!\\):", line, maxsplit=4)]
+        if len(fields) == 5 and all(f == "*" or w is None or f == w
+                                    for f, w in zip(fields, wanted)):
+            found.append(fields[4])
+    return found
+
+
 def _keywords_display(t: Target) -> str:
     parts = []
     for key, value in (("host", t.host), ("port", t.port), ("dbname", t.database),
                        ("user", t.user), ("password", t.password)):
         if value is not None:
             parts.append((key, _MASK if key == "password" else str(value)))
-    parts += [(k, _MASK if k in PASSWORD_KEYS else str(v)) for k, v in t.params.items()]
+    parts += [(k, _MASK if is_secret_key(k) else str(v)) for k, v in t.params.items()]
     return " ".join(f"{k}={_quote_keyword(v)}" for k, v in parts)
 
 
@@ -180,9 +229,10 @@ def _parse_url(text: str) -> Target:
     scheme_text, rest = text.split("://", 1)
     base, _, driver = scheme_text.lower().partition("+")
     if base not in SCHEMES or (driver and not re.fullmatch(r"[a-z0-9_]+", driver)):
-        shown = scheme_text if len(scheme_text) <= 20 and "@" not in scheme_text else scheme_text[:20]
+        # Echo only well-known schemes: unknown text before :// may be a pasted password.
+        shown = f" {scheme_text!r}" if scheme_text.lower() in OTHER_SCHEMES or base in SCHEMES else ""
         raise InvalidTarget(
-            f"unsupported scheme {_safe(shown)!r}: use postgresql://, postgres://, mysql:// or mariadb://")
+            f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://")
     engine = SCHEMES[base]
 
     cut = len(rest)
@@ -200,9 +250,9 @@ def _parse_url(text: str) -> Target:
     host, port = _split_hostport(hostport)
 
     path, _, query = tail.partition("?")
-    database = _unquote(path[1:], "database name") if path.startswith("/") and len(path) > 1 else None
-    if database is not None and "/" in database:
+    if "/" in path[1:]:
         raise InvalidTarget("the database name contains '/'; percent-encode it as %2F")
+    database = _unquote(path[1:], "database name") if path.startswith("/") and len(path) > 1 else None
 
     raw_params = _parse_query(query)
     # libpq lets the query override URL parts (e.g. ?host=/var/run/postgresql).
@@ -236,7 +286,7 @@ def _split_hostport(hostport: str) -> tuple[str | None, int | None]:
         end = hostport.find("]")
         if end == -1:
             raise InvalidTarget("unterminated IPv6 address: '[' without ']'")
-        host = hostport[1:end]
+        host = _unquote(hostport[1:end], "host")  # [fe80::1%25eth0]: zone id eth0
         if not host or not re.fullmatch(r"[0-9A-Fa-f:.%a-zA-Z0-9]+", host) or ":" not in host:
             raise InvalidTarget("invalid IPv6 address in brackets")
         after = hostport[end + 1:]
@@ -255,8 +305,10 @@ def _split_hostport(hostport: str) -> tuple[str | None, int | None]:
 def _port(text: str) -> int | None:
     if text == "":
         return None
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise InvalidTarget(f"invalid port {_safe(text[:12])!r}: expected a number from 1 to 65535")
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 65536:
+        # Echo digits only: a port that is not a number may be a misplaced password.
+        shown = f" {text[:12]!r}" if text.isascii() and text.isdigit() else ""
+        raise InvalidTarget(f"invalid port{shown}: expected a number from 1 to 65535")
     return int(text)
 
 
@@ -368,9 +420,12 @@ def _quoted_value(text: str, pos: int) -> tuple[str, int]:
 
 def _unquote(text: str, what: str) -> str:
     try:
-        return unquote(text, errors="strict")
+        value = unquote(text, errors="strict")
     except UnicodeDecodeError:
         raise InvalidTarget(f"the {what} is not valid percent-encoded UTF-8") from None
+    if "\x00" in value:  # libpq and the MySQL protocol cannot carry a NUL
+        raise InvalidTarget(f"the {what} contains a NUL character (%00)")
+    return value
 
 
 def _safe(text: str) -> str:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 
 from .catalog.providers import load_providers, match_endpoint
-from .target import Target
-
-# Parameter names whose values are credentials, not settings.
-_SECRET_KEY = re.compile(r"pass|secret|token|api_?key", re.IGNORECASE)
+from .target import Target, is_secret_key
 
 
 def endpoint_facts(target: Target) -> dict:
@@ -54,7 +51,7 @@ def endpoint_facts(target: Target) -> dict:
 
 def url_facts(target: Target, source: str | None = None) -> dict:
     """The URL part of a report's facts: parameters (secrets masked) and its endpoint."""
-    masked = {k: ("***" if _SECRET_KEY.search(k) else v) for k, v in target.all_params().items()}
+    masked = {k: ("***" if is_secret_key(k) else v) for k, v in target.all_params().items()}
     return {
         "form": target.form,
         "source": source,

@@ -1,13 +1,18 @@
-"""`make demo`: throwaway PostgreSQL + PgBouncer, probe both, then build and serve the site.
+"""`make demo`: throwaway PostgreSQL + PgBouncer, probe them as a fleet, then build and serve
+the site with the reports on http://127.0.0.1:8000.
 
-Everything runs on loopback and is removed on exit (Ctrl-C included).
+Everything runs on loopback and is removed on exit (Ctrl-C stops servers and site). The
+previous demo's reports become the baseline, so a second run shows what changed.
+ADVISOR_DEMO_NO_SERVE=1 builds the site and exits instead of serving it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -15,15 +20,43 @@ from servers import Forwarder, MissingBinary, PgBouncer, PostgresServer  # noqa:
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
+BASELINE = REPORTS / "baseline"
+SITE = "http://127.0.0.1:8000/"
 
 
-def advisor(*args: str) -> int:
+def advisor(*args: str, env: dict) -> int:
     print(f"\n$ advisor {' '.join(args)}", flush=True)
-    return subprocess.call([sys.executable, "-m", "advisor", *args], cwd=ROOT)
+    return subprocess.call([sys.executable, "-m", "advisor", *args], cwd=ROOT, env=env)
+
+
+def keep_as_baseline() -> None:
+    """Move the last demo's reports to reports/baseline/ (ignored by git)."""
+    old = sorted(REPORTS.glob("demo-*.json"))
+    if not old:
+        return
+    BASELINE.mkdir(parents=True, exist_ok=True)
+    (BASELINE / ".gitignore").write_text("*\n")
+    for stale in BASELINE.glob("demo-*.json"):
+        stale.unlink()
+    for path in old:
+        shutil.move(str(path), BASELINE / path.name)
+
+
+def targets_file(folder: Path) -> Path:
+    """The fleet: the URLs stay in environment variables, as in CI."""
+    path = folder / "demo-targets.toml"
+    path.write_text(
+        '[[target]]\nname = "demo-direct"\nlabel = "direct"\nurl_env = "DEMO_DIRECT_URL"\n\n'
+        '[[target]]\nname = "demo-pgbouncer"\nlabel = "pgbouncer"\nurl_env = "DEMO_POOLED_URL"\n'
+        'concurrency = 20\npool_size = 1\n\n'
+        '[[target]]\nname = "demo-port-forward"\nlabel = "port-forward"\n'
+        'url_env = "DEMO_FORWARD_URL"\n')
+    return path
 
 
 def main() -> int:
     started = []
+    work = Path(tempfile.mkdtemp(prefix="advisor-demo-"))
     try:
         print("Starting throwaway PostgreSQL (max_connections=40) and PgBouncer (transaction mode)...")
         pg = PostgresServer("demo", max_connections=40, superuser_reserved=3, tls=True).start()
@@ -33,29 +66,30 @@ def main() -> int:
         forward = Forwarder(pg.port).start()
         started.append(forward)
         REPORTS.mkdir(exist_ok=True)
-        for old in REPORTS.glob("demo-*.json"):
-            old.unlink()
-        # The URL goes in DATABASE_URL, as users should do: not on the command line.
-        env_url = pg.url(sslmode="verify-full", sslrootcert=pg.certs["ca"]).replace("127.0.0.1", "localhost")
-        os.environ["DATABASE_URL"] = env_url
-        advisor("probe", "--label", "direct", "--format", "json", "--output", str(REPORTS / "demo-direct.json"))
-        os.environ["DATABASE_URL"] = bouncer.url()
-        advisor("probe", "--label", "pgbouncer", "--format", "json",
-                "--output", str(REPORTS / "demo-pgbouncer.json"))
-        os.environ["DATABASE_URL"] = pg.url(port=forward.port, sslmode="require")
-        advisor("probe", "--label", "port-forward", "--format", "json",
-                "--output", str(REPORTS / "demo-port-forward.json"))
-        os.environ.pop("DATABASE_URL")
-        advisor("lint", "postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
-                "--orm", "prisma")
+        keep_as_baseline()
+        # Finding links point at the local site; URLs go in variables, never on the command line.
+        env = {**os.environ, "ADVISOR_DOCS_BASE": SITE, "NO_MKDOCS_2_WARNING": "1",
+               "DEMO_DIRECT_URL": pg.url(sslmode="verify-full", sslrootcert=pg.certs["ca"])
+               .replace("127.0.0.1", "localhost"),
+               "DEMO_POOLED_URL": bouncer.url(),
+               "DEMO_FORWARD_URL": pg.url(port=forward.port, sslmode="require")}
+        targets = targets_file(work)
+        print(f"\nTargets file {targets}:\n{targets.read_text()}")
+        advisor("probe", "--targets", str(targets), "--jobs", "3", "--format", "json",
+                "--output", f"{REPORTS}/", env=env)
+        reports = [str(p) for p in sorted(REPORTS.glob("demo-*.json"))]
+        baseline = ["--baseline", str(BASELINE)] if list(BASELINE.glob("demo-*.json")) else []
+        advisor("report", *reports, *baseline, "--exit-zero", env=env)
+        advisor("lint", "postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler"
+                ".supabase.com:6543/postgres", "--orm", "prisma", env=env)
         print(f"\nReports written to {REPORTS}/")
-        if (ROOT / "mkdocs.yml").exists():
-            print("\nBuilding the site with these reports; serving on http://127.0.0.1:8000 (Ctrl-C stops all)")
-            env = {**os.environ, "ADVISOR_REPORTS_DIR": str(REPORTS)}
-            mkdocs = Path(sys.executable).parent / "mkdocs"
-            if os.environ.get("ADVISOR_DEMO_NO_SERVE"):
-                return subprocess.call([str(mkdocs), "build", "--strict", "-q"], cwd=ROOT, env=env)
-            subprocess.call([str(mkdocs), "serve", "-a", "127.0.0.1:8000"], cwd=ROOT, env=env)
+        mkdocs = Path(sys.executable).parent / "mkdocs"
+        env["ADVISOR_REPORTS_DIR"] = str(REPORTS)
+        if os.environ.get("ADVISOR_DEMO_NO_SERVE"):
+            return subprocess.call([str(mkdocs), "build", "--strict", "-q"], cwd=ROOT, env=env)
+        print(f"\nBuilding the site with these reports; serving on {SITE} "
+              f"(readiness: {SITE}readiness/). Ctrl-C stops the servers and the site.", flush=True)
+        subprocess.call([str(mkdocs), "serve", "-a", "127.0.0.1:8000"], cwd=ROOT, env=env)
         return 0
     except MissingBinary as exc:
         print(f"demo needs {exc}", file=sys.stderr)
@@ -66,6 +100,7 @@ def main() -> int:
     finally:
         for server in reversed(started):
             server.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

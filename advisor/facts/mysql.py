@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import math
 import re
+import socket
 import ssl
 import time
 
 from ..catalog.providers import match_endpoint
 from ..errors import InvalidTarget, ProbeFailed
+from ..log import log
 from ..target import Target
+from . import dns
 
 PROGRAM_NAME = "advisor"
 VERIFYING = ("VERIFY_CA", "VERIFY_IDENTITY")
@@ -153,8 +156,12 @@ def gather(target: Target, timeout: float = 10.0) -> dict:
     started = time.monotonic()
     conn = _connection_class(pymysql)(**kwargs)
     conn.tls_required = tls["sslmode"] in REQUIRING
+    log.debug("connecting to %s (connect_timeout=%s s, ssl-mode=%s)", target.display,
+              kwargs["connect_timeout"], tls["sslmode"])
     try:
-        conn.connect()
+        conn.connect(_tcp_socket(pymysql, kwargs, timeout))
+    except ProbeFailed:
+        raise
     except Exception as exc:  # the driver raises more than pymysql.Error on odd replies
         failure = _probe_failed(exc, target)
         if failure.kind == "authentication" and conn.server_offers_tls and not conn.ssl:
@@ -165,6 +172,7 @@ def gather(target: Target, timeout: float = 10.0) -> dict:
                                   kind=failure.kind)
         raise failure from None
     connect_ms = (time.monotonic() - started) * 1000
+    log.debug("connected in %.0f ms; running the facts query in a read-only transaction", connect_ms)
     try:
         handshake = _handshake(conn)
         remaining = max(0.5, timeout - (time.monotonic() - started))
@@ -180,9 +188,35 @@ def gather(target: Target, timeout: float = 10.0) -> dict:
     except Exception as exc:
         raise _probe_failed(exc, target) from None
     finally:
-        conn.close()  # closing ends the read-only transaction; nothing to roll back
+        if conn.open:  # a read timeout already closed it
+            conn.close()  # closing ends the read-only transaction; nothing to roll back
+        log.debug("connection closed")
     return build_facts(row, status, handshake, client, target,
                        connect_ms=connect_ms, total_ms=(time.monotonic() - started) * 1000)
+
+
+def _tcp_socket(pymysql, kwargs: dict, timeout: float):
+    """Dial the server ourselves so that the name lookup has a deadline too (PyMySQL's
+    own would not). None for sockets and IP literals: PyMySQL dials those."""
+    host = kwargs.get("host")
+    if host is None or dns.is_ip(host):
+        return None
+    started = time.monotonic()
+    log.debug("resolving %s (at most %.1f s)", host, timeout)
+    addresses = dns.resolve(host, kwargs["port"], timeout)
+    log.debug("%s resolves to %s", host, ", ".join(addresses))
+    error = None
+    for address in addresses:
+        left = min(kwargs["connect_timeout"], timeout - (time.monotonic() - started))
+        try:
+            sock = socket.create_connection((address, kwargs["port"]), max(0.5, left))
+        except OSError as exc:
+            error = exc
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return sock
+    raise pymysql.err.OperationalError(2003, f"Can't connect to MySQL server on {host!r} ({error})")
 
 
 def _handshake(conn) -> dict:

@@ -11,7 +11,9 @@ import math
 import time
 
 from ..errors import ProbeFailed
+from ..log import log
 from ..target import Target
+from . import dns
 
 APPLICATION_NAME = "advisor"
 
@@ -70,19 +72,47 @@ def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> d
 
     started = time.monotonic()
 
+    def remaining() -> float:
+        return timeout - (time.monotonic() - started)
+
     def left() -> float:
-        return max(0.5, timeout - (time.monotonic() - started))
+        return max(0.5, remaining())
 
     opened = 0
+    addresses: list = [None]  # None: libpq finds the server itself (socket, IP, hostaddr)
 
     def connect():
         nonlocal opened
-        conn = psycopg.connect(**connect_kwargs(target, left()), autocommit=True)
-        opened += 1
-        return conn
+        error = None
+        for address in list(addresses):
+            kw = connect_kwargs(target, left())  # connect_timeout from the time left
+            if address is not None:
+                kw["hostaddr"] = address  # `host` stays: TLS checks the certificate against it
+            log.debug("connecting to %s%s (connect_timeout=%s s, sslmode=%s)", target.display,
+                      f" at {address}" if address else "", kw["connect_timeout"],
+                      kw.get("sslmode", "prefer"))
+            try:
+                conn = psycopg.connect(**kw, autocommit=True)
+            except psycopg.Error as exc:
+                log.debug("connection attempt failed: %s", (str(exc).strip().splitlines() or [""])[0])
+                error = exc
+                if remaining() <= 0.5:
+                    break
+                continue
+            opened += 1
+            addresses[:] = [address]  # later connections go where this one got in
+            log.debug("connected in %.0f ms: backend pid %s, TLS %s", (time.monotonic() - started)
+                      * 1000, conn.info.backend_pid, "on" if conn.pgconn.ssl_in_use else "off")
+            return conn
+        raise error
 
     conn = None
     try:
+        host = target.host
+        if host and not target.is_socket and not dns.is_ip(host) and "hostaddr" not in target.params:
+            log.debug("resolving %s (at most %.1f s)", host, left())
+            addresses[:] = dns.resolve(host, target.effective_port, left())
+            log.debug("%s resolves to %s", host, ", ".join(addresses))
         conn = connect()
         connect_ms = (time.monotonic() - started) * 1000
         evidence_extra, statement_mode = [], False
@@ -123,25 +153,53 @@ def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> d
     except pooler.Timeout:
         raise ProbeFailed(f"timed out after {timeout:g} s waiting for the server", kind="timeout") from None
     except pooler.QueryError as exc:
+        if "statement timeout" in str(exc):  # the server's own deadline, same as ours
+            raise ProbeFailed(f"timed out after {timeout:g} s: the server cancelled the facts "
+                              "query (statement_timeout)", kind="timeout") from None
         raise ProbeFailed(target.scrub(str(exc)).splitlines()[0][:300], kind="query") from None
     finally:
         if conn is not None:
-            conn.close()
+            _close(conn)
     facts["probe"].update(connections_opened=opened,
                           total_ms=round((time.monotonic() - started) * 1000, 1))
     return facts
 
 
+def _close(conn) -> None:
+    """Close, cancelling first a statement still running (timeout, Ctrl-C): otherwise the
+    server would keep the session busy until its statement_timeout."""
+    from psycopg import pq
+    try:
+        if conn.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
+            log.debug("cancelling the running statement")
+            conn.cancel_safe(timeout=1.0)
+    except Exception as exc:  # best effort: closing below still ends the session
+        log.debug("cancel failed: %s", type(exc).__name__)
+    finally:
+        conn.close()
+        log.debug("connection closed")
+
+
+# Server strings longer than this are cut: a report is no place for megabytes.
+MAX_TEXT = 1000
+
+
 def read_facts(pgconn, seconds: float, transaction: bool = True) -> dict:
-    """One round trip: BEGIN READ ONLY, a statement timeout, the facts query, ROLLBACK."""
+    """One round trip: BEGIN READ ONLY, a statement timeout, the facts query, ROLLBACK.
+    search_path is pinned to pg_catalog so that a role's own functions cannot shadow
+    the built-ins the query calls."""
     from . import pooler
 
     ms = max(500, int(seconds * 1000))
-    sql = (f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; {FACTS_SQL}; ROLLBACK"
+    sql = (f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; "
+           f"SET LOCAL search_path = pg_catalog; {FACTS_SQL}; ROLLBACK"
            if transaction else FACTS_SQL)
+    log.debug("running the facts query in a read-only transaction (statement_timeout=%d ms)"
+              if transaction else "running the facts query (no transaction block)", ms)
     results = pooler._results(pgconn, sql, seconds)
     names, rows = next((n, r) for n, r in results if "max_connections" in n)
-    row = dict(zip(names, rows[0]))
+    row = {k: (v[:MAX_TEXT - 1] + "…" if isinstance(v, str) and len(v) > MAX_TEXT else v)
+           for k, v in zip(names, rows[0])}
     for key in INTS:
         row[key] = int(row[key]) if row[key] is not None else None
     for key in BOOLS:
@@ -274,6 +332,11 @@ _REASONS = (
      "authentication failed for user {user}"),
     ("authentication failed", "authentication", "authentication failed for user {user}"),
     ("no password supplied", "authentication", "authentication failed: the server wants a password"),
+    ("root certificate file", "tls", "TLS: the CA file (sslrootcert) cannot be read"),
+    ("does not match host name", "tls",
+     "TLS hostname mismatch: the server's certificate does not name the host dialled"),
+    ("certificate verify failed", "tls",
+     "TLS certificate not trusted: unknown CA (not signed by the sslrootcert CA)"),
     ("does not exist", "missing-database", None),
     ("timeout expired", "timeout", "timed out after {timeout}"),
     ("canceling statement due to statement timeout", "timeout", "the facts query timed out"),

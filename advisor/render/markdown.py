@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .safe import markdown as md
+from .safe import plain
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "🛑"}
 
@@ -11,7 +12,7 @@ def render_markdown(report) -> str:
     d = report.to_dict()
     t, facts, s = d["target"], d["facts"], d["summary"]
     title = f"{ICONS[s['status']]} Pooling readiness: {s['status'].upper()}"
-    out = [f"### {title}", "", f"`{t['url'].replace('`', '')}`"
+    out = [f"### {title}", "", f"`{plain(t['url']).replace('`', '')}`"
            + (f" ({md(d['label'])})" if d.get("label") else ""), ""]
     if facts.get("max_connections") is not None:
         pooler = facts.get("pooler") or {}

@@ -18,5 +18,5 @@ def plain(value, limit: int = LIMIT) -> str:
 
 def markdown(value, limit: int = LIMIT) -> str:
     """Plain text that GitHub-flavoured Markdown shows literally (no HTML, links or tables)."""
-    text = html.escape(plain(value, limit).replace("\n", " "), quote=True)
+    text = html.escape(plain(value, limit).replace("\n", " "), quote=False)
     return re.sub(r"([\\`*_{}\[\]()#+!|~>])", r"\\\1", text)

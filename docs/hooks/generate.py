@@ -2,7 +2,7 @@
 
 Registered twice in mkdocs.yml:
 - as a MkDocs hook: `on_config` expands the Providers and Checks nav entries, `on_files` adds
-  the generated pages (providers/*, checks/*, readiness.md, cli.md) as virtual files;
+  the generated pages (providers/*, checks/*, readiness.md, readiness/*, cli.md) as virtual files;
 - as the mkdocs-macros module (`define_env`): small tables for hand-written pages that opt in
   with `render_macros: true`.
 
@@ -383,6 +383,30 @@ def reports_dir(config) -> Path:
     return base / (config.extra.get("reports_dir") or "reports")
 
 
+def baseline_dir(config, reports: Path) -> Path | None:
+    """The previous run: ADVISOR_BASELINE_DIR, `extra.baseline_dir`, or <reports>/baseline/."""
+    env = os.environ.get("ADVISOR_BASELINE_DIR")
+    if env:
+        return Path(env)
+    if config.extra.get("baseline_dir"):
+        return Path(config.config_file_path or ROOT / "mkdocs.yml").parent / config.extra["baseline_dir"]
+    return reports / "baseline" if (reports / "baseline").is_dir() else None
+
+
+def _load(folder: Path | None) -> tuple[list, list[str]]:
+    """(path, report) pairs that pass the structural check, and one line per skipped file."""
+    from advisor.combine import check_report
+    reports, problems = [], []
+    for path in sorted(folder.glob("*.json")) if folder and folder.is_dir() else []:
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            check_report(d)
+            reports.append((path, d))
+        except (OSError, ValueError) as exc:
+            problems.append(f"- `{path.name.replace('`', '')}` skipped: {esc(exc)}")
+    return reports, problems
+
+
 def _num(value) -> str:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
 
@@ -393,9 +417,9 @@ def _summary(d: dict) -> dict:
     url = facts.get("url") if isinstance(facts.get("url"), dict) else {}
     endpoint = url.get("endpoint") if isinstance(url.get("endpoint"), dict) else {}
     maxc = facts.get("max_connections")
+    free = facts.get("available_connections")
     if isinstance(maxc, int):
         usable = maxc - (facts.get("reserved_connections") or 0)
-        free = facts.get("available_connections")
         headroom = (f"{_num(free)} of {usable} usable free"
                     + (f" ({round(100 * free / usable)} %)" if isinstance(free, int) and usable > 0
                        else ""))
@@ -417,78 +441,179 @@ def _summary(d: dict) -> dict:
             tls_text += f", sslmode={esc(client['sslmode'])}"
     else:
         tls_text = f"sslmode={esc(url['sslmode'])}" if url.get("sslmode") else "sslmode not set"
-    return {"max": _num(maxc), "headroom": headroom,
-            "pooler": kind + (f", {esc(mode)} mode" if mode else ""), "tls": tls_text}
+    tool = d.get("tool") if isinstance(d.get("tool"), dict) else {}
+    return {"max": _num(maxc), "free": _num(free), "headroom": headroom,
+            "pooler": kind + (f", {esc(mode)} mode" if mode else ""), "tls": tls_text,
+            "at": esc(d.get("generated_at")), "version": esc(tool.get("version")),
+            "by": f"{esc(tool.get('name'))} {esc(tool.get('version'))}"}
 
 
-def readiness_page(config, checks: dict) -> str:
+def _environments(reports: list) -> list[tuple[str, Path, dict]]:
+    """(slug, path, report) with a unique URL-safe slug per environment."""
+    from advisor.combine import key, slug
+    out, seen = [], set()
+    for i, (path, d) in enumerate(reports, 1):
+        base = slug(key(d)) or f"env-{i}"
+        name, n = base, 2
+        while name in seen:
+            name, n = f"{base}-{n}", n + 1
+        seen.add(name)
+        out.append((name, path, d))
+    return out
+
+
+def _check_link(fid, checks: dict, up: str) -> str:
+    fid = str(fid or "")
+    return f"[{fid}]({up}checks/{fid}.md)" if fid in checks else esc(fid)
+
+
+def _change_cell(change: dict | None) -> str:
+    if change is None:
+        return "—"
+    if not change["baseline"]:
+        return "new"
+    worse, better = len(change["worse"]), len(change["better"])
+    if not worse and not better:
+        return "no change"
+    return ", ".join(p for p in (f"**{worse} worse**" if worse else "",
+                                 f"{better} fixed" if better else "") if p)
+
+
+def _change_item(item: dict, checks: dict) -> str:
+    if item["id"] == "headroom":
+        return f"- available connections {_num(item['from'])} → {_num(item['to'])}"
+    return (f"- {_check_link(item['id'], checks, '../')} {esc(item['title'])}: "
+            f"{esc(item['from'] or 'not reported')} → {esc(item['to'] or 'not reported')}"
+            + (f": {esc(item['message'])}" if item["to"] else ""))
+
+
+def readiness_pages(config, checks: dict) -> dict[str, str]:
+    """readiness.md (the fleet view) and readiness/<slug>.md (one page per environment)."""
+    from advisor.combine import diff, key
     folder = reports_dir(config)
-    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    reports, problems = _load(folder)
+    base_folder = baseline_dir(config, folder)
+    baseline = None
+    if base_folder is not None and base_folder.is_dir():
+        baseline = {key(d): d for _, d in _load(base_folder)[0]}
+    envs = _environments(reports)
+    changes = {slug_: diff(d, baseline.get(key(d))) if baseline is not None else None
+               for slug_, _, d in envs}
+    pages = {"readiness.md": _fleet_page(folder, envs, changes, baseline, problems, checks)}
+    for slug_, path, d in envs:
+        pages[f"readiness/{slug_}.md"] = _environment_page(slug_, path, d, changes[slug_], checks)
+    return pages
+
+
+def _fleet_page(folder, envs, changes, baseline, problems, checks) -> str:
+    from advisor.combine import key
     out = ["# Readiness", "",
-           "One section per report JSON found in the reports folder when the site was built "
-           "(`extra.reports_dir` in `mkdocs.yml`, or `ADVISOR_REPORTS_DIR`). Write one with:", "",
-           "```bash\nadvisor probe --label production --format json --output reports/production.json\n```", ""]
-    reports, problems = [], []
-    for path in files:
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(d, dict) or d.get("schema_version") != 1:
-                raise ValueError("not a schema v1 report")
-            reports.append((path, d))
-        except (OSError, ValueError) as exc:
-            problems.append(f"- `{path.name.replace('`', '')}` skipped: {esc(exc)}")
-    if not reports:
+           "One row per environment: the report JSON files found in the reports folder when the "
+           "site was built (`extra.reports_dir` in `mkdocs.yml`, or `ADVISOR_REPORTS_DIR`). "
+           "Each environment has a page with every finding; see [CI and fleets](ci.md) for "
+           "producing the reports in a pipeline. Write one with:", "",
+           "```bash\nadvisor probe --label production --format json --output reports/\n```", ""]
+    if not envs:
         out += ['!!! info "No reports yet"',
                 f"    No readable report was found in `{folder.name}/` when this site was built. "
                 "Run the command above (or `make demo`), then rebuild the site.", ""]
     else:
-        out += ["| Target | Verdict | max_connections | Headroom | Pooler | TLS |",
-                "|---|---|---:|---|---|---|"]
-        for i, (path, d) in enumerate(reports):
-            t = d.get("target") if isinstance(d.get("target"), dict) else {}
-            s = _summary(d)
-            status = (d.get("summary") or {}).get("status")
+        head = "| Environment | Verdict | max_connections | Available | Pooler | TLS | Generated | Version |"
+        rule = "|---|---|---:|---:|---|---|---|---|"
+        if baseline is not None:
+            head, rule = head + " Since the previous run |", rule + "---|"
+        out += [head, rule]
+        for slug_, path, d in envs:
+            s, status = _summary(d), d["summary"]["status"]
+            t = d["target"]
             name = esc(t.get("host") or t.get("url") or path.stem, 80)
             if d.get("label"):
                 name = f"{esc(d['label'], 80)} ({name})"
-            out.append(f"| [{name}](#report-{i}) | {STATUS.get(status, esc(status))} | {s['max']} "
-                       f"| {s['headroom']} | {s['pooler']} | {s['tls']} |")
+            row = (f"| [{name}](readiness/{slug_}.md) | {STATUS.get(status, esc(status))} "
+                   f"| {s['max']} | {s['free']} | {s['pooler']} | {s['tls']} | {s['at']} "
+                   f"| {s['version']} |")
+            if baseline is not None:
+                row += f" {_change_cell(changes[slug_])} |"
+            out.append(row)
         out.append("")
-        for i, (path, d) in enumerate(reports):
-            out += _report_section(i, path, d, checks)
+        if baseline is not None:
+            current = {key(d) for _, _, d in envs}
+            gone = [k for k in baseline if k not in current]
+            out += [f"Compared with {len(baseline)} report(s) from the previous run."
+                    + (" Not in this run: " + ", ".join(esc(k, 80) for k in gone) + "." if gone else ""),
+                    ""]
+        for slug_, path, d in envs:
+            out += _fleet_section(slug_, path, d, checks)
     if problems:
         out += ["## Skipped files", ""] + problems + [""]
     return "\n".join(out)
 
 
-def _report_section(i: int, path: Path, d: dict, checks: dict) -> list[str]:
-    t = d.get("target") if isinstance(d.get("target"), dict) else {}
-    tool = d.get("tool") if isinstance(d.get("tool"), dict) else {}
-    s = _summary(d)
-    status = (d.get("summary") or {}).get("status")
-    title = esc(d.get("label") or t.get("host") or path.stem, 80)
-    out = [f"## {title} {{#report-{i}}}", "",
-           f"**Verdict:** {STATUS.get(status, esc(status))} · **Target:** {esc(t.get('url'))} "
-           f"({esc(t.get('engine'))}"
-           + (f", provider [{esc(t['provider'])}](providers/{t['provider']}.md)"
-              if t.get("provider") in load_providers() else "") + ")", "",
-           f"- **max_connections:** {s['max']} · **headroom:** {s['headroom']}",
-           f"- **Pooler:** {s['pooler']} · **TLS:** {s['tls']}",
-           f"- **Report:** {esc(d.get('kind'))} at {esc(d.get('generated_at'))} by "
-           f"{esc(tool.get('name'))} {esc(tool.get('version'))} (`{path.name.replace('`', '')}`)", ""]
-    findings = [f for f in d.get("findings") or [] if isinstance(f, dict)]
-    if findings:
+def _fleet_section(slug_: str, path: Path, d: dict, checks: dict) -> list[str]:
+    t, s = d["target"], _summary(d)
+    status = d["summary"]["status"]
+    marks = {"pass": "✔", "warn": "⚠", "fail": "✖", "skip": "–", "error": "✖"}
+    findings = " · ".join(f"{marks.get(f.get('status'), '?')} {_check_link(f.get('id'), checks, '')}"
+                          for f in d["findings"]) or "none"
+    return [f"## {esc(d.get('label') or t.get('host') or path.stem, 80)} {{#env-{slug_}}}", "",
+            f"**Verdict:** {STATUS.get(status, esc(status))} · **Target:** {esc(t.get('url'))} · "
+            f"[all findings and details](readiness/{slug_}.md)", "",
+            f"- **max_connections:** {s['max']} · **headroom:** {s['headroom']}",
+            f"- **Pooler:** {s['pooler']} · **TLS:** {s['tls']}",
+            f"- **Generated:** {s['at']} by {s['by']} (`{path.name.replace('`', '')}`)",
+            f"- **Findings:** {findings}", ""]
+
+
+def _environment_page(slug_: str, path: Path, d: dict, change: dict | None, checks: dict) -> str:
+    t, s = d["target"], _summary(d)
+    facts = d["facts"]
+    status, n = d["summary"]["status"], d["summary"]
+    provider = (f", provider [{esc(t['provider'])}](../providers/{t['provider']}.md)"
+                if t.get("provider") in load_providers() else "")
+    probe_error = (facts.get("probe") or {}).get("error") if isinstance(facts.get("probe"), dict) else None
+    out = ["---", f"title: \"Readiness: {slug_}\"", "---", "",
+           f"# {esc(d.get('label') or t.get('host') or path.stem, 80)}", "",
+           "[All environments](../readiness.md)", "",
+           f"**Verdict:** {STATUS.get(status, esc(status))} · {_num(n.get('fail'))} failing, "
+           f"{_num(n.get('error'))} errors, {_num(n.get('warn'))} warnings, "
+           f"{_num(n.get('pass'))} passed", "",
+           "| What | Value |", "|---|---|",
+           f"| Target | {esc(t.get('url'))} ({esc(t.get('engine'))}{provider}) |",
+           f"| Server version | {esc(facts.get('server_version') or '—')} |",
+           f"| max_connections | {s['max']} |",
+           f"| Reserved | {_num(facts.get('reserved_connections'))} |",
+           f"| In use | {_num(facts.get('connections_in_use'))} |",
+           f"| Available | {s['headroom']} |",
+           f"| Pooler | {s['pooler']} |",
+           f"| TLS | {s['tls']} |",
+           f"| Generated | {s['at']} by {s['by']} ({esc(d.get('kind'))}, `{path.name.replace('`', '')}`) |"]
+    if probe_error:
+        out.append(f"| Probe error | {esc(probe_error)} |")
+    out.append("")
+    if change is not None:
+        out += ["## Since the previous run", ""]
+        if not change["baseline"]:
+            out += ["Not in the previous run: this environment is new.", ""]
+        else:
+            old, new = change["status"]
+            out += [f"Verdict {STATUS.get(old, esc(old))} → {STATUS.get(new, esc(new))}.", ""]
+            if change["worse"]:
+                out += ["**Got worse:**", ""] + [_change_item(i, checks) for i in change["worse"]] + [""]
+            if change["better"]:
+                out += ["**Fixed or better:**", ""] + [_change_item(i, checks) for i in change["better"]] + [""]
+            if not change["worse"] and not change["better"]:
+                out += ["No change in the findings or the free connections.", ""]
+    out += ["## Findings", ""]
+    if d["findings"]:
         out += ["| Result | Check | Severity | Finding |", "|---|---|---|---|"]
-        for f in findings:
-            fid = str(f.get("id") or "")
-            link = (f"[{fid}](checks/{fid}.md)" if fid in checks else esc(fid))
+        for f in d["findings"]:
             out.append(f"| {STATUS.get(f.get('status'), esc(f.get('status')))} "
-                       f"| {link} {esc(f.get('title'))} | {esc(f.get('severity'))} "
-                       f"| {esc(f.get('message'))} |")
+                       f"| {_check_link(f.get('id'), checks, '../')} {esc(f.get('title'))} "
+                       f"| {esc(f.get('severity'))} | {esc(f.get('message'))} |")
         out.append("")
     else:
         out += ["No findings in this report.", ""]
-    return out
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- MkDocs hooks
@@ -522,7 +647,7 @@ def on_files(files, config):
     pages = {"providers/index.md": providers_index(providers),
              "checks/index.md": checks_index(checks),
              "cli.md": cli_page(),
-             "readiness.md": readiness_page(config, checks)}
+             **readiness_pages(config, checks)}
     for pid, p in providers.items():
         note = notes_dir / f"{pid}.md"
         pages[f"providers/{pid}.md"] = provider_page(p, note.read_text() if note.is_file() else "")

@@ -1,0 +1,268 @@
+"""`advisor burst`: N clients connect at once, run SELECT 1, hold, close.
+
+Simulates a fleet of serverless instances starting together. One asyncio loop holds
+the whole burst: psycopg's AsyncConnection for PostgreSQL; for MySQL, PyMySQL's
+blocking connect runs in a bounded thread pool while the hold is an asyncio sleep.
+It only ever connects to the hosts in the URLs it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from . import __version__
+from .errors import ProbeFailed, UsageError
+from .target import Target
+
+MAX_CLIENTS = 2000
+APPLICATION_NAME = "advisor-burst"
+MYSQL_THREADS = 64
+# libpq falls back on these when a URL leaves something out; a burst must not.
+PG_ENV = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGSERVICE", "PGSERVICEFILE")
+
+# error class -> needles in the driver's message (first match wins)
+CLASSES = (
+    ("too_many_clients", ("too many clients", "too many connections")),
+    ("reserved_slots", ("remaining connection slots are reserved",)),
+    ("timeout", ("timeout expired", "timed out", "timeout")),
+    ("auth", ("authentication failed", "access denied", "no password supplied")),
+)
+
+
+def check_target(target: Target) -> None:
+    """Refuse anything that would let libpq pick a host we were not given."""
+    if not target.host:
+        raise UsageError("burst needs a host in the URL (environment defaults are not used)")
+    if "service" in target.params:
+        raise UsageError("burst does not read service files: put the host in the URL")
+
+
+def classify(message: str, timed_out: bool = False) -> str:
+    if timed_out:
+        return "timeout"
+    low = message.lower()
+    return next((name for name, needles in CLASSES if any(n in low for n in needles)), "other")
+
+
+def percentiles(values: list[float]) -> dict:
+    """p50/p95/p99 (nearest rank), min and max, in ms; None when nothing succeeded."""
+    if not values:
+        return {k: None for k in ("p50", "p95", "p99", "min", "max")}
+    s = sorted(values)
+
+    def rank(p: float) -> float:
+        return round(s[max(0, min(len(s) - 1, int(-(-p * len(s) // 100)) - 1))], 1)
+
+    return {"p50": rank(50), "p95": rank(95), "p99": rank(99),
+            "min": round(s[0], 1), "max": round(s[-1], 1)}
+
+
+def free_slots(target: Target, timeout: float) -> dict:
+    """One probe connection: the slots a non-superuser client can still take."""
+    if target.engine == "postgresql":
+        from .facts import postgres
+        facts = postgres.gather(target, timeout=timeout, detect_mode=False)
+    else:
+        from .facts import mysql
+        facts = mysql.gather(target, timeout=timeout)
+    # The probe's own session was counted in use; it is closed again now.
+    return {"max_connections": facts["max_connections"],
+            "reserved": facts["reserved_connections"],
+            "in_use": facts["connections_in_use"] - 1,
+            "free": facts["available_connections"] + 1}
+
+
+# -- one client --------------------------------------------------------------
+
+async def _pg_client(target: Target, hold: float, timeout: float, open_conns: set) -> float:
+    import psycopg
+
+    from .facts.postgres import connect_kwargs
+    kw = connect_kwargs(target, timeout)
+    kw["application_name"] = APPLICATION_NAME
+    started = time.monotonic()
+    conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(**kw, autocommit=True), timeout)
+    open_conns.add(conn)
+    try:
+        connect_ms = (time.monotonic() - started) * 1000
+        await asyncio.wait_for(conn.execute("SELECT 1"), timeout)
+        await asyncio.sleep(hold)
+        return connect_ms
+    finally:
+        open_conns.discard(conn)
+        await _close(conn)
+
+
+def _mysql_connect(target: Target, timeout: float, stop, open_conns: set):
+    import pymysql
+
+    from .facts import mysql
+    kw = mysql.connect_kwargs(target, timeout)
+    kw["program_name"] = APPLICATION_NAME
+    started = time.monotonic()  # measured here: time queued for a thread is not latency
+    # The probe's connection class: the mysql client's ssl-mode, PREFERRED's fallback too.
+    conn = mysql._connection_class(pymysql)(**kw)
+    conn.tls_required = mysql.tls_settings(target)["sslmode"] in mysql.REQUIRING
+    conn.connect()
+    connect_ms = (time.monotonic() - started) * 1000
+    open_conns.add(conn)  # registered at once: the burst's end closes whatever is left
+    try:
+        if stop.is_set():  # the burst ended while this thread was connecting
+            raise asyncio.CancelledError
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    except BaseException:
+        open_conns.discard(conn)
+        conn.close()
+        raise
+    return conn, connect_ms
+
+
+async def _mysql_client(target: Target, hold: float, timeout: float, open_conns: set,
+                        pool: ThreadPoolExecutor, stop) -> float:
+    # No wait_for here: a thread cannot be cancelled, PyMySQL's own timeouts bound it.
+    loop = asyncio.get_running_loop()
+    conn, connect_ms = await loop.run_in_executor(
+        pool, _mysql_connect, target, timeout, stop, open_conns)
+    try:
+        await asyncio.sleep(hold)
+        return connect_ms
+    finally:
+        open_conns.discard(conn)
+        await _close(conn)
+
+
+# -- the burst ---------------------------------------------------------------
+
+async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> dict:
+    """All clients against one target; every connection is closed on any exit."""
+    import threading
+    hold, open_conns, stop = hold_ms / 1000, set(), threading.Event()
+    pool = ThreadPoolExecutor(MYSQL_THREADS) if target.engine == "mysql" else None
+    go = asyncio.Event()
+
+    async def one() -> float:
+        await go.wait()
+        if pool is None:
+            return await _pg_client(target, hold, timeout, open_conns)
+        return await _mysql_client(target, hold, timeout, open_conns, pool, stop)
+
+    tasks = [asyncio.ensure_future(one()) for _ in range(clients)]
+    started = time.monotonic()
+    go.set()
+    try:
+        # Overall bound: a connect, a query and the hold, with room for the close.
+        await asyncio.wait(tasks, timeout=2 * timeout + hold + 1)
+    finally:
+        stop.set()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if pool is not None:  # threads still connecting finish within their own timeout
+            pool.shutdown(wait=True, cancel_futures=True)
+        for conn in list(open_conns):
+            await _close(conn)
+    wall_ms = (time.monotonic() - started) * 1000
+    return _summarise(target, tasks, clients, wall_ms)
+
+
+async def _close(conn) -> None:
+    try:
+        result = conn.close()
+        if asyncio.iscoroutine(result):
+            await result
+    except Exception:  # already closed, or the server went away: nothing left to free
+        pass
+
+
+def _summarise(target: Target, tasks, clients: int, wall_ms: float) -> dict:
+    latencies, errors = [], {}
+    for t in tasks:
+        exc = None if t.cancelled() else t.exception()
+        if t.cancelled() or isinstance(exc, (asyncio.TimeoutError, asyncio.CancelledError)):
+            name, words = "timeout", "no answer within --timeout"
+        elif exc is not None:
+            words = _words(exc, target)
+            name = classify(words)
+        else:
+            latencies.append(t.result())
+            continue
+        entry = errors.setdefault(name, {"count": 0, "messages": {}})
+        entry["count"] += 1
+        entry["messages"][words] = entry["messages"].get(words, 0) + 1
+    return {"target": target.display, "engine": target.engine, "clients": clients,
+            "succeeded": len(latencies), "failed": clients - len(latencies),
+            "errors": errors, "connect_ms": percentiles(latencies), "wall_ms": round(wall_ms, 1)}
+
+
+def _words(exc: BaseException, target: Target) -> str:
+    """The server's (or driver's) own words, first line, without secrets."""
+    args = getattr(exc, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int):  # PyMySQL: (code, message)
+        text = f"{args[0]} {args[1]}"
+    else:
+        text = str(exc) or type(exc).__name__
+    text = target.scrub(text)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = next((ln for ln in lines if "FATAL" in ln), lines[0] if lines else type(exc).__name__)
+    if "FATAL:" in first:
+        first = "FATAL: " + first.split("FATAL:", 1)[1].strip()
+    return first.removeprefix("connection failed: ")[:200]
+
+
+def _raise_fd_limit(clients: int) -> None:
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = min(hard, max(soft, 2 * clients + 64))
+        if want > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def run(target: Target, clients: int, hold_ms: int, timeout: float,
+        pooler: Target | None = None, yes: bool = False, confirm=None) -> dict:
+    """Guard rails, the free-slot read, then the legs one after the other."""
+    if not 1 <= clients <= MAX_CLIENTS:
+        raise UsageError(f"--clients must be between 1 and {MAX_CLIENTS}")
+    for t in filter(None, (target, pooler)):
+        check_target(t)
+    if pooler is not None and pooler.engine != target.engine:
+        raise UsageError("the pooler URL must use the same engine as the URL")
+    for name in PG_ENV:
+        os.environ.pop(name, None)  # this process only: libpq must not add a host
+    try:
+        slots = free_slots(target, timeout)
+    except ProbeFailed as exc:
+        raise ProbeFailed(f"could not read the free connection slots: {exc}", kind=exc.kind) from None
+    if clients > slots["free"] and not yes:
+        question = (f"{clients} clients exceed the {slots['free']} free connection slots of "
+                    f"{target.display}: the burst will make other clients fail while it runs")
+        if confirm is None or not confirm(question):
+            raise UsageError(question + "; pass --yes to run it anyway")
+    _raise_fd_limit(clients)
+    legs = [("direct", target)] + ([("via pooler", pooler)] if pooler is not None else [])
+    results = []
+    for i, (name, t) in enumerate(legs):
+        if i:
+            time.sleep(1.0)  # let the direct leg's backends exit before the pooler needs slots
+        results.append({"name": name, **asyncio.run(_leg(t, clients, hold_ms, timeout))})
+    return {"kind": "burst", "tool": {"name": "advisor", "version": __version__},
+            "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "clients": clients, "hold_ms": hold_ms, "timeout_s": timeout,
+            "server_slots": slots, "legs": results}
+
+
+def tty_confirm(question: str) -> bool:
+    """Ask on the terminal; only when both ends are a TTY."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    sys.stderr.write(question + ".\nRun it anyway? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")

@@ -1,0 +1,210 @@
+"""`advisor probe --targets FILE`: probe many databases at once.
+
+targets.toml holds one [[target]] table per database. Every target is parsed before
+anything connects (a mistake in the file is a usage error, exit 2); then the probes run
+in a bounded thread pool. A probe never raises for an unreachable server, so one bad
+target only gives that target an `error` finding (exit 3).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import checks
+from .cli import ORMS
+from .combine import combine, render as render_combined, slug, worst_exit
+from .errors import AdvisorError, UsageError
+from .log import remember
+from .render import render
+from .target import Target, parse_target
+
+EXTENSIONS = {"json": "json", "markdown": "md", "junit": "xml", "text": "txt"}
+URL_KEYS = ("url", "direct_url", "pooler_admin_url")
+KEYS = {"name", "label", "orm", "prisma_version", "serverless", "timeout", "concurrency",
+        "pool_size", "thresholds"} | set(URL_KEYS) | {k + "_env" for k in URL_KEYS}
+
+
+@dataclass
+class Entry:
+    name: str
+    target: Target
+    ctx: checks.Context
+    label: str
+    timeout: float
+    source: str
+    admin: Target | None = None
+
+
+def _url(raw: dict, key: str, where: str, env: dict) -> tuple[str | None, str | None]:
+    """(url, source) from `key` or the variable named by `key_env`."""
+    if key in raw and f"{key}_env" in raw:
+        raise UsageError(f"{where}: give {key} or {key}_env, not both")
+    if f"{key}_env" in raw:
+        var = str(raw[f"{key}_env"])
+        value = env.get(var, os.environ.get(var))
+        if not value:
+            raise UsageError(f"{where}: environment variable {var} is not set")
+        return value, var
+    return (str(raw[key]), "targets file") if key in raw else (None, None)
+
+
+def _entry_thresholds(pairs: list[str], where: str) -> dict:
+    from .commands import _thresholds
+    try:
+        return _thresholds(pairs)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
+    """Parse the file; CLI options (--timeout, --orm, ...) are defaults for every entry."""
+    from .commands import _thresholds
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    raws = data.get("target")
+    if not isinstance(raws, list) or not raws:
+        raise UsageError(f"{path} has no [[target]] tables")
+    entries, names = [], set()
+    for i, raw in enumerate(raws, 1):
+        where = f"{path}: target {i}"
+        if not isinstance(raw, dict):
+            raise UsageError(f"{where}: not a [[target]] table")
+        unknown = sorted(set(raw) - KEYS)
+        if unknown:
+            raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        name = str(raw.get("name") or "")
+        if not slug(name):
+            raise UsageError(f"{where}: needs a name (letters or digits)")
+        where = f"{path}: target {name!r}"
+        if slug(name) in names:
+            raise UsageError(f"{where}: two targets share the file name {slug(name)}")
+        names.add(slug(name))
+        url, source = _url(raw, "url", where, env or {})
+        if url is None:
+            raise UsageError(f"{where}: needs url or url_env")
+        direct, _ = _url(raw, "direct_url", where, env or {})
+        admin, _ = _url(raw, "pooler_admin_url", where, env or {})
+        try:
+            target = parse_target(url)
+            direct_target = parse_target(direct) if direct else None
+            admin_target = parse_target(admin) if admin else None
+        except AdvisorError as exc:  # InvalidTarget: its message never holds the password
+            raise UsageError(f"{where}: {exc}") from None
+        remember(target, direct_target, admin_target)  # --debug logs never show them
+        pairs = [f"{k}={v}" for k, v in (raw.get("thresholds") or {}).items()]
+        serverless = raw.get("serverless", args.serverless)
+        if not isinstance(serverless, bool):
+            raise UsageError(f"{where}: serverless must be true or false")
+        ctx = checks.Context(
+            serverless=serverless,
+            orm=raw.get("orm", args.orm), prisma_version=raw.get("prisma_version", args.prisma_version),
+            direct_target=direct_target,
+            concurrency=raw.get("concurrency", args.concurrency),
+            pool_size=raw.get("pool_size", args.pool_size),
+            thresholds={**_thresholds(args.threshold), **_entry_thresholds(pairs, where)})
+        if ctx.orm is not None and ctx.orm not in ORMS:
+            raise UsageError(f"{where}: orm must be one of {', '.join(ORMS)}")
+        for opt in ("concurrency", "pool_size", "prisma_version"):
+            value = getattr(ctx, opt)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise UsageError(f"{where}: {opt} must be a whole number of at least 1")
+        timeout = raw.get("timeout", args.timeout)
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise UsageError(f"{where}: timeout must be a positive number of seconds")
+        entries.append(Entry(name=name, target=target, ctx=ctx, label=str(raw.get("label") or name),
+                             timeout=float(timeout), source=source, admin=admin_target))
+    return entries
+
+
+def probe_one(entry: Entry):
+    """The Report for one target; an unexpected exception becomes an error report."""
+    from .probe import probe
+    from .report import Report
+    from .urlfacts import target_summary, url_facts
+    try:
+        report = probe(entry.target, entry.ctx, timeout=entry.timeout, source=entry.source,
+                       label=entry.label, admin_target=entry.admin)
+    except Exception as exc:  # a bug in one probe must not stop the fleet
+        entry.ctx.target = entry.target
+        facts = {"engine": entry.target.engine, "url": url_facts(entry.target, entry.source),
+                 "probe": {"error": f"internal error ({type(exc).__name__})",
+                           "error_kind": "internal", "connections_opened": 0}}
+        report = Report(kind="probe", target=target_summary(entry.target), facts=facts,
+                        findings=checks.run(facts, entry.ctx), label=entry.label)
+    return report
+
+
+class Progress:
+    """A bar on a terminal (stderr), one plain line per finished target otherwise."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.bad = total, 0, 0
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+
+    def step(self, name: str, status: str) -> None:
+        self.done += 1
+        self.bad += status in ("fail", "error")
+        if self.tty:
+            width = 30
+            filled = width * self.done // self.total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                              f" probed, {self.bad} failing ")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"advisor: {self.done}/{self.total} {name}: {status}\n")
+        self.stream.flush()
+
+
+def run_fleet(args) -> int:
+    if args.url or args.direct_url or args.pooler_admin_url or args.label or args.prisma_schema:
+        raise UsageError("--targets takes the URLs from the file: drop the URL, --direct-url, "
+                         "--pooler-admin-url, --label and --prisma-schema")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    env = {}
+    if args.env_file:
+        from dotenv import dotenv_values
+        if not Path(args.env_file).is_file():
+            raise UsageError(f"no such env file: {args.env_file}")
+        env = {k: v for k, v in dotenv_values(args.env_file).items() if v is not None}
+    entries = load_targets(args.targets, args, env)
+    out_dir = Path(args.output) if args.output else None
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"--output with --targets must be a directory: {out_dir} is a file")
+        out_dir.mkdir(parents=True, exist_ok=True)
+    checks.load_all()  # register the checks once, before the threads
+    progress = Progress(len(entries))
+    started = time.monotonic()
+    results: dict[str, tuple[Path, dict]] = {}
+    pool = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)))
+    try:
+        futures = {pool.submit(probe_one, e): e for e in entries}
+        for future in as_completed(futures):
+            entry, report = futures[future], future.result()
+            path = Path(f"{slug(entry.name)}.{EXTENSIONS[args.format]}")
+            if out_dir is not None:
+                path = out_dir / path
+                path.write_text(render(report, args.format), encoding="utf-8")
+            results[entry.name] = (path, report.to_dict())
+            progress.step(entry.name, report.status)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: no new probes start
+    reports = [results[e.name] for e in entries]  # file order, not finishing order
+    sys.stdout.write(render_combined(combine(reports), args.format))
+    print(f"advisor: probed {len(entries)} target(s) in {time.monotonic() - started:.1f} s "
+          f"with {min(args.jobs, len(entries))} job(s)", file=sys.stderr)
+    return worst_exit((d["summary"]["status"] for _, d in reports), strict=args.strict)

@@ -1,0 +1,390 @@
+"""`make bench`: measure the advisor next to the tools people already use, in one run.
+
+Starts its own throwaway servers (tests/servers.py, tests/servers_mysql.py), times every
+command several times (median, min, max), counts server connections from the logs, and
+writes bench/results.json, docs/performance.md and docs/burst.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+import pages  # noqa: E402
+import servers  # noqa: E402
+import servers_mysql  # noqa: E402
+
+PY = sys.executable
+BIN = Path(PY).parent
+ADVISOR = [str(BIN / "advisor")] if (BIN / "advisor").exists() else [PY, "-m", "advisor"]
+PW = servers.PASSWORD
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))   # fast commands
+SLOW_RUNS = 5                                    # mysqltuner, fleet, site builds, burst
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def stats(samples: list[float]) -> dict:
+    return {"median": round(statistics.median(samples), 1), "min": round(min(samples), 1),
+            "max": round(max(samples), 1), "runs": len(samples)}
+
+
+def shown(argv: list[str]) -> str:
+    text = " ".join(str(a) for a in argv).replace(PW, "***")
+    return text.replace(str(BIN) + "/", "").replace(str(ROOT) + "/", "")
+
+
+def run_once(argv: list[str], env: dict | None = None, ok=(0,), expect: str | None = None) -> float:
+    """Wall time of a whole process (start-up included), in ms."""
+    t0 = time.perf_counter()
+    r = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                       timeout=600)
+    elapsed = (time.perf_counter() - t0) * 1000
+    if r.returncode not in ok or (expect and expect not in r.stdout + r.stderr):
+        raise RuntimeError(f"{shown(argv)} exited {r.returncode}:\n"
+                           f"{(r.stdout + r.stderr).replace(PW, '***')[-2000:]}")
+    return elapsed
+
+
+def interleaved(specs: dict, runs: dict) -> dict:
+    """Round-robin over the commands, so a busy moment hits them all alike.
+    specs: name -> dict(argv=..., env=..., ok=..., expect=...); runs: name -> count."""
+    samples = {name: [] for name in specs}
+    for i in range(max(runs.values())):
+        for name, spec in specs.items():
+            if i < runs[name]:
+                samples[name].append(run_once(**spec))
+    return {name: {**stats(samples[name]), "command": shown(specs[name]["argv"])} for name in specs}
+
+
+def version(argv: list[str]) -> str:
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        return (r.stdout or r.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine() -> dict:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor() or "unknown")
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    osrel = dict(ln.split("=", 1) for ln in Path("/etc/os-release").read_text().splitlines() if "=" in ln)
+    bindir = servers.pg_bindir()
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "os": osrel.get("PRETTY_NAME", "").strip('"') + f" (kernel {platform.release()})",
+        "python": platform.python_version(),
+        "postgresql": version([str(bindir / "postgres"), "--version"]),
+        "pgbouncer": version([servers.which("pgbouncer", ""), "--version"]),
+        "mariadb": _mariadb_version(),
+        "check_postgres": version(["check_postgres", "--version"]),
+        "mysqltuner": _mysqltuner_version(),
+    }
+
+
+def _mariadb_version() -> str:
+    text = version([servers_mysql._binary("mariadbd"), "--version"])
+    m = re.search(r"Ver (\S+)", text)
+    return f"MariaDB {m.group(1)}" if m else text
+
+
+def _mysqltuner_version() -> str:
+    if not shutil.which("mysqltuner"):
+        return "mysqltuner missing"
+    r = subprocess.run(["mysqltuner", "--help"], capture_output=True, text=True)
+    m = re.search(r"MySQLTuner \S+", r.stdout + r.stderr)
+    return m.group(0) if m else "MySQLTuner (unknown version)"
+
+
+# -- PostgreSQL: the probe next to check_postgres and psql ---------------------
+
+def pg_env(pg) -> dict:
+    return {"PGPASSWORD": PW, "PGCONNECT_TIMEOUT": "10"}
+
+
+def pg_commands(pg) -> dict:
+    host = ["-h", "127.0.0.1", "-p", str(pg.port)]
+    return {
+        "advisor_probe": ADVISOR + ["probe", pg.url(), "--format", "json"],
+        "check_postgres_backends": ["check_postgres", "--action=backends", "-H", "127.0.0.1",
+                                    "-p", str(pg.port), "-u", "app", "-db", "app"],
+        "psql_select_1": ["psql", *host, "-U", "app", "-d", "app", "-XAtqc", "select 1"],
+    }
+
+
+def bench_postgres(pg, bouncer) -> dict:
+    cmds, env = pg_commands(pg), pg_env(pg)
+    specs = {
+        "advisor_probe": dict(argv=cmds["advisor_probe"], ok=(0, 1)),
+        "check_postgres_backends": dict(argv=cmds["check_postgres_backends"], env=env,
+                                        ok=(0, 1, 2), expect="POSTGRES_BACKENDS"),
+        "psql_select_1": dict(argv=cmds["psql_select_1"], env=env),
+        "advisor_probe_via_pgbouncer": dict(
+            argv=ADVISOR + ["probe", bouncer.url(), "--format", "json"], ok=(0, 1)),
+    }
+    out = interleaved(specs, {name: RUNS for name in specs})
+    base = out["advisor_probe"]["median"]
+    out["ratios"] = {
+        "check_postgres_over_probe": round(out["check_postgres_backends"]["median"] / base, 2),
+        "psql_over_probe": round(out["psql_select_1"]["median"] / base, 2),
+    }
+    return out
+
+
+def tcp_connections(text: str) -> int:
+    return len(re.findall(r"connection received: host=127\.0\.0\.1", text))
+
+
+def count_connections(pg, argv: list[str], env: dict | None = None, ok=(0, 1)) -> int:
+    offset = pg.log_size()
+    r = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if r.returncode not in ok:
+        raise RuntimeError(f"{shown(argv)} exited {r.returncode}")
+    time.sleep(0.3)  # the log line is written by the backend; give it a moment
+    return tcp_connections(pg.log_since(offset))
+
+
+def connections_per_probe(pg, mariadb) -> dict:
+    """From the server logs (log_connections): TCP connections each command opened."""
+    cmds, env = pg_commands(pg), pg_env(pg)
+    out = {name: [count_connections(pg, argv, env, ok=(0, 1, 2)) for _ in range(3)]
+           for name, argv in cmds.items()}
+    # Through a fresh PgBouncer: the first probe finds an empty pool, later ones a warm one.
+    bouncer = servers.PgBouncer(pg, pool_mode="transaction", name="pgbouncer-count").start()
+    try:
+        rows = []
+        for _ in range(3):
+            pg_off, pb_size = pg.log_size(), bouncer.log.stat().st_size if bouncer.log.exists() else 0
+            r = subprocess.run(ADVISOR + ["probe", bouncer.url(), "--format", "json"],
+                               capture_output=True, text=True)
+            assert r.returncode in (0, 1), r.stderr.replace(PW, "***")
+            time.sleep(0.3)
+            pb_log = bouncer.log.read_bytes()[pb_size:].decode(errors="replace")
+            rows.append({"client_logins": len(re.findall(r"login attempt: db=app user=app", pb_log)),
+                         "server_connections_pg_log": tcp_connections(pg.log_since(pg_off)),
+                         "server_connections_pgbouncer_log":
+                             len(re.findall(r"new connection to server", pb_log))})
+        out["advisor_probe_via_pgbouncer"] = rows
+    finally:
+        bouncer.stop()
+    before = mariadb.status("Connections")
+    r = subprocess.run(ADVISOR + ["probe", mariadb.url(), "--format", "json"], capture_output=True)
+    assert r.returncode in (0, 1)
+    # Each status read is a socket session of its own, counted in `Connections` too.
+    out["advisor_probe_mariadb"] = [mariadb.status("Connections") - before - 1]
+    if shutil.which("mysqltuner"):
+        before = mariadb.status("Connections")
+        subprocess.run(mysqltuner_argv(mariadb), capture_output=True)
+        out["mysqltuner"] = [mariadb.status("Connections") - before - 1]
+    return out
+
+
+# -- MariaDB: the probe next to mysqltuner -------------------------------------
+
+def mysqltuner_argv(mariadb) -> list[str]:
+    """Credentials on the command line (non-interactive); no colour, no table sizes."""
+    return ["mysqltuner", "--host", "127.0.0.1", "--port", str(mariadb.port), "--protocol", "tcp",
+            "--user", "app", "--pass", PW, "--nocolor", "--skipsize", "--skippassword",
+            "--forcemem", "24576", "--forceswap", "0", "--nodbstat", "--notbstat",
+            "--noidxstat", "--nosysstat", "--nopfstat"]
+
+
+def bench_mariadb(mariadb) -> dict:
+    specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", mariadb.url(), "--format", "json"],
+                                   ok=(0, 1))}
+    runs = {"advisor_probe": RUNS}
+    if shutil.which("mysqltuner"):
+        argv = mysqltuner_argv(mariadb)
+        specs["mysqltuner"] = dict(argv=argv, ok=(0, 1))
+        # Without the --no*stat options: database, table and index statistics too.
+        specs["mysqltuner_defaults"] = dict(argv=argv[:argv.index("--nodbstat")], ok=(0, 1))
+        runs.update(mysqltuner=SLOW_RUNS, mysqltuner_defaults=SLOW_RUNS)
+    out = interleaved(specs, runs)
+    if "mysqltuner" in out:
+        out["ratios"] = {"mysqltuner_over_probe": round(
+            out["mysqltuner"]["median"] / out["advisor_probe"]["median"], 1)}
+    return out
+
+
+# -- start-up and imports --------------------------------------------------------
+
+def imported(argv_tail: list[str]) -> dict:
+    r = subprocess.run([PY, "-X", "importtime", "-m", "advisor", *argv_tail],
+                       capture_output=True, text=True, cwd=ROOT)
+    names = [ln.split("|")[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")]
+    names = [n for n in names if n and n != "package"]
+    heavy = sorted({n.split(".")[0] for n in names if n.split(".")[0] in ("psycopg", "pymysql")})
+    return {"command": "advisor " + shown(argv_tail), "modules": len(names), "drivers_imported": heavy}
+
+
+def bench_startup(pg) -> dict:
+    specs = {"advisor_version": dict(argv=ADVISOR + ["--version"]),
+             "python_pass": dict(argv=[PY, "-c", "pass"]),
+             "python_import_psycopg": dict(argv=[PY, "-c", "import psycopg"]),
+             "advisor_lint": dict(argv=ADVISOR + ["lint", "postgresql://u:p@db.example.com/app"],
+                                  ok=(0, 1))}
+    return {
+        **interleaved(specs, {"advisor_version": 2 * RUNS, "python_pass": 2 * RUNS,
+                              "python_import_psycopg": RUNS, "advisor_lint": RUNS}),
+        "imports": [imported(["--version"]), imported(["--help"]),
+                    imported(["lint", "postgresql://u:p@db.example.com/app"]),
+                    imported(["probe", pg.url(), "--format", "json"])],
+    }
+
+
+# -- fleet -------------------------------------------------------------------------
+
+def has_targets_option() -> bool:
+    r = subprocess.run(ADVISOR + ["probe", "--help"], capture_output=True, text=True)
+    return "--targets" in r.stdout and "--jobs" in r.stdout
+
+
+def bench_fleet(pg, sizes=(1, 10, 50, 200), jobs=(1, 20)) -> dict:
+    """All targets point at one PostgreSQL (max_connections 100), each its own entry."""
+    cli = has_targets_option()
+    out = {"method": "advisor probe --targets FILE --jobs N (one process)" if cli else
+           "in-process ThreadPoolExecutor around advisor.probe.probe (no --targets yet)",
+           "rows": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"targets-{n}.toml"
+            path.write_text("".join(f'[[target]]\nname = "db-{i:03d}"\nurl = "{pg.url()}"\n\n'
+                                    for i in range(n)))
+            if cli:
+                specs = {j: dict(argv=ADVISOR + ["probe", "--targets", str(path), "--jobs", str(j),
+                                                 "--format", "json", "--output",
+                                                 str(Path(tmp) / f"out-{n}-{j}")], ok=(0, 1))
+                         for j in jobs}
+                measured = interleaved(specs, {j: SLOW_RUNS for j in jobs})
+            else:
+                measured = {j: _fleet_in_process(pg.url(), n, j) for j in jobs}
+            for j in jobs:
+                out["rows"].append({"targets": n, "jobs": j, **measured[j]})
+                log(f"fleet {n} targets, --jobs {j}: {measured[j]['median']} ms")
+    return out
+
+
+def _fleet_in_process(url: str, n: int, jobs: int) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from advisor import checks
+    from advisor.probe import probe
+    from advisor.target import parse_target
+    samples = []
+    for _ in range(SLOW_RUNS):
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(jobs) as pool:
+            list(pool.map(lambda _: probe(parse_target(url), checks.Context()), range(n)))
+        samples.append((time.perf_counter() - t0) * 1000)
+    return stats(samples)
+
+
+# -- the site ------------------------------------------------------------------------
+
+def bench_site(pg) -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one"
+        one.mkdir()
+        r = subprocess.run(ADVISOR + ["probe", pg.url(), "--format", "json", "--label", "bench",
+                                      "--output", str(one / "bench.json")], capture_output=True)
+        assert r.returncode in (0, 1)
+        report = json.loads((one / "bench.json").read_text())
+        many = Path(tmp) / "many"
+        many.mkdir()
+        for i in range(200):
+            (many / f"service-{i:03d}.json").write_text(json.dumps(
+                {**report, "label": f"service-{i:03d} ({('production', 'staging', 'preview')[i % 3]})"}))
+        specs = {name: dict(argv=[str(BIN / "mkdocs"), "build", "--strict", "-q", "-f",
+                                  str(ROOT / "mkdocs.yml"), "-d", str(Path(tmp) / f"site-{name}")],
+                            env={"ADVISOR_REPORTS_DIR": str(folder), "NO_MKDOCS_2_WARNING": "1"})
+                 for name, folder in (("reports_1", one), ("reports_200", many))}
+        out = interleaved(specs, {name: SLOW_RUNS for name in specs})
+    for name in out:
+        out[name]["command"] = f"ADVISOR_REPORTS_DIR=<{name.split('_')[1]} reports> mkdocs build --strict"
+    return out
+
+
+# -- the burst -------------------------------------------------------------------------
+
+def bench_burst() -> dict:
+    pg = servers.PostgresServer("bench-burst", max_connections=20, superuser_reserved=3).start()
+    bouncer = servers.PgBouncer(pg, pool_mode="transaction", default_pool_size=5,
+                                settings={"max_client_conn": 200}, name="pgbouncer-burst").start()
+    try:
+        runs = []
+        for _ in range(SLOW_RUNS):
+            r = subprocess.run(ADVISOR + ["burst", pg.url(), "--clients", "40", "--hold-ms", "300",
+                                          "--yes", "--timeout", "10", "--via-pooler", bouncer.url(),
+                                          "--format", "json"], capture_output=True, text=True)
+            if r.returncode not in (0, 1):
+                raise RuntimeError(r.stderr.replace(PW, "***"))
+            runs.append(json.loads(r.stdout))
+            time.sleep(1)
+        return {"command": "advisor burst DIRECT_URL --clients 40 --hold-ms 300 --yes "
+                           "--via-pooler PGBOUNCER_URL --format json",
+                "setup": "PostgreSQL max_connections=20, superuser_reserved_connections=3; "
+                         "PgBouncer transaction mode, default_pool_size=5, max_client_conn=200",
+                "runs": runs}
+    finally:
+        bouncer.stop()
+        pg.stop()
+
+
+def main() -> int:
+    started = time.monotonic()
+    results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "machine": machine(), "runs": {"fast": RUNS, "slow": SLOW_RUNS},
+               "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
+    pg = servers.PostgresServer("bench", max_connections=100, superuser_reserved=3).start()
+    bouncer = servers.PgBouncer(pg, pool_mode="transaction", name="pgbouncer-bench").start()
+    mariadb = servers_mysql.MariaDBServer("bench").start()
+    try:
+        log("PostgreSQL: advisor probe vs check_postgres vs psql")
+        results["postgres"] = bench_postgres(pg, bouncer)
+        log("MariaDB: advisor probe vs mysqltuner")
+        results["mariadb"] = bench_mariadb(mariadb)
+        log("connections per probe, from the server logs")
+        results["connections"] = connections_per_probe(pg, mariadb)
+        log("start-up and imports")
+        results["startup"] = bench_startup(pg)
+        log("fleet")
+        results["fleet"] = bench_fleet(pg)
+        log("site build")
+        results["site"] = bench_site(pg)
+    finally:
+        bouncer.stop()
+        pg.stop()
+        mariadb.stop()
+    log("burst: 40 clients on max_connections=20, direct and through PgBouncer")
+    results["burst"] = bench_burst()
+    results["bench_seconds"] = round(time.monotonic() - started, 1)
+    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    text = json.dumps(results, indent=2) + "\n"
+    assert PW not in text
+    (ROOT / "bench" / "results.json").write_text(text)
+    (ROOT / "docs" / "performance.md").write_text(pages.performance_page(results))
+    (ROOT / "docs" / "burst.md").write_text(pages.burst_page(results["burst"]))
+    log(f"done in {results['bench_seconds']} s: bench/results.json, docs/performance.md, docs/burst.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

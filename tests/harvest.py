@@ -1,0 +1,52 @@
+"""Collect every artifact of advisor runs (streams, report files, a built site) and search them."""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, run_advisor
+from advisor.target import secret_forms
+
+FILE_FORMATS = {"json": "json", "markdown": "md", "junit": "xml"}
+
+
+def run_every_format(command: str, args: list[str], folder: Path, env: dict | None = None,
+                     extra: tuple = ("--debug",)) -> dict[str, str]:
+    """One run per format (text, and json/markdown/junit to a file and to stdout), all with
+    --debug; returns {artifact name: content}. The JSON report is left in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {}
+    r = run_advisor(command, *args, *extra, env=env)
+    found.update({"text stdout": r.stdout, "text stderr": r.stderr})
+    for fmt, ext in FILE_FORMATS.items():
+        path = folder / f"report.{ext}"
+        r = run_advisor(command, *args, "--format", fmt, "--output", str(path), *extra, env=env)
+        found.update({f"{fmt} file": path.read_text(encoding="utf-8"),
+                      f"{fmt} run stdout": r.stdout, f"{fmt} run stderr": r.stderr})
+        r = run_advisor(command, *args, "--format", fmt, env=env)
+        found.update({f"{fmt} stdout": r.stdout, f"{fmt} stderr": r.stderr})
+    return found
+
+
+def build_site(dest: Path, reports: Path) -> None:
+    env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1")
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q",
+                        "-f", str(ROOT / "mkdocs.yml"), "-d", str(dest)],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0, f"mkdocs build failed:\n{r.stdout}\n{r.stderr}"
+
+
+def site_files(dest: Path) -> dict[str, str]:
+    return {str(p.relative_to(dest)): p.read_text(encoding="utf-8", errors="replace")
+            for p in dest.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".xml", ".js")}
+
+
+def leaks(artifacts: dict[str, str], secret: str) -> list[str]:
+    """Names of the artifacts holding the secret in any form (raw, percent-encoded, HTML)."""
+    forms = set(secret_forms(secret))
+    forms |= {html.escape(f) for f in forms} | {html.escape(f, quote=False) for f in forms}
+    return [name for name, text in artifacts.items() if any(f in text for f in forms)]

@@ -1,0 +1,402 @@
+"""The browser tools (docs/tools/) in Debian's Chromium, against the built site on loopback.
+
+Every URL vector of tests/vectors/urls.toml goes through the checker's real form, and the test
+reads what the page renders; the same vectors are asserted against `advisor lint` in
+test_lint_vectors.py. Missing Chromium or Playwright skips, unless ADVISOR_REQUIRE_SERVERS=1.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from advisor.catalog import load_checks
+from advisor.checks import Context
+from advisor.errors import InvalidTarget
+from advisor.probe import lint
+from advisor.target import parse_target
+from advisor.catalog.providers import ORMS, load_providers
+from test_lint_vectors import VECTORS, secrets
+from conftest import serve_dir
+from test_site import build_site
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+TOOLS = {"url-checker": "uc", "config-generator": "cg", "capacity": "cc"}   # page -> id prefix
+
+# What the checker shows, read from the rendered result (nothing else).
+READ_RESULT = """() => {
+  const r = document.getElementById("uc-result");
+  const text = sel => { const n = r.querySelector(sel); return n ? n.textContent.trim() : null; };
+  const rows = [...r.querySelectorAll("tr[data-id]")];
+  return {
+    error: text("[data-k=error]"),
+    provider: text("td[data-k=provider] code") || "",
+    role: text("td[data-k=role]"), pooler: text("td[data-k=pooler]"), pool_mode: text("td[data-k=pool_mode]"),
+    verdict: text("[data-k=verdict]"),
+    statuses: Object.fromEntries(rows.map(tr => [tr.dataset.id,
+      tr.querySelector("[data-k=status]").textContent.trim().split(/\\s+/).pop()])),
+    links: Object.fromEntries(rows.map(tr => [tr.dataset.id, tr.querySelector("a").href])),
+    titles: Object.fromEntries(rows.map(tr => [tr.dataset.id, tr.children[1].textContent])),
+    html: r.innerHTML,
+  };
+}"""
+
+READ_GENERATED = """() => ({
+  blocks: [...document.querySelectorAll("#cg-result .adv-block")].map(b =>
+    [b.querySelector("strong").textContent, b.querySelector("code").textContent]),
+  notes: document.querySelector("#cg-result ul").textContent,
+})"""
+
+
+@pytest.fixture(scope="module")
+def tools_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("tools-site")
+    build_site(site, tmp_path_factory.mktemp("tools-reports"))
+    with serve_dir(site) as url:
+        yield {"dir": site, "base": url}
+
+
+@pytest.fixture
+def chromium(browser):
+    return browser
+
+
+def open_tool(chromium, tools_site, name: str, scheme: str = "light"):
+    """A fresh context on one tool page, loaded and ready; records errors and every request."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.errors, page.requests = [], []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+    context.on("request", lambda r: page.requests.append(r.url))
+    page.goto(tools_site["base"] + f"tools/{name}/", wait_until="load")
+    page.wait_for_selector(f"#{TOOLS[name]}-form[data-ready]", timeout=10000)
+    return context, page
+
+
+@pytest.fixture
+def tool(chromium, tools_site):
+    contexts = []
+
+    def opener(name: str, scheme: str = "light"):
+        context, page = open_tool(chromium, tools_site, name, scheme)
+        contexts.append(context)
+        return page
+
+    yield opener
+    for c in contexts:
+        c.close()
+
+
+def foreign(requests: list[str], base: str) -> list[str]:
+    local = urlsplit(base).netloc
+    return [u for u in requests if urlsplit(u).scheme not in ("data", "blob", "about")
+            and urlsplit(u).netloc != local]
+
+
+def lint_statuses(vector: dict) -> dict | None:
+    """Every finding `advisor lint URL` reports for the vector (in-process), or None if invalid."""
+    try:
+        direct = parse_target(vector["direct_url"]) if vector.get("direct_url") else None
+        ctx = Context(serverless=vector.get("serverless", True), orm=vector.get("orm"),
+                      direct_target=direct, prisma_version=vector.get("prisma_version"))
+        report = lint(parse_target(vector["url"]), ctx, source="argument")
+    except InvalidTarget:
+        return None
+    return {f.id: f.status for f in report.findings}
+
+
+def fill_checker(page, vector: dict) -> dict:
+    page.select_option("#uc-orm", vector.get("orm") or "none")
+    page.set_checked("#uc-serverless", vector.get("serverless", True))
+    page.fill("#uc-prisma", str(vector.get("prisma_version") or ""))
+    page.fill("#uc-url", vector["url"])
+    page.fill("#uc-direct", vector.get("direct_url") or "")
+    page.click("#uc-form button[type=submit]")
+    return page.evaluate(READ_RESULT)
+
+
+# ------------------------------------------------------------------------------ URL checker
+
+def test_every_vector_through_the_checker_form(tool, tools_site):
+    page = tool("url-checker")
+    loaded = len(page.requests)
+    assert any(u.endswith("/assets/advisor-data.json") for u in page.requests)
+    checks = load_checks()
+    failures = []
+    for vector in VECTORS:
+        exp, got = vector["expect"], fill_checker(page, vector)
+        name = vector["name"]
+        if exp["exit"] == 2:
+            if not got["error"] or exp["error_contains"] not in got["error"]:
+                failures.append(f"{name}: expected error {exp['error_contains']!r}, got {got['error']!r}")
+        elif got["error"]:
+            failures.append(f"{name}: unexpected error {got['error']!r}")
+        else:
+            shown = {k: ("" if got[k] in (None, "\u2014") else got[k])
+                     for k in ("provider", "role", "pooler", "pool_mode")}
+            want = {k: exp[k] for k in shown}
+            if shown != want:
+                failures.append(f"{name}: endpoint {shown} != {want}")
+            for cid, status in exp.get("statuses", {}).items():
+                actual = got["statuses"].get(cid, "absent")
+                if actual != status:
+                    failures.append(f"{name}: {cid} shows {actual}, expected {status}")
+            # Beyond the pinned ones: every finding matches the CLI's.
+            if got["statuses"] != lint_statuses(vector):
+                failures.append(f"{name}: page {got['statuses']} != lint {lint_statuses(vector)}")
+            if f"advisor lint would exit {exp['exit']}" not in (got["verdict"] or ""):
+                failures.append(f"{name}: verdict {got['verdict']!r}, expected exit {exp['exit']}")
+            for cid, href in got["links"].items():
+                assert href == tools_site["base"] + f"checks/{cid}/", href
+                assert got["titles"][cid] == checks[cid]["title"]
+        for secret in secrets(vector):
+            if secret in got["html"]:
+                failures.append(f"{name}: a password form appears in the result")
+    assert not failures, "\n".join(failures)
+    # Checking 160 URLs (most with passwords) issued no request at all.
+    assert page.requests[loaded:] == []
+    assert not foreign(page.requests, tools_site["base"])
+    assert not page.errors, page.errors
+
+
+def test_typing_a_url_with_a_password_sends_nothing(tool, tools_site):
+    page = tool("url-checker")
+    before = list(page.requests)
+    password = "Pw-Typed-Secret-991"
+    page.focus("#uc-url")
+    page.keyboard.type(f"postgresql://postgres.abcdefghij:{password}@aws-0-eu-central-1"
+                       ".pooler.supabase.com:6543/postgres?sslmode=require", delay=2)
+    page.select_option("#uc-orm", "prisma")
+    page.focus("#uc-url")
+    for _ in range(5):                      # keyboard only: to the Check button, then Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "submit":
+            break
+    page.keyboard.press("Enter")
+    got = page.evaluate(READ_RESULT)
+    assert got["provider"] == "supabase" and got["statuses"]["URL201"] == "fail"
+    assert "postgres.abcdefghij:***@" in got["html"]
+    assert page.requests == before, page.requests[len(before):]
+    assert password not in page.content()
+    assert not page.errors, page.errors
+
+
+def test_checker_works_offline_once_loaded(tool):
+    page = tool("url-checker")
+    page.context.set_offline(True)
+    got = fill_checker(page, {"url": "postgresql://u:Pw-Off-1@db.example.com:6432/app?sslmode=disable"})
+    assert got["provider"] == "self-hosted" and got["statuses"]["URL101"] == "fail"
+    assert not page.errors, page.errors
+
+
+# ------------------------------------------------------------------------- config generator
+
+def _no_prepared_statements(provider: dict) -> bool:
+    pooled = [e for e in provider["endpoints"] if e.get("role") == "pooled" and e["engine"] == "postgresql"]
+    pooled.sort(key=lambda e: e.get("pool_mode") != "transaction")
+    return bool(pooled) and pooled[0].get("pool_mode") == "transaction" \
+        and pooled[0].get("prepared_statements") is not True
+
+
+def _has_pooler(provider: dict) -> bool:
+    return any(e.get("role") == "pooled" and e["engine"] == "postgresql" for e in provider["endpoints"])
+
+
+def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
+    page = tool("config-generator")
+    loaded = len(page.requests)
+    providers = {pid: p for pid, p in load_providers().items() if "postgresql" in p["engines"]}
+    options = page.eval_on_selector_all("#cg-provider option", "os => os.map(o => o.value)")
+    assert options == list(providers)
+    failures = []
+    for pid, p in providers.items():
+        for orm in ORMS:
+            for platform in ("vercel", "server"):
+                page.select_option("#cg-provider", pid)
+                page.select_option("#cg-orm", orm)
+                page.select_option("#cg-platform", platform)
+                if orm == "prisma":
+                    page.select_option("#cg-prisma", "6")
+                got = page.evaluate(READ_GENERATED)
+                text = "\n".join(code for _, code in got["blocks"])
+                env = got["blocks"][0][1]
+                want = ["DATABASE_URL="]
+                want += [f"{k}={v}" for k, v in (p["orm"].get(orm, {}).get("pooled_params") or {}).items()]
+                if orm != "node-postgres":
+                    want.append("DIRECT_URL=")
+                if orm == "prisma":
+                    want += ['directUrl = env("DIRECT_URL")']
+                    if platform == "vercel":
+                        want.append("connection_limit=1")
+                    if _no_prepared_statements(p):
+                        want.append("pgbouncer=true")
+                if orm == "drizzle":
+                    want += ["drizzle-orm/postgres-js", "process.env.DIRECT_URL"]
+                    if _no_prepared_statements(p):
+                        want.append("prepare: false")
+                if orm == "node-postgres":
+                    want += ["new pg.Pool(", "idleTimeoutMillis", "max: 1" if platform == "vercel" else "max: 10"]
+                if orm == "django":
+                    want += ['"DISABLE_SERVER_SIDE_CURSORS": True', '"CONN_MAX_AGE": ']
+                if orm == "sqlalchemy" and (platform == "vercel" or _has_pooler(p)):
+                    want.append("poolclass=NullPool")
+                if orm == "rails":
+                    want += ["prepared_statements: false", "advisory_locks: false"]
+                missing = [w for w in want if w not in text]
+                if missing:
+                    failures.append(f"{pid} x {orm} x {platform}: missing {missing}")
+                if orm == "drizzle" and not _no_prepared_statements(p) and "prepare: false" in text:
+                    failures.append(f"{pid} x drizzle: prepare: false although the pooler keeps them")
+                if "pgbouncer=true" in env and orm != "prisma" and "pgbouncer" not in str(p["orm"].get(orm)):
+                    failures.append(f"{pid} x {orm}: Prisma's pgbouncer=true in a non-Prisma URL")
+        page.select_option("#cg-orm", "prisma")
+        page.select_option("#cg-platform", "lambda")
+        page.select_option("#cg-prisma", "7")
+        got = page.evaluate(READ_GENERATED)
+        titles = [t for t, _ in got["blocks"]]
+        text = "\n".join(code for _, code in got["blocks"])
+        if "prisma.config.ts (Prisma 7)" not in titles or "PrismaPg" not in text or "connection_limit" in text:
+            failures.append(f"{pid} x prisma 7: {titles}")
+    assert not failures, "\n".join(failures)
+    assert page.requests[loaded:] == []
+    assert not page.errors, page.errors
+
+
+def test_generator_supabase_prisma_and_copy_button(tool):
+    page = tool("config-generator")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.select_option("#cg-provider", "supabase")
+    page.select_option("#cg-orm", "prisma")
+    page.select_option("#cg-platform", "vercel")
+    got = page.evaluate(READ_GENERATED)
+    env = got["blocks"][0][1]
+    assert ":6543/" in env and "pgbouncer=true" in env and "connection_limit=1" in env
+    assert "DIRECT_URL=" in env and "schema.prisma (Prisma 6)" in [t for t, _ in got["blocks"]]
+    button = page.locator("#cg-result .adv-copy").first
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#cg-result .adv-copy').textContent !== 'Copy'")
+    assert button.text_content() in ("Copied", "Selected: press Ctrl+C")
+    if button.text_content() == "Copied":
+        assert page.evaluate("navigator.clipboard.readText()") == env
+    page.select_option("#cg-orm", "sqlalchemy")
+    assert "poolclass=NullPool" in page.evaluate(READ_GENERATED)["blocks"][1][1]
+    assert not page.errors, page.errors
+
+
+# ---------------------------------------------------------------------- capacity calculator
+
+# (inputs, verdict starts with, strings the arithmetic must show)
+CAPACITY = [
+    (dict(max=100, reserved=3, inuse=0, instances=20, pool=1), "Fits.",
+     ["97 \u2212 0 = 97", "20 \u00d7 1 = 20", "20 \u2264 97", "77 of 97 usable slots stay free (79 %, PG101 pass)"]),
+    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5), "Does not fit.",
+     ["50 \u00d7 5 = 250", "250 > 97", "cut the pool to 1 per instance"]),
+    (dict(max=100, reserved=3, inuse=10, instances=80, pool=1), "Fits, but leaves little headroom (PG101 fail)",
+     ["free = usable \u2212 in use = 97 \u2212 10 = 87", "80 \u2264 87", "7 of 97"]),
+    (dict(max=100, reserved=3, inuse=0, instances=8, pool=10), "Fits, but leaves little headroom (PG101 warn)",
+     ["80 \u2264 97", "17 of 97 usable slots stay free (18 %, PG101 warn)"]),
+    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True), "Fits.",
+     ["max_client_conn not given: it must be at least 250", "default_pool_size = 77 (suggested)",
+      "max_client_conn \u2265 250, default_pool_size \u2264 77"]),
+    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=20, mcc=100), "Does not fit.",
+     ["250 > max_client_conn 100: raise it to at least 250", "default_pool_size = 20 \u2264 97 free"]),
+    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=120, mcc=1000), "Does not fit.",
+     ["250 \u2264 max_client_conn 1000", "120 > 97 free: lower it to at most 77"]),
+    (dict(max=25, reserved=3, inuse=0, instances=4, pool=5), "Fits, but leaves little headroom (PG101 fail)",
+     ["20 \u2264 22", "2 of 22"]),
+    (dict(max=10, reserved=10, inuse=0, instances=1, pool=1), "Does not fit.", ["no slot is free"]),
+    (dict(max=100, reserved=3, inuse=0, instances=0, pool=1), "Enter whole numbers", []),
+]
+
+
+@pytest.mark.parametrize("inputs,verdict,shown", CAPACITY, ids=[f"row{i}" for i in range(len(CAPACITY))])
+def test_capacity_table(tool, inputs, verdict, shown):
+    page = tool("capacity")
+    loaded = len(page.requests)
+    page.set_checked("#cc-pooler", bool(inputs.get("pooler")))
+    for key, field in (("max", "cc-max"), ("reserved", "cc-reserved"), ("inuse", "cc-inuse"),
+                       ("instances", "cc-instances"), ("pool", "cc-pool"), ("dps", "cc-dps"), ("mcc", "cc-mcc")):
+        if key in inputs or key in ("dps", "mcc") and inputs.get("pooler"):
+            page.fill(f"#{field}", str(inputs.get(key, "")))
+    text = page.inner_text("#cc-result")
+    assert text.startswith(verdict), text
+    for s in shown:
+        assert s in text, (s, text)
+    assert page.requests[loaded:] == []
+    assert not page.errors, page.errors
+
+
+# ------------------------------------------------------------------------- pages, screenshots
+
+def test_tool_pages_are_accessible_and_local(tool, tools_site):
+    for name in ("index", *TOOLS):
+        context = None
+        if name == "index":
+            page = tool("url-checker")
+            page.goto(tools_site["base"] + "tools/", wait_until="load")
+        else:
+            page = tool(name)
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+            "article input, article textarea, article select")].filter(n =>
+            !(n.labels && n.labels.length) || !n.labels[0].textContent.trim()).map(n => n.id)""")
+        assert unlabelled == [], (name, unlabelled)
+        if name != "index":
+            assert page.get_attribute(f"#{TOOLS[name]}-result", "aria-live") == "polite"
+        assert not foreign(page.requests, tools_site["base"]), page.requests
+        assert not page.errors, (name, page.errors)
+        del context
+
+
+def test_focus_is_visible(tool):
+    page = tool("capacity")
+    page.focus("#cc-max")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
+
+
+CONTRAST = """() => {
+  const probe = document.createElement("div");
+  probe.style.background = "var(--md-default-bg-color)";
+  document.body.append(probe);
+  const bg = getComputedStyle(probe).backgroundColor;
+  probe.remove();
+  return [bg, [...document.querySelectorAll("#uc-result [class^=adv-]")].map(n => getComputedStyle(n).color)];
+}"""
+
+
+def _luminance(rgb: str) -> float:
+    r, g, b = (int(x) / 255 for x in re.findall(r"\d+", rgb)[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots(tool, scheme):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    expected = {"light": "default", "dark": "slate"}[scheme]
+    for name in TOOLS:
+        page = tool(name, scheme)
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
+        if name == "url-checker":
+            fill_checker(page, next(v for v in VECTORS if v.get("direct_url") and v["expect"]["exit"] == 1))
+            bg, colours = page.evaluate(CONTRAST)
+            assert colours, "no status shown"
+            for colour in colours:   # WCAG AA for text: 4.5:1 against the page background
+                hi, lo = sorted((_luminance(colour), _luminance(bg)), reverse=True)
+                assert (hi + 0.05) / (lo + 0.05) >= 4.5, (scheme, colour, bg)
+        elif name == "capacity":
+            page.set_checked("#cc-pooler", True)
+            page.fill("#cc-instances", "50")
+            page.fill("#cc-pool", "5")
+        out = SHOTS / f"tool-{name}-{scheme}.png"
+        page.screenshot(path=str(out), full_page=True)
+        assert out.stat().st_size > 10_000
+        assert not page.errors, page.errors
