@@ -78,6 +78,30 @@ def _chown_tree(path: Path, user: str) -> None:
         os.chown(p, uid, gid)
 
 
+def stop_process(proc: subprocess.Popen | None, directory: Path | None = None, wait: float = 10) -> None:
+    """SIGTERM (a clean shutdown for every server here), SIGKILL if it lingers; remove its files."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def read_text(*paths: Path) -> str:
+    """Logs for failure reports: whatever of these files exists."""
+    out = ""
+    for path in paths:
+        try:
+            out += path.read_text(errors="replace")
+        except OSError:
+            pass
+    return out
+
+
 def make_workdir(prefix: str, user: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=f"advisor-{prefix}-"))
     path.chmod(0o755)
@@ -170,13 +194,7 @@ class PostgresServer:
         raise RuntimeError(f"postgres {self.name} not ready:\n{self.log_text()}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM = smart shutdown; fine for throwaway data
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_process(self.proc, self.dir)
 
     # -- helpers ---------------------------------------------------------------
     def psql(self, sql: str, db: str = "postgres") -> str:
@@ -197,10 +215,7 @@ class PostgresServer:
                 f"{port or self.port}/{db}{query}")
 
     def log_text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_text(self.log)
 
     def log_size(self) -> int:
         return self.log.stat().st_size
@@ -258,22 +273,10 @@ class PgBouncer:
         return self.server.url(user="pgb_admin", db="pgbouncer", port=self.port)
 
     def log_text(self) -> str:
-        out = ""
-        for name in ("pgbouncer.log", "stderr.log"):
-            try:
-                out += (self.dir / name).read_text(errors="replace")
-            except OSError:
-                pass
-        return out
+        return read_text(self.dir / "pgbouncer.log", self.dir / "stderr.log")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_process(self.proc, self.dir)
 
 
 class Forwarder:
@@ -293,9 +296,7 @@ class Forwarder:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(5)
+        stop_process(self.proc, wait=5)
 
 
 class SilentListener:
@@ -354,16 +355,7 @@ class Pgpool:
         return self.server.url(port=self.port, **kw)
 
     def log_text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_text(self.log)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_process(self.proc, self.dir)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from servers import (PASSWORD, ROOT, MissingBinary, _as_user, _chown_tree, free_port,
-                     make_certs, make_workdir, wait_port)
+                     make_certs, make_workdir, stop_process, wait_port)
 
 OS_USER = "mysql"
 
@@ -96,15 +96,7 @@ class MariaDBServer:
         raise RuntimeError(f"mariadb {self.name}: socket {self.socket} not ready")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: clean shutdown
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        stop_process(self.proc, self.dir, wait=20)
 
     # -- helpers ---------------------------------------------------------------
     def _client(self, sql: str) -> subprocess.CompletedProcess:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import lru_cache
 from pathlib import Path
+
+from .loader import load_toml
 
 HERE = Path(__file__).parent / "checks"
 SEVERITIES = ("high", "medium", "low")
@@ -22,8 +23,7 @@ def load_checks() -> dict[str, dict]:
     """id -> entry, with `params` defaulting to {} and texts stripped."""
     checks: dict[str, dict] = {}
     for path in sorted(HERE.glob("*.toml")):
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = load_toml(path)
         for check_id, entry in data.items():
             if check_id in checks:
                 raise ValueError(f"check {check_id} is defined twice (again in {path.name})")

@@ -7,9 +7,10 @@ lint commands can use it without psycopg or pymysql installed.
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
+
+from .loader import load_toml
 
 HERE = Path(__file__).parent
 CATALOG_FILE = HERE / "providers.toml"
@@ -35,8 +36,7 @@ ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
 
 @lru_cache(maxsize=1)
 def _raw_catalog() -> dict:
-    with CATALOG_FILE.open("rb") as fh:
-        return tomllib.load(fh)
+    return load_toml(CATALOG_FILE)
 
 
 @lru_cache(maxsize=1)
