@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,7 +55,12 @@ def targets_file(folder: Path) -> Path:
     return path
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything, like Ctrl-C
     started = []
     work = Path(tempfile.mkdtemp(prefix="advisor-demo-"))
     try:
@@ -89,8 +95,9 @@ def main() -> int:
             return subprocess.call([str(mkdocs), "build", "--strict", "-q"], cwd=ROOT, env=env)
         print(f"\nBuilding the site with these reports; serving on {SITE} "
               f"(readiness: {SITE}readiness/). Ctrl-C stops the servers and the site.", flush=True)
-        subprocess.call([str(mkdocs), "serve", "-a", "127.0.0.1:8000"], cwd=ROOT, env=env)
-        return 0
+        site = subprocess.Popen([str(mkdocs), "serve", "-a", "127.0.0.1:8000"], cwd=ROOT, env=env)
+        started.append(site)  # stopped below, also when only this process got the Ctrl-C
+        return site.wait()
     except MissingBinary as exc:
         print(f"demo needs {exc}", file=sys.stderr)
         return 2
@@ -99,7 +106,11 @@ def main() -> int:
         return 0
     finally:
         for server in reversed(started):
-            server.stop()
+            if isinstance(server, subprocess.Popen):
+                server.terminate()
+                server.wait(10)
+            else:
+                server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
