@@ -79,12 +79,9 @@ def free_slots(target: Target, timeout: float) -> dict:
 
 # -- one client --------------------------------------------------------------
 
-async def _pg_client(target: Target, hold: float, timeout: float, open_conns: set) -> float:
+async def _pg_client(kw: dict, hold: float, timeout: float, open_conns: set) -> float:
     import psycopg
 
-    from .facts.postgres import connect_kwargs
-    kw = connect_kwargs(target, timeout)
-    kw["application_name"] = APPLICATION_NAME
     started = time.monotonic()
     conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(**kw, autocommit=True), timeout)
     open_conns.add(conn)
@@ -145,11 +142,16 @@ async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> di
     hold, open_conns, stop = hold_ms / 1000, set(), threading.Event()
     pool = ThreadPoolExecutor(MYSQL_THREADS) if target.engine == "mysql" else None
     go = asyncio.Event()
+    if pool is None:
+        from .facts.postgres import pinned_kwargs
+        # Looked up once, with a deadline: every client then dials the same address.
+        kw = pinned_kwargs(target, timeout)
+        kw["application_name"] = APPLICATION_NAME
 
     async def one() -> float:
         await go.wait()
         if pool is None:
-            return await _pg_client(target, hold, timeout, open_conns)
+            return await _pg_client(kw, hold, timeout, open_conns)
         return await _mysql_client(target, hold, timeout, open_conns, pool, stop)
 
     tasks = [asyncio.ensure_future(one()) for _ in range(clients)]

@@ -27,10 +27,15 @@ import pages  # noqa: E402
 import servers  # noqa: E402
 import servers_mysql  # noqa: E402
 
-PY = sys.executable
-BIN = Path(PY).parent
-ADVISOR = [str(BIN / "advisor")] if (BIN / "advisor").exists() else [PY, "-m", "advisor"]
+DEV_PY = sys.executable               # the development venv (.venv): mkdocs, the servers' helpers
+BIN = Path(DEV_PY).parent
+DEV_ADVISOR = [str(BIN / "advisor")] if (BIN / "advisor").exists() else [DEV_PY, "-m", "advisor"]
+# Set by install_advisor(): the advisor as users install it (`pip install .`, byte-compiled).
+PY, ADVISOR = DEV_PY, DEV_ADVISOR
 PW = servers.PASSWORD
+# Commands run from here, not from the checkout: `python -m advisor` and `python -c` put the
+# working directory first on sys.path, which would import the checkout instead of the install.
+NEUTRAL = tempfile.gettempdir()
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))   # fast commands
 SLOW_RUNS = 5                                    # mysqltuner, fleet, site builds, burst
 
@@ -46,14 +51,47 @@ def stats(samples: list[float]) -> dict:
 
 def shown(argv: list[str]) -> str:
     text = " ".join(str(a) for a in argv).replace(PW, "***")
+    if PY != DEV_PY:
+        text = text.replace(str(Path(PY).parent) + "/", "")
     return text.replace(str(BIN) + "/", "").replace(str(ROOT) + "/", "")
+
+
+# -- the advisor as users install it ---------------------------------------------
+
+DRIVERS = ("psycopg", "psycopg-binary", "pymysql", "python-dotenv")
+
+
+def install_advisor(directory: Path) -> dict:
+    """A fresh venv with `pip install .`: what users run. The development venv's editable
+    install adds an import hook to every start-up, and with PYTHONDONTWRITEBYTECODE set the
+    checkout's modules are compiled from source on every run: neither is what users pay.
+    The drivers are pinned to the development venv's versions, so both measure the same."""
+    global PY, ADVISOR
+    pins = subprocess.run([DEV_PY, "-m", "pip", "list", "--format", "json"], capture_output=True,
+                          text=True, check=True).stdout
+    wanted = {d["name"].lower(): d["version"] for d in json.loads(pins) if d["name"].lower() in DRIVERS}
+    constraints = directory / "constraints.txt"
+    constraints.write_text("".join(f"{name}=={v}\n" for name, v in sorted(wanted.items())))
+    # A copy of the checkout: setuptools writes build/ and *.egg-info next to the sources.
+    source = directory / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "site", "build", "*.egg-info", "test-artifacts", "__pycache__"))
+    venv = directory / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-c", str(constraints),
+                        str(source)], capture_output=True, text=True, cwd=directory)
+    if r.returncode != 0:
+        raise RuntimeError(f"pip install . failed:\n{r.stderr[-2000:]}")
+    PY, ADVISOR = str(venv / "bin" / "python"), [str(venv / "bin" / "advisor")]
+    return {"how": "pip install . into a fresh venv (byte-compiled, not editable)",
+            "drivers": wanted}
 
 
 def run_once(argv: list[str], env: dict | None = None, ok=(0,), expect: str | None = None) -> float:
     """Wall time of a whole process (start-up included), in ms."""
     t0 = time.perf_counter()
     r = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **(env or {})},
-                       timeout=600)
+                       timeout=600, cwd=NEUTRAL)
     elapsed = (time.perf_counter() - t0) * 1000
     if r.returncode not in ok or (expect and expect not in r.stdout + r.stderr):
         raise RuntimeError(f"{shown(argv)} exited {r.returncode}:\n"
@@ -128,6 +166,9 @@ def pg_commands(pg) -> dict:
     }
 
 
+GC_DEFAULT = "import sys; from advisor.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
 def bench_postgres(pg, bouncer) -> dict:
     cmds, env = pg_commands(pg), pg_env(pg)
     specs = {
@@ -137,6 +178,12 @@ def bench_postgres(pg, bouncer) -> dict:
         "psql_select_1": dict(argv=cmds["psql_select_1"], env=env),
         "advisor_probe_via_pgbouncer": dict(
             argv=ADVISOR + ["probe", bouncer.url(), "--format", "json"], ok=(0, 1)),
+        # The same probe without the entry point's collector tuning (cli.run): main() alone.
+        "advisor_probe_gc_default": dict(argv=[PY, "-c", GC_DEFAULT, "probe", pg.url(),
+                                               "--format", "json"], ok=(0, 1)),
+        # From the development checkout (.venv, editable install).
+        "advisor_probe_dev_checkout": dict(argv=DEV_ADVISOR + ["probe", pg.url(), "--format", "json"],
+                                           ok=(0, 1)),
     }
     out = interleaved(specs, {name: RUNS for name in specs})
     base = out["advisor_probe"]["median"]
@@ -205,10 +252,28 @@ def mysqltuner_argv(mariadb) -> list[str]:
             "--noidxstat", "--nosysstat", "--nopfstat"]
 
 
+def mariadb_client_argv(mariadb) -> list[str]:
+    """The floor: the C client connecting over TCP and running one query."""
+    return [mariadb.client, "--no-defaults", "-h", "127.0.0.1", "-P", str(mariadb.port),
+            "--protocol", "tcp", "-u", "app", f"-p{PW}", "app", "-Nse", "select 1"]
+
+
+TABLES = 1000
+
+
+def add_tables(mariadb, count: int = TABLES) -> None:
+    """An application schema of `count` InnoDB tables in the app's database."""
+    ddl = "".join(f"CREATE TABLE app.t{i:04d} (id BIGINT PRIMARY KEY AUTO_INCREMENT, "
+                  f"name VARCHAR(100), created DATETIME, KEY (name), KEY (created));"
+                  for i in range(count))
+    mariadb.sql(ddl)
+
+
 def bench_mariadb(mariadb) -> dict:
     specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", mariadb.url(), "--format", "json"],
-                                   ok=(0, 1))}
-    runs = {"advisor_probe": RUNS}
+                                   ok=(0, 1)),
+             "mariadb_select_1": dict(argv=mariadb_client_argv(mariadb))}
+    runs = {"advisor_probe": RUNS, "mariadb_select_1": RUNS}
     if shutil.which("mysqltuner"):
         argv = mysqltuner_argv(mariadb)
         specs["mysqltuner"] = dict(argv=argv, ok=(0, 1))
@@ -218,7 +283,21 @@ def bench_mariadb(mariadb) -> dict:
     out = interleaved(specs, runs)
     if "mysqltuner" in out:
         out["ratios"] = {"mysqltuner_over_probe": round(
-            out["mysqltuner"]["median"] / out["advisor_probe"]["median"], 1)}
+            out["mysqltuner"]["median"] / out["advisor_probe"]["median"], 1),
+            "mysqltuner_over_client": round(
+            out["mysqltuner"]["median"] / out["mariadb_select_1"]["median"], 1)}
+        # The same server once the app's database holds an application schema: mysqltuner
+        # reads every table's statistics (its default, without --skipsize), the probe nothing.
+        add_tables(mariadb)
+        argv = mysqltuner_argv(mariadb)
+        specs = {"advisor_probe": specs["advisor_probe"],
+                 "mysqltuner_defaults": dict(argv=[a for a in argv[:argv.index("--nodbstat")]
+                                                   if a != "--skipsize"], ok=(0, 1))}
+        big = interleaved(specs, {"advisor_probe": RUNS, "mysqltuner_defaults": SLOW_RUNS})
+        big["tables"] = TABLES
+        big["ratios"] = {"mysqltuner_over_probe": round(
+            big["mysqltuner_defaults"]["median"] / big["advisor_probe"]["median"], 1)}
+        out["with_tables"] = big
     return out
 
 
@@ -226,7 +305,7 @@ def bench_mariadb(mariadb) -> dict:
 
 def imported(argv_tail: list[str]) -> dict:
     r = subprocess.run([PY, "-X", "importtime", "-m", "advisor", *argv_tail],
-                       capture_output=True, text=True, cwd=ROOT)
+                       capture_output=True, text=True, cwd=NEUTRAL)
     names = [ln.split("|")[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")]
     names = [n for n in names if n and n != "package"]
     heavy = sorted({n.split(".")[0] for n in names if n.split(".")[0] in ("psycopg", "pymysql")})
@@ -237,11 +316,13 @@ def bench_startup(pg) -> dict:
     specs = {"advisor_version": dict(argv=ADVISOR + ["--version"]),
              "python_pass": dict(argv=[PY, "-c", "pass"]),
              "python_import_psycopg": dict(argv=[PY, "-c", "import psycopg"]),
+             "python_import_pymysql": dict(argv=[PY, "-c", "import pymysql"]),
              "advisor_lint": dict(argv=ADVISOR + ["lint", "postgresql://u:p@db.example.com/app"],
                                   ok=(0, 1))}
     return {
         **interleaved(specs, {"advisor_version": 2 * RUNS, "python_pass": 2 * RUNS,
-                              "python_import_psycopg": RUNS, "advisor_lint": RUNS}),
+                              "python_import_psycopg": RUNS, "python_import_pymysql": RUNS,
+                              "advisor_lint": RUNS}),
         "imports": [imported(["--version"]), imported(["--help"]),
                     imported(["lint", "postgresql://u:p@db.example.com/app"]),
                     imported(["probe", pg.url(), "--format", "json"])],
@@ -353,9 +434,22 @@ def main() -> int:
                "machine": machine(), "runs": {"fast": RUNS, "slow": SLOW_RUNS},
                "load_average_start": [round(x, 2) for x in os.getloadavg()]}
     log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
+    workdir = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    log("installing the advisor into a fresh venv (pip install .)")
+    results["install"] = install_advisor(workdir)
+    try:
+        return _measure(results, started)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure(results: dict, started: float) -> int:
     pg = servers.PostgresServer("bench", max_connections=100, superuser_reserved=3).start()
     bouncer = servers.PgBouncer(pg, pool_mode="transaction", name="pgbouncer-bench").start()
-    mariadb = servers_mysql.MariaDBServer("bench").start()
+    # An explicit chunk size: MariaDB 10.8+ defaults to 0 (automatic), and mysqltuner 1.9.9
+    # divides by it once the server holds InnoDB data.
+    mariadb = servers_mysql.MariaDBServer(
+        "bench", settings={"innodb_buffer_pool_chunk_size": "2M"}).start()
     try:
         log("PostgreSQL: advisor probe vs check_postgres vs psql")
         results["postgres"] = bench_postgres(pg, bouncer)

@@ -327,3 +327,24 @@ def test_match_roles_for_pairs():
 
 def test_match_case_study_table_is_large_enough():
     assert len(MATCH_CASES) >= 15
+
+
+IP_HOSTS = ["127.0.0.1", "10.0.0.5", "192.168.1.20", "::1", "[::1]", "2600:1f18::1", "fe80::1"]
+
+
+def test_no_host_pattern_matches_an_ip_address(providers):
+    """match_endpoint skips the host patterns for IP addresses (they cost a few ms to
+    compile on every run): that is only right while no pattern can match one."""
+    for where, rx in iter_regexes(providers):
+        if ".user_regex" in where or rx == ".*":
+            continue
+        for ip in IP_HOSTS:
+            assert not re.search(rx, ip, re.IGNORECASE), f"{where} matches {ip}"
+
+
+@pytest.mark.parametrize("ip", IP_HOSTS)
+def test_ip_hosts_get_the_generic_port_match(ip):
+    assert catalog.match_endpoint("postgresql", ip, 6432)[:1] == ("self-hosted",)
+    assert catalog.match_endpoint("postgresql", ip, 6432)[1]["id"] == "pgbouncer"
+    assert catalog.match_endpoint("mysql", ip, None)[1]["id"] == "mysql-direct"
+    assert catalog.provider_for_host(ip) is None

@@ -192,3 +192,22 @@ def test_readiness_with_a_live_probe(pg_plain, tmp_path):
     for f in report["findings"]:
         if f["id"] in load_checks():
             assert f'href="../checks/{f["id"]}/"' in body
+
+
+def test_bench_pages_agree_with_the_bench_results(site):
+    """docs/performance.md and docs/burst.md are generated from bench/results.json: the built
+    pages show the same medians, ratios and burst counts (nobody edited one without the other)."""
+    r = json.loads((ROOT / "bench" / "results.json").read_text())
+    for figure in ("advisor_probe", "check_postgres_backends", "psql_select_1"):
+        s = r["postgres"][figure]
+        assert s["min"] <= s["median"] <= s["max"] and s["runs"] >= 5, figure
+    perf = text_of(page(site, "performance"))
+    ratio = r["postgres"]["ratios"]["check_postgres_over_probe"]
+    assert f"check_postgres' one check takes {ratio:g}× the time of `advisor probe`".replace("`", "") in perf
+    assert r["machine"]["cpu"] in perf and r["date"] in perf
+    assert f"{r['mariadb']['ratios']['mysqltuner_over_probe']:g}×" in perf
+    burst = page(site, "burst")
+    assert burst.count("<svg") >= 2
+    first = r["burst"]["runs"][0]
+    for leg in first["legs"]:
+        assert f"<title>succeeded: {leg['succeeded']}</title>" in burst, leg["name"]

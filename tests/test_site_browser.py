@@ -111,3 +111,34 @@ def test_screenshots(tab, served):
         tab.screenshot(path=str(out), full_page=True)
         assert out.stat().st_size > 10_000
     assert not tab.errors, tab.errors
+
+
+def test_burst_chart_shows_both_legs(tab, served):
+    """The burst page's chart, as the browser lays it out: one bar per leg, segments sized
+    by the counts `make bench` measured (bench/results.json, first run)."""
+    import json
+    first = json.loads((ROOT / "bench" / "results.json").read_text())["burst"]["runs"][0]
+    tab.goto(served["base"] + "burst/", wait_until="load")
+    chart = tab.locator("article figure svg").first
+    chart.scroll_into_view_if_needed()
+    assert chart.bounding_box()["width"] > 300
+    segments = tab.evaluate("""() => [...document.querySelector('article figure svg').querySelectorAll('rect > title')]
+        .map(t => [t.textContent, t.parentElement.getBoundingClientRect().width])""")
+    full = max(w for _, w in segments)
+    for leg in first["legs"]:
+        parts = {"succeeded": leg["succeeded"], **{k: e["count"] for k, e in leg["errors"].items()}}
+        for key, count in parts.items():
+            if not count:
+                continue
+            label = {"too_many_clients": "too many clients", "reserved_slots": "reserved slots"}.get(key, key)
+            widths = [w for text, w in segments if text == f"{label}: {count}"]
+            assert widths, f"no {label}: {count} bar for {leg['name']}"
+            # A segment's width is its share of the clients (full bar = all of them).
+            assert any(abs(w - full * count / first["clients"]) < 2 for w in widths), (label, widths)
+    direct = next(leg for leg in first["legs"] if leg["name"] == "direct")
+    pooled = next(leg for leg in first["legs"] if leg["name"] == "via pooler")
+    assert direct["failed"] > 0 and pooled["failed"] == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    chart.screenshot(path=str(SHOTS / "burst-chart.png"))
+    assert (SHOTS / "burst-chart.png").stat().st_size > 3_000
+    assert not tab.errors, tab.errors

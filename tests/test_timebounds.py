@@ -151,3 +151,19 @@ def test_mysql_unresolvable_host(startup):
 
 def test_fractional_timeout_is_honoured(silent, startup):
     bounded(pg(silent.port), startup, timeout=2.5)
+
+
+def test_admin_console_lookup_is_bounded(pgbouncer_txn, hanging_resolver, startup):
+    """--pooler-admin-url gets the same deadline-bound host lookup as the probe itself
+    (libpq's own lookup has none); a console that cannot be read is reported, not fatal."""
+    started = time.monotonic()
+    r = run_advisor("probe", pgbouncer_txn.url(), "--pooler-admin-url",
+                    f"postgresql://admin@db.hang.test:{pgbouncer_txn.port}/pgbouncer",
+                    "--timeout", str(TIMEOUT), "--format", "json", env=hanging_resolver)
+    elapsed = time.monotonic() - started
+    assert r.returncode in (0, 1), r.stderr
+    pooler = json.loads(r.stdout)["facts"]["pooler"]
+    assert pooler["detected"] and "admin" not in pooler
+    assert "resolving the host name db.hang.test" in pooler["admin_error"]
+    # Each URL gets its own --timeout: the pooler's leg, then the console's.
+    assert elapsed < 2 * TIMEOUT + 1 + startup, elapsed

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import tomllib
 from pathlib import Path
 
 from .. import __version__
@@ -30,6 +29,8 @@ def load_toml(path: Path) -> dict:
             return json.loads(cached.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
+    import tomllib  # only on a cache miss: the module alone costs a few ms
+
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     try:

@@ -138,9 +138,9 @@ def read_admin_console(target, seconds: float) -> dict:
     """SHOW VERSION / CONFIG / POOLS / DATABASES on PgBouncer's admin console."""
     import psycopg
 
-    from .postgres import connect_kwargs
+    from .postgres import pinned_kwargs
 
-    conn = psycopg.connect(**connect_kwargs(target, seconds), autocommit=True)
+    conn = psycopg.connect(**pinned_kwargs(target, seconds), autocommit=True)
     try:
         pg = conn.pgconn
         version = run(pg, "SHOW VERSION", seconds)[0][0]

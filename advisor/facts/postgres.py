@@ -59,6 +59,16 @@ def connect_kwargs(target: Target, timeout: float) -> dict:
     return kw
 
 
+def pinned_kwargs(target: Target, seconds: float) -> dict:
+    """connect_kwargs with the host name looked up first, within `seconds`: libpq's own
+    lookup has no deadline. `host` stays, so TLS still checks the certificate against it."""
+    kw = connect_kwargs(target, seconds)
+    host = target.host
+    if host and not target.is_socket and not dns.is_ip(host) and "hostaddr" not in target.params:
+        kw["hostaddr"] = dns.resolve(host, target.effective_port, seconds)[0]
+    return kw
+
+
 INTS = ("server_version_num", "max_connections", "superuser_reserved", "reserved_extra", "in_use",
         "role_connlimit", "role_in_use", "db_connlimit", "db_in_use", "backend_pid", "server_port")
 BOOLS = ("role_superuser", "session_ssl")

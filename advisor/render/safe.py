@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?")
@@ -18,5 +17,7 @@ def plain(value, limit: int = LIMIT) -> str:
 
 def markdown(value, limit: int = LIMIT) -> str:
     """Plain text that GitHub-flavoured Markdown shows literally (no HTML, links or tables)."""
-    text = html.escape(plain(value, limit).replace("\n", " "), quote=False)
+    # html.escape(quote=False) without importing html (and its entity table) on every run
+    text = plain(value, limit).replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_{}\[\]()#+!|~>])", r"\\\1", text)
