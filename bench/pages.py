@@ -65,7 +65,8 @@ def performance_page(r: dict) -> str:
            row("`advisor probe URL` from the checkout", "`.venv` (editable install)",
                pg["advisor_probe_dev_checkout"], base), "",
            _verdict(pg["ratios"]["check_postgres_over_probe"], 1, "check_postgres' one check",
-                    "goal: the whole probe no slower"),
+                    "goal: the whole probe no slower"), "",
+           _rounds(pg["rounds"], "check_postgres", "the probe"),
            "", "Most of the probe's time is start-up: importing psycopg, which loads libpq and "
            "OpenSSL (see [CLI start-up](#cli-start-up)); the connection and the checks take a few "
            "milliseconds (see the per-target cost under [fleet probing](#fleet-probing)).", "",
@@ -118,6 +119,8 @@ def performance_page(r: dict) -> str:
     out += _connections(r["connections"])
     out += _startup(r["startup"])
     out += _fleet(r["fleet"])
+    if "remote" in r:
+        out += _remote(r["remote"])
     out += _site(r["site"])
     out += ["## Burst", "", "What 40 clients starting at once do to a server with "
             "`max_connections = 20`, directly and through PgBouncer: [the burst chart](burst.md).", "",
@@ -128,6 +131,14 @@ def performance_page(r: dict) -> str:
             "`BENCH_RUNS=N` changes the number of runs of the fast commands. See "
             "`bench/README.md`.", ""]
     return "\n".join(out)
+
+
+def _rounds(x: dict, slower: str, faster: str) -> str:
+    return (f"Round by round ({x['rounds']} rounds; in each, the commands run one after "
+            "another): "
+            f"{slower} took {x['median_ratio']:g}× the time of {faster} at the median, "
+            f"{x['min_ratio']:g}× to {x['max_ratio']:g}×; {faster} finished first in "
+            f"{x['faster_rounds']} of {x['rounds']} rounds.")
 
 
 def _cmd(text: str) -> str:
@@ -212,8 +223,45 @@ def _fleet(f: dict) -> list[str]:
                    f"| {one['median'] / twenty['median']:.1f}× | {twenty['median'] / n:.1f} |")
     return out + ["", "The server is local, so a probe spends almost no time waiting on the "
                   "network: the work is Python (parsing, checks, rendering) on 2 cores, and "
-                  "`--jobs` helps little. Against remote databases the round trips dominate "
-                  "and the jobs overlap them (not measured here).", ""]
+                  "`--jobs` helps little. Against a server farther away the round trips "
+                  "dominate and the jobs overlap them: see [a server 20 ms away]"
+                  "(#a-server-20-ms-away).", ""]
+
+
+def _remote(x: dict) -> list[str]:
+    rtt = 2 * x["one_way_ms"]
+    pg = x["postgres"]
+    base = pg["advisor_probe"]["median"]
+    out = [f"## A server {rtt} ms away", "",
+           f"The same servers behind a TCP forward that holds every packet {x['one_way_ms']} ms "
+           f"each way (a {rtt} ms round trip, also on each new connection's handshake; "
+           "`tests/delayproxy.py`), as a database in another region or a laptop talking to a "
+           "cloud database sees it. Round trips now cost time, and so does every extra "
+           "connection a tool opens.", "", *TABLE,
+           row("`advisor probe URL`", "all checks, one connection", pg["advisor_probe"], base),
+           row("`check_postgres --action=backends`", "one check, two connections",
+               pg["check_postgres_backends"], base),
+           row("`psql -c 'select 1'`", "connect, one query", pg["psql_select_1"], base), ""]
+    my = x.get("mariadb")
+    if my:
+        mbase = my["advisor_probe"]["median"]
+        out += [*TABLE, row("`advisor probe URL` (MariaDB)", "all checks, one connection",
+                            my["advisor_probe"], mbase),
+                row("`mysqltuner --skipsize …`", "its report, same options as above",
+                    my["mysqltuner"], mbase), "",
+                f"At this distance check_postgres takes {pg['ratios']['check_postgres_over_probe']:g}× "
+                f"the time of the probe, and mysqltuner {my['ratios']['mysqltuner_over_probe']:g}×.", ""]
+    f = x["fleet"]
+    rows = {(r["targets"], r["jobs"]): r for r in f["rows"]}
+    out += ["Fleets against the far server (every target its own entry):", "",
+            "| Targets | `--jobs 1` (ms) | `--jobs 20` (ms) | Speed-up |", "|---:|---:|---:|---:|"]
+    for n in sorted({r["targets"] for r in f["rows"]}):
+        one, twenty = rows[(n, 1)], rows[(n, 20)]
+        out.append(f"| {n} | {ms(one['median'])} ({ms(one['min'])}–{ms(one['max'])}) "
+                   f"| {ms(twenty['median'])} ({ms(twenty['min'])}–{ms(twenty['max'])}) "
+                   f"| {one['median'] / twenty['median']:.1f}× |")
+    return out + ["", "Each probe waits on its round trips; with `--jobs 20`, twenty of them wait "
+                  "at once.", ""]
 
 
 def _site(s: dict) -> list[str]:

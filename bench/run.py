@@ -99,15 +99,28 @@ def run_once(argv: list[str], env: dict | None = None, ok=(0,), expect: str | No
     return elapsed
 
 
-def interleaved(specs: dict, runs: dict) -> dict:
+def interleaved(specs: dict, runs: dict, keep: tuple = ()) -> dict:
     """Round-robin over the commands, so a busy moment hits them all alike.
-    specs: name -> dict(argv=..., env=..., ok=..., expect=...); runs: name -> count."""
+    specs: name -> dict(argv=..., env=..., ok=..., expect=...); runs: name -> count;
+    keep: names whose every sample is kept (in round order) under "samples"."""
     samples = {name: [] for name in specs}
     for i in range(max(runs.values())):
         for name, spec in specs.items():
             if i < runs[name]:
                 samples[name].append(run_once(**spec))
-    return {name: {**stats(samples[name]), "command": shown(specs[name]["argv"])} for name in specs}
+    return {name: {**stats(samples[name]), "command": shown(specs[name]["argv"]),
+                   **({"samples": [round(x, 1) for x in samples[name]]} if name in keep else {})}
+            for name in specs}
+
+
+def per_round(out: dict, slower: str, faster: str) -> dict:
+    """The two commands timed in the same rounds: each round's ratio, so that a claim does
+    not rest on two medians alone."""
+    pairs = list(zip(out[slower]["samples"], out[faster]["samples"]))
+    ratios = [a / b for a, b in pairs]
+    return {"rounds": len(pairs), "median_ratio": round(statistics.median(ratios), 2),
+            "min_ratio": round(min(ratios), 2), "max_ratio": round(max(ratios), 2),
+            "faster_rounds": sum(1 for a, b in pairs if b < a)}
 
 
 def version(argv: list[str]) -> str:
@@ -185,12 +198,16 @@ def bench_postgres(pg, bouncer) -> dict:
         "advisor_probe_dev_checkout": dict(argv=DEV_ADVISOR + ["probe", pg.url(), "--format", "json"],
                                            ok=(0, 1)),
     }
-    out = interleaved(specs, {name: RUNS for name in specs})
+    # The goal's two commands run twice as many rounds as the others.
+    runs = {name: RUNS for name in specs}
+    runs.update(advisor_probe=2 * RUNS, check_postgres_backends=2 * RUNS)
+    out = interleaved(specs, runs, keep=("advisor_probe", "check_postgres_backends"))
     base = out["advisor_probe"]["median"]
     out["ratios"] = {
         "check_postgres_over_probe": round(out["check_postgres_backends"]["median"] / base, 2),
         "psql_over_probe": round(out["psql_select_1"]["median"] / base, 2),
     }
+    out["rounds"] = per_round(out, "check_postgres_backends", "advisor_probe")
     return out
 
 
@@ -331,49 +348,67 @@ def bench_startup(pg) -> dict:
 
 # -- fleet -------------------------------------------------------------------------
 
-def has_targets_option() -> bool:
-    r = subprocess.run(ADVISOR + ["probe", "--help"], capture_output=True, text=True)
-    return "--targets" in r.stdout and "--jobs" in r.stdout
-
-
-def bench_fleet(pg, sizes=(1, 10, 50, 200), jobs=(1, 20)) -> dict:
-    """All targets point at one PostgreSQL (max_connections 100), each its own entry."""
-    cli = has_targets_option()
-    out = {"method": "advisor probe --targets FILE --jobs N (one process)" if cli else
-           "in-process ThreadPoolExecutor around advisor.probe.probe (no --targets yet)",
-           "rows": []}
+def bench_fleet(url: str, sizes=(1, 10, 50, 200), jobs=(1, 20), runs: dict | None = None) -> dict:
+    """Every target is its own entry pointing at the same server (`url`)."""
+    out = {"method": "advisor probe --targets FILE --jobs N (one process)", "rows": []}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = Path(tmp) / f"targets-{n}.toml"
-            path.write_text("".join(f'[[target]]\nname = "db-{i:03d}"\nurl = "{pg.url()}"\n\n'
+            path.write_text("".join(f'[[target]]\nname = "db-{i:03d}"\nurl = "{url}"\n\n'
                                     for i in range(n)))
-            if cli:
-                specs = {j: dict(argv=ADVISOR + ["probe", "--targets", str(path), "--jobs", str(j),
-                                                 "--format", "json", "--output",
-                                                 str(Path(tmp) / f"out-{n}-{j}")], ok=(0, 1))
-                         for j in jobs}
-                measured = interleaved(specs, {j: SLOW_RUNS for j in jobs})
-            else:
-                measured = {j: _fleet_in_process(pg.url(), n, j) for j in jobs}
+            specs = {j: dict(argv=ADVISOR + ["probe", "--targets", str(path), "--jobs", str(j),
+                                             "--format", "json", "--output",
+                                             str(Path(tmp) / f"out-{n}-{j}")], ok=(0, 1))
+                     for j in jobs}
+            measured = interleaved(specs, runs or {j: SLOW_RUNS for j in jobs})
             for j in jobs:
                 out["rows"].append({"targets": n, "jobs": j, **measured[j]})
                 log(f"fleet {n} targets, --jobs {j}: {measured[j]['median']} ms")
     return out
 
 
-def _fleet_in_process(url: str, n: int, jobs: int) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
+# -- a server far away ------------------------------------------------------------------
 
-    from advisor import checks
-    from advisor.probe import probe
-    from advisor.target import parse_target
-    samples = []
-    for _ in range(SLOW_RUNS):
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(jobs) as pool:
-            list(pool.map(lambda _: probe(parse_target(url), checks.Context()), range(n)))
-        samples.append((time.perf_counter() - t0) * 1000)
-    return stats(samples)
+ONE_WAY_MS = 10  # a 20 ms round trip: another region, or a laptop to a cloud database
+
+
+def bench_remote(pg, mariadb) -> dict:
+    """The same comparisons through a forward that delays every packet: round trips, and
+    the number of connections each tool opens, now cost time."""
+    pg_far = servers.DelayProxy(pg.port, ONE_WAY_MS).start()
+    my_far = servers.DelayProxy(mariadb.port, ONE_WAY_MS).start()
+    try:
+        far_pg_url, far_my_url = pg.url(port=pg_far.port), mariadb.url(port=my_far.port)
+        env = pg_env(pg)
+        specs = {
+            "advisor_probe": dict(argv=ADVISOR + ["probe", far_pg_url, "--format", "json"], ok=(0, 1)),
+            "check_postgres_backends": dict(
+                argv=["check_postgres", "--action=backends", "-H", "127.0.0.1", "-p",
+                      str(pg_far.port), "-u", "app", "-db", "app"],
+                env=env, ok=(0, 1, 2), expect="POSTGRES_BACKENDS"),
+            "psql_select_1": dict(argv=["psql", "-h", "127.0.0.1", "-p", str(pg_far.port), "-U",
+                                        "app", "-d", "app", "-XAtqc", "select 1"], env=env),
+        }
+        postgres = interleaved(specs, {name: RUNS for name in specs})
+        postgres["ratios"] = {"check_postgres_over_probe": round(
+            postgres["check_postgres_backends"]["median"] / postgres["advisor_probe"]["median"], 2)}
+        out = {"one_way_ms": ONE_WAY_MS, "postgres": postgres}
+        if shutil.which("mysqltuner"):
+            argv = mysqltuner_argv(mariadb)
+            argv[argv.index("--port") + 1] = str(my_far.port)
+            specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", far_my_url, "--format", "json"],
+                                           ok=(0, 1)),
+                     "mysqltuner": dict(argv=argv, ok=(0, 1))}
+            mariadb_far = interleaved(specs, {"advisor_probe": RUNS, "mysqltuner": SLOW_RUNS})
+            mariadb_far["ratios"] = {"mysqltuner_over_probe": round(
+                mariadb_far["mysqltuner"]["median"] / mariadb_far["advisor_probe"]["median"], 1)}
+            out["mariadb"] = mariadb_far
+        log("fleet against the far server")
+        out["fleet"] = bench_fleet(far_pg_url, sizes=(10, 50), runs={1: 3, 20: SLOW_RUNS})
+        return out
+    finally:
+        pg_far.stop()
+        my_far.stop()
 
 
 # -- the site ------------------------------------------------------------------------
@@ -460,7 +495,9 @@ def _measure(results: dict, started: float) -> int:
         log("start-up and imports")
         results["startup"] = bench_startup(pg)
         log("fleet")
-        results["fleet"] = bench_fleet(pg)
+        results["fleet"] = bench_fleet(pg.url())
+        log(f"a server {2 * ONE_WAY_MS} ms away: probes, mysqltuner and fleets through a delay")
+        results["remote"] = bench_remote(pg, mariadb)
         log("site build")
         results["site"] = bench_site(pg)
     finally:
@@ -480,5 +517,15 @@ def _measure(results: dict, started: float) -> int:
     return 0
 
 
+def write_pages() -> int:
+    """`bench/run.py --pages`: regenerate both pages from bench/results.json, measuring
+    nothing (after a change to bench/pages.py)."""
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    (ROOT / "docs" / "performance.md").write_text(pages.performance_page(results))
+    (ROOT / "docs" / "burst.md").write_text(pages.burst_page(results["burst"]))
+    log("docs/performance.md and docs/burst.md written from bench/results.json")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(write_pages() if sys.argv[1:] == ["--pages"] else main())

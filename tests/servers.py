@@ -299,6 +299,27 @@ class Forwarder:
         stop_process(self.proc, wait=5)
 
 
+class DelayProxy:
+    """A TCP forward with a fixed delay each way (tests/delayproxy.py): a server far away."""
+
+    def __init__(self, target_port: int, one_way_ms: float):
+        self.target_port, self.one_way_ms = target_port, one_way_ms
+        self.port = free_port()
+        self.proc = None
+
+    def start(self) -> "DelayProxy":
+        import sys
+        script = Path(__file__).with_name("delayproxy.py")
+        self.proc = subprocess.Popen([sys.executable, str(script), str(self.port),
+                                      str(self.target_port), str(self.one_way_ms)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc, wait=5)
+
+
 class SilentListener:
     """Accepts TCP connections and never answers: the 'listener that never answers' case."""
 

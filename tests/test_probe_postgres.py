@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from conftest import run_advisor
+import servers
 from servers import PASSWORD
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "advisor/schema/report-v1.json").read_text())
@@ -109,6 +110,22 @@ def test_tcp_forwarder_is_not_a_pooler(forwarder):
     assert pooler["detected"] is False and pooler["kind"] is None
     assert any("port forward" in e for e in pooler["evidence"])
     assert any("matches pg_backend_pid()" in e for e in pooler["evidence"])
+
+
+def test_through_a_far_away_forward(pg_plain):
+    """The bench's delay forward (tests/delayproxy.py, 50 ms each way): the probe's facts
+    come through intact, it is a forward (not a pooler), and the delay is really there:
+    the handshake's round trip, the TLS request, and the startup/authentication exchanges."""
+    far = servers.DelayProxy(pg_plain.port, 50).start()
+    try:
+        r, report = probe_json(pg_plain.url(port=far.port))
+    finally:
+        far.stop()
+    assert r.returncode in (0, 1), r.stderr
+    facts = report["facts"]
+    assert facts["max_connections"] == 23 and facts["pooler"]["detected"] is False
+    assert facts["probe"]["connections_opened"] == 1
+    assert facts["probe"]["connect_ms"] >= 3 * 100  # at least three 100 ms round trips
 
 
 def test_probe_opens_exactly_one_connection_and_leaves_none(pg_tls):
