@@ -54,10 +54,7 @@ def performance_page(r: dict) -> str:
            "limits, pooler detection, TLS on both legs, the URL review) over one connection. "
            "`check_postgres --action=backends` is one check; `psql -c 'select 1'` is the floor: "
            "a client that connects and does nothing.", "", *TABLE,
-           row("`advisor probe URL`", "all checks, one connection", pg["advisor_probe"], base),
-           row("`check_postgres --action=backends`", "one check (via psql)",
-               pg["check_postgres_backends"], base),
-           row("`psql -c 'select 1'`", "connect, one query", pg["psql_select_1"], base),
+           *_pg_rows(pg, "one check (via psql)"),
            row("`advisor probe POOLER_URL`", "through PgBouncer: pool-mode detection too",
                pg["advisor_probe_via_pgbouncer"], base),
            row("`advisor probe URL`, collector not tuned", "`main()` without the entry point's "
@@ -131,6 +128,14 @@ def performance_page(r: dict) -> str:
             "`BENCH_RUNS=N` changes the number of runs of the fast commands. See "
             "`bench/README.md`.", ""]
     return "\n".join(out)
+
+
+def _pg_rows(pg: dict, check_postgres_does: str) -> list[str]:
+    base = pg["advisor_probe"]["median"]
+    return [row("`advisor probe URL`", "all checks, one connection", pg["advisor_probe"], base),
+            row("`check_postgres --action=backends`", check_postgres_does,
+                pg["check_postgres_backends"], base),
+            row("`psql -c 'select 1'`", "connect, one query", pg["psql_select_1"], base)]
 
 
 def _rounds(x: dict, slower: str, faster: str) -> str:
@@ -238,10 +243,7 @@ def _remote(x: dict) -> list[str]:
            "`tests/delayproxy.py`), as a database in another region or a laptop talking to a "
            "cloud database sees it. Round trips now cost time, and so does every extra "
            "connection a tool opens.", "", *TABLE,
-           row("`advisor probe URL`", "all checks, one connection", pg["advisor_probe"], base),
-           row("`check_postgres --action=backends`", "one check, two connections",
-               pg["check_postgres_backends"], base),
-           row("`psql -c 'select 1'`", "connect, one query", pg["psql_select_1"], base), ""]
+           *_pg_rows(pg, "one check, two connections"), ""]
     my = x.get("mariadb")
     if my:
         mbase = my["advisor_probe"]["median"]
