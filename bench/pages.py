@@ -199,8 +199,10 @@ def _startup(s: dict) -> list[str]:
            f"The advisor's own start-up costs {ms(a['median'] - p['median'])} ms over a bare "
            f"interpreter. Importing psycopg alone costs {ms(s['python_import_psycopg']['median'] - p['median'])} ms "
            "(it loads libpq, OpenSSL and asyncio), PyMySQL "
-           f"{ms(s['python_import_pymysql']['median'] - p['median'])} ms: those are most of the "
-           "probes' time above. The drivers are imported only by commands that connect; "
+           f"{ms(s['python_import_pymysql']['median'] - p['median'])} ms, both with Python's "
+           "default collector settings (the advisor's entry point takes some of that back, see "
+           "*collector not tuned* above): those imports are most of the probes' time. The "
+           "drivers are imported only by commands that connect; "
            "`python -X importtime -m advisor …` lists what each command loads:", "",
            "| Command | Modules imported | Database drivers imported |", "|---|---:|---|"]
     for i in s["imports"]:
