@@ -68,6 +68,16 @@ _MASK = "***"
 _KEYWORD_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 
 
+def is_ip_address(host: str) -> bool:
+    """An IPv4 or IPv6 literal (brackets allowed): no name to look up or to match."""
+    import ipaddress  # small, and only the callers that see a host need it
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
 def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 

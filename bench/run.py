@@ -169,12 +169,14 @@ def pg_env(pg) -> dict:
     return {"PGPASSWORD": PW, "PGCONNECT_TIMEOUT": "10"}
 
 
-def pg_commands(pg) -> dict:
-    host = ["-h", "127.0.0.1", "-p", str(pg.port)]
+def pg_commands(pg, port: int | None = None) -> dict:
+    """The three commands against `pg`, or against `port` (a forward in front of it)."""
+    port = port or pg.port
+    host = ["-h", "127.0.0.1", "-p", str(port)]
     return {
-        "advisor_probe": ADVISOR + ["probe", pg.url(), "--format", "json"],
+        "advisor_probe": ADVISOR + ["probe", pg.url(port=port), "--format", "json"],
         "check_postgres_backends": ["check_postgres", "--action=backends", "-H", "127.0.0.1",
-                                    "-p", str(pg.port), "-u", "app", "-db", "app"],
+                                    "-p", str(port), "-u", "app", "-db", "app"],
         "psql_select_1": ["psql", *host, "-U", "app", "-d", "app", "-XAtqc", "select 1"],
     }
 
@@ -182,13 +184,20 @@ def pg_commands(pg) -> dict:
 GC_DEFAULT = "import sys; from advisor.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def bench_postgres(pg, bouncer) -> dict:
-    cmds, env = pg_commands(pg), pg_env(pg)
-    specs = {
+def pg_specs(pg, port: int | None = None) -> dict:
+    """pg_commands as timing specs: the exit codes each may end with, what check_postgres prints."""
+    cmds, env = pg_commands(pg, port), pg_env(pg)
+    return {
         "advisor_probe": dict(argv=cmds["advisor_probe"], ok=(0, 1)),
         "check_postgres_backends": dict(argv=cmds["check_postgres_backends"], env=env,
                                         ok=(0, 1, 2), expect="POSTGRES_BACKENDS"),
         "psql_select_1": dict(argv=cmds["psql_select_1"], env=env),
+    }
+
+
+def bench_postgres(pg, bouncer) -> dict:
+    specs = {
+        **pg_specs(pg),
         "advisor_probe_via_pgbouncer": dict(
             argv=ADVISOR + ["probe", bouncer.url(), "--format", "json"], ok=(0, 1)),
         # The same probe without the entry point's collector tuning (cli.run): main() alone.
@@ -261,9 +270,10 @@ def connections_per_probe(pg, mariadb) -> dict:
 
 # -- MariaDB: the probe next to mysqltuner -------------------------------------
 
-def mysqltuner_argv(mariadb) -> list[str]:
+def mysqltuner_argv(mariadb, port: int | None = None) -> list[str]:
     """Credentials on the command line (non-interactive); no colour, no table sizes."""
-    return ["mysqltuner", "--host", "127.0.0.1", "--port", str(mariadb.port), "--protocol", "tcp",
+    return ["mysqltuner", "--host", "127.0.0.1", "--port", str(port or mariadb.port),
+            "--protocol", "tcp",
             "--user", "app", "--pass", PW, "--nocolor", "--skipsize", "--skippassword",
             "--forcemem", "24576", "--forceswap", "0", "--nodbstat", "--notbstat",
             "--noidxstat", "--nosysstat", "--nopfstat"]
@@ -378,33 +388,22 @@ def bench_remote(pg, mariadb) -> dict:
     pg_far = servers.DelayProxy(pg.port, ONE_WAY_MS).start()
     my_far = servers.DelayProxy(mariadb.port, ONE_WAY_MS).start()
     try:
-        far_pg_url, far_my_url = pg.url(port=pg_far.port), mariadb.url(port=my_far.port)
-        env = pg_env(pg)
-        specs = {
-            "advisor_probe": dict(argv=ADVISOR + ["probe", far_pg_url, "--format", "json"], ok=(0, 1)),
-            "check_postgres_backends": dict(
-                argv=["check_postgres", "--action=backends", "-H", "127.0.0.1", "-p",
-                      str(pg_far.port), "-u", "app", "-db", "app"],
-                env=env, ok=(0, 1, 2), expect="POSTGRES_BACKENDS"),
-            "psql_select_1": dict(argv=["psql", "-h", "127.0.0.1", "-p", str(pg_far.port), "-U",
-                                        "app", "-d", "app", "-XAtqc", "select 1"], env=env),
-        }
+        specs = pg_specs(pg, pg_far.port)
         postgres = interleaved(specs, {name: RUNS for name in specs})
         postgres["ratios"] = {"check_postgres_over_probe": round(
             postgres["check_postgres_backends"]["median"] / postgres["advisor_probe"]["median"], 2)}
         out = {"one_way_ms": ONE_WAY_MS, "postgres": postgres}
         if shutil.which("mysqltuner"):
-            argv = mysqltuner_argv(mariadb)
-            argv[argv.index("--port") + 1] = str(my_far.port)
-            specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", far_my_url, "--format", "json"],
-                                           ok=(0, 1)),
-                     "mysqltuner": dict(argv=argv, ok=(0, 1))}
+            specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", mariadb.url(port=my_far.port),
+                                                           "--format", "json"], ok=(0, 1)),
+                     "mysqltuner": dict(argv=mysqltuner_argv(mariadb, my_far.port), ok=(0, 1))}
             mariadb_far = interleaved(specs, {"advisor_probe": RUNS, "mysqltuner": SLOW_RUNS})
             mariadb_far["ratios"] = {"mysqltuner_over_probe": round(
                 mariadb_far["mysqltuner"]["median"] / mariadb_far["advisor_probe"]["median"], 1)}
             out["mariadb"] = mariadb_far
         log("fleet against the far server")
-        out["fleet"] = bench_fleet(far_pg_url, sizes=(10, 50), runs={1: 3, 20: SLOW_RUNS})
+        out["fleet"] = bench_fleet(pg.url(port=pg_far.port), sizes=(10, 50),
+                                   runs={1: 3, 20: SLOW_RUNS})
         return out
     finally:
         pg_far.stop()

@@ -6,11 +6,11 @@ lint commands can use it without psycopg or pymysql installed.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from ..target import is_ip_address
 from .loader import load_toml
 
 HERE = Path(__file__).parent
@@ -77,13 +77,7 @@ def _is_socket_or_missing(host: str | None) -> bool:
 def _names_no_provider(host: str | None) -> bool:
     """No host, a socket, or an IP address: providers are told apart by host name only,
     so there is no need to compile their host patterns (a few ms on every run)."""
-    if _is_socket_or_missing(host):
-        return True
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
+    return _is_socket_or_missing(host) or is_ip_address(host)
 
 
 def _effective_port(engine: str, port: int | str | None) -> int | None:

@@ -6,19 +6,10 @@ so it runs in a daemon thread that the probe stops waiting for when time is up.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 
 from ..errors import ProbeFailed
-
-
-def is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
 
 
 def resolve(host: str, port: int, seconds: float) -> list[str]:

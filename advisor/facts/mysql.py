@@ -19,7 +19,7 @@ import time
 from ..catalog.providers import match_endpoint
 from ..errors import InvalidTarget, ProbeFailed
 from ..log import log
-from ..target import Target
+from ..target import Target, is_ip_address
 from . import dns
 
 PROGRAM_NAME = "advisor"
@@ -199,7 +199,7 @@ def _tcp_socket(pymysql, kwargs: dict, timeout: float):
     """Dial the server ourselves so that the name lookup has a deadline too (PyMySQL's
     own would not). None for sockets and IP literals: PyMySQL dials those."""
     host = kwargs.get("host")
-    if host is None or dns.is_ip(host):
+    if host is None or is_ip_address(host):
         return None
     started = time.monotonic()
     log.debug("resolving %s (at most %.1f s)", host, timeout)

@@ -12,7 +12,7 @@ import time
 
 from ..errors import ProbeFailed
 from ..log import log
-from ..target import Target
+from ..target import Target, is_ip_address
 from . import dns
 
 APPLICATION_NAME = "advisor"
@@ -63,10 +63,16 @@ def pinned_kwargs(target: Target, seconds: float) -> dict:
     """connect_kwargs with the host name looked up first, within `seconds`: libpq's own
     lookup has no deadline. `host` stays, so TLS still checks the certificate against it."""
     kw = connect_kwargs(target, seconds)
-    host = target.host
-    if host and not target.is_socket and not dns.is_ip(host) and "hostaddr" not in target.params:
-        kw["hostaddr"] = dns.resolve(host, target.effective_port, seconds)[0]
+    if needs_lookup(target):
+        kw["hostaddr"] = dns.resolve(target.host, target.effective_port, seconds)[0]
     return kw
+
+
+def needs_lookup(target: Target) -> bool:
+    """A host name that libpq would resolve itself (not a socket, an IP or a hostaddr)."""
+    host = target.host
+    return bool(host) and not target.is_socket and not is_ip_address(host) \
+        and "hostaddr" not in target.params
 
 
 INTS = ("server_version_num", "max_connections", "superuser_reserved", "reserved_extra", "in_use",
@@ -119,7 +125,7 @@ def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> d
     conn = None
     try:
         host = target.host
-        if host and not target.is_socket and not dns.is_ip(host) and "hostaddr" not in target.params:
+        if needs_lookup(target):
             log.debug("resolving %s (at most %.1f s)", host, left())
             addresses[:] = dns.resolve(host, target.effective_port, left())
             log.debug("%s resolves to %s", host, ", ".join(addresses))
