@@ -2,7 +2,8 @@
 
 Simulates a fleet of serverless instances starting together. One asyncio loop holds
 the whole burst: psycopg's AsyncConnection for PostgreSQL; for MySQL, PyMySQL's
-blocking connect runs in a bounded thread pool while the hold is an asyncio sleep.
+blocking connect runs in a bounded pool of daemon threads, each bounded by its own
+deadline, while the hold is an asyncio sleep.
 It only ever connects to the hosts in the URLs it was given.
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from datetime import datetime, timezone
 
 from . import __version__
@@ -95,37 +98,54 @@ async def _pg_client(kw: dict, hold: float, timeout: float, open_conns: set) -> 
         await _close(conn)
 
 
-def _mysql_connect(target: Target, timeout: float, stop, open_conns: set):
-    import pymysql
-
+def _mysql_connect(target: Target, kw: dict, found: list | None, timeout: float, stop,
+                   open_conns: set, guards: set):
+    """Connect and run SELECT 1, each within `timeout`: a SocketGuard shuts the socket down
+    when time is up (PyMySQL's read timeout restarts on every byte), and the end of the
+    burst shuts down whatever is still waiting."""
     from .facts import mysql
-    kw = mysql.connect_kwargs(target, timeout)
-    kw["program_name"] = APPLICATION_NAME
+    from .facts.deadline import Deadline, SocketGuard
+
+    guard = SocketGuard(Deadline(timeout))
+    guards.add(guard)
     started = time.monotonic()  # measured here: time queued for a thread is not latency
-    # The probe's connection class: the mysql client's ssl-mode, PREFERRED's fallback too.
-    conn = mysql._connection_class(pymysql)(**kw)
-    conn.tls_required = mysql.tls_settings(target)["sslmode"] in mysql.REQUIRING
-    conn.connect()
-    connect_ms = (time.monotonic() - started) * 1000
-    open_conns.add(conn)  # registered at once: the burst's end closes whatever is left
+    # The probe's connection class: the mysql client's ssl-mode, PREFERRED's fallback,
+    # the size limit and the refusal of cleartext passwords too.
+    conn = mysql.new_connection(target, kw, guard)
     try:
-        if stop.is_set():  # the burst ended while this thread was connecting
+        if stop.is_set():  # the burst ended while this client waited for a thread
             raise asyncio.CancelledError
+        conn.connect(mysql.dial(kw, guard.deadline, found))
+        connect_ms = (time.monotonic() - started) * 1000
+        open_conns.add(conn)  # registered at once: the burst's end closes whatever is left
+        if stop.is_set():
+            raise asyncio.CancelledError
+        guard.disarm()
+        guards.discard(guard)
+        guard = SocketGuard(Deadline(timeout))  # the query gets its own --timeout
+        guards.add(guard)
+        guard.arm(conn._sock)
         with conn.cursor() as cur:
             cur.execute("SELECT 1")
-    except BaseException:
+    except BaseException as exc:
         open_conns.discard(conn)
-        conn.close()
+        if conn.open:
+            conn.close()
+        if guard.fired and isinstance(exc, Exception):
+            raise TimeoutError("no answer within --timeout") from None
         raise
+    finally:
+        guard.disarm()
+        guards.discard(guard)
     return conn, connect_ms
 
 
-async def _mysql_client(target: Target, hold: float, timeout: float, open_conns: set,
-                        pool: ThreadPoolExecutor, stop) -> float:
-    # No wait_for here: a thread cannot be cancelled, PyMySQL's own timeouts bound it.
+async def _mysql_client(target: Target, kw: dict, found: list | None, hold: float,
+                        timeout: float, open_conns: set, pool, stop, guards: set) -> float:
+    # No wait_for here: a thread cannot be cancelled; its guard ends it in time.
     loop = asyncio.get_running_loop()
     conn, connect_ms = await loop.run_in_executor(
-        pool, _mysql_connect, target, timeout, stop, open_conns)
+        pool, _mysql_connect, target, kw, found, timeout, stop, open_conns, guards)
     try:
         await asyncio.sleep(hold)
         return connect_ms
@@ -134,25 +154,76 @@ async def _mysql_client(target: Target, hold: float, timeout: float, open_conns:
         await _close(conn)
 
 
+class DaemonThreads(Executor):
+    """A bounded thread pool of daemon threads: unlike ThreadPoolExecutor's workers (which
+    the interpreter joins at exit) a thread stuck in a driver cannot keep the process alive."""
+
+    def __init__(self, size: int):
+        self.size, self.threads = size, []
+        self.work: queue.SimpleQueue = queue.SimpleQueue()
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        future: Future = Future()
+        self.work.put((future, fn, args, kwargs))
+        if len(self.threads) < self.size:
+            thread = threading.Thread(target=self._worker, name="advisor-burst", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return future
+
+    def _worker(self) -> None:
+        while (item := self.work.get()) is not None:
+            future, fn, args, kwargs = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: B036 - handed to the waiting coroutine
+                future.set_exception(exc)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
+                 grace: float = 2.0) -> None:
+        """Cancel what has not started; wait at most `grace` s for the running threads."""
+        while cancel_futures:
+            try:
+                item = self.work.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in self.threads:
+            self.work.put(None)
+        if wait:
+            until = time.monotonic() + grace
+            for thread in self.threads:
+                thread.join(max(0.0, until - time.monotonic()))
+
+
 # -- the burst ---------------------------------------------------------------
 
 async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> dict:
     """All clients against one target; every connection is closed on any exit."""
-    import threading
-    hold, open_conns, stop = hold_ms / 1000, set(), threading.Event()
-    pool = ThreadPoolExecutor(MYSQL_THREADS) if target.engine == "mysql" else None
+    hold, open_conns, stop, guards = hold_ms / 1000, set(), threading.Event(), set()
+    pool = DaemonThreads(MYSQL_THREADS) if target.engine == "mysql" else None
     go = asyncio.Event()
     if pool is None:
         from .facts.postgres import pinned_kwargs
         # Looked up once, with a deadline: every client then dials the same address.
         kw = pinned_kwargs(target, timeout)
         kw["application_name"] = APPLICATION_NAME
+    else:
+        from .facts import mysql
+        from .facts.deadline import Deadline
+        kw = mysql.connect_kwargs(target, timeout)
+        kw["program_name"] = APPLICATION_NAME
+        # Looked up once, with a deadline, as for PostgreSQL (None: a Unix socket).
+        found = mysql.addresses(kw["host"], kw["port"], Deadline(timeout)) if "host" in kw else None
 
     async def one() -> float:
         await go.wait()
         if pool is None:
             return await _pg_client(kw, hold, timeout, open_conns)
-        return await _mysql_client(target, hold, timeout, open_conns, pool, stop)
+        return await _mysql_client(target, kw, found, hold, timeout, open_conns, pool, stop, guards)
 
     tasks = [asyncio.ensure_future(one()) for _ in range(clients)]
     started = time.monotonic()
@@ -162,10 +233,12 @@ async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> di
         await asyncio.wait(tasks, timeout=2 * timeout + hold + 1)
     finally:
         stop.set()
+        for guard in list(guards):  # MySQL clients still waiting: end them now
+            guard.fire()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if pool is not None:  # threads still connecting finish within their own timeout
+        if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         for conn in list(open_conns):
             await _close(conn)

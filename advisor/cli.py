@@ -1,9 +1,16 @@
-"""Command line: parse arguments and dispatch. The work lives in commands.py."""
+"""Command line: parse arguments and dispatch. The work lives in commands.py.
+
+`run()` is the process entry point. Until a command starts, Ctrl-C ends the process with
+one line (no traceback from a half-imported module); while it runs, Ctrl-C raises
+KeyboardInterrupt so the probe can cancel its query and close its connection.
+Usage errors are one line on stderr with every URL-shaped argument blanked out: argparse
+quotes the offending argument, and that argument may be a URL with its password.
+"""
 
 from __future__ import annotations
 
-import argparse
-import gc
+import os
+import re
 import sys
 
 from . import __version__
@@ -16,11 +23,121 @@ exit codes:
   2  usage error or invalid URL
   3  could not probe: unreachable, timeout, authentication, TLS failure, missing
      database (the requested format is still written, with an `error` finding)
+  130  interrupted (Ctrl-C)
 """
 ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
+MAX_TIMEOUT = 3600.0
+
+# --------------------------------------------------------------------------- interrupts
+
+_guarded = False  # run() set the start-up handler; main() hands Ctrl-C to the command
 
 
-def _report_options(p: argparse.ArgumentParser) -> None:
+def _exit_interrupted(signum=None, frame=None) -> None:
+    try:
+        os.write(2, b"advisor: interrupted\n")
+    except OSError:  # no stderr: the exit code says it
+        pass
+    os._exit(130)  # nothing to clean up yet (or any more): no connection is open
+
+
+def _guard_interrupts() -> None:
+    """Ctrl-C before (and after) the command: one line, exit 130."""
+    global _guarded
+    import signal
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored (nohup, &)
+        signal.signal(signal.SIGINT, _exit_interrupted)
+        _guarded = True
+
+
+def _interrupts_to_command(on: bool) -> None:
+    """on: Ctrl-C raises KeyboardInterrupt (the command cleans up); off: the one-line exit."""
+    if _guarded:
+        import signal
+        signal.signal(signal.SIGINT, signal.default_int_handler if on else _exit_interrupted)
+
+
+# --------------------------------------------------------------------------- usage errors
+
+_argv: list[str] = []  # what main() parses, so that usage errors can blank its secrets
+# key=value, key = 'value', key="value": possessive, so a long line costs one pass.
+# Compiled on first use (re caches them): only error messages need them.
+_ASSIGN = r"""(?<![\w.-])([\w.-]++)\s*+=\s*+('[^']*+'?|"[^"]*+"?|\S++)"""
+_SECRET_KEY = r"(?i)pass|pwd|secret|token|api_?key|credential"
+_WORD = r"""[^\s'"]++"""
+
+
+def _secret_looking(text: str) -> bool:
+    """A URL, a keyword DSN, anything with an @ or a secret-looking key=value."""
+    return ("://" in text or "@" in text or ("=" in text and any(c.isspace() for c in text))
+            or any(re.search(_SECRET_KEY, m[1]) for m in re.finditer(_ASSIGN, text)))
+
+
+def _pieces(token: str) -> list[str]:
+    """What a message may quote of a secret-looking token: all of it, the part before or
+    after an =, or the token as a path (pathlib turns postgresql://... into postgresql:/...)."""
+    parts = token.split("=", 20)
+    return [token, os.path.normpath(token)] + ["=".join(parts[:i]) for i in range(1, len(parts))] \
+        + ["=".join(parts[i:]) for i in range(1, len(parts))]
+
+
+def redact(message: str, argv: list[str] | None = None, patterns: bool = True) -> str:
+    """`message` without any argument that looks like a URL or a secret, on one line.
+
+    patterns: also blank whatever looks like a URL or a password=... in the message itself
+    (for argparse's messages; the advisor's own mention schemes such as postgresql://)."""
+    from .render.safe import one_line
+    forms: dict[str, str] = {}
+    for token in _argv if argv is None else argv:
+        option, eq, value = token.partition("=")
+        if token.startswith("-") and eq and not _secret_looking(option):
+            if _secret_looking(value):  # --direct-url=URL, --d=URL (an ambiguous prefix)
+                forms[token] = f"{option}=***"
+                forms.update((piece, "***") for piece in _pieces(value) if _secret_looking(piece))
+        elif _secret_looking(token):
+            forms.update((piece, "***") for piece in _pieces(token) if _secret_looking(piece))
+        elif len(token) > 100:  # a huge number or a pasted file: not worth echoing
+            forms[token] = f"{token[:20]}…"
+    forms.update({repr(form): f"'{shown}'" for form, shown in forms.items()})  # argparse's %r
+    for form in sorted(forms, key=len, reverse=True):
+        message = message.replace(form, forms[form])
+    if patterns:  # whatever the exact forms missed
+        message = re.sub(_ASSIGN, lambda m: f"{m[1]}=***" if re.search(_SECRET_KEY, m[1])
+                         else m[0], message)
+        message = re.sub(_WORD, lambda m: "***" if "://" in m[0] or "@" in m[0] else m[0], message)
+    return one_line(message, 1000)
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, more than 0 and at most MAX_TIMEOUT."""
+    import argparse
+    import math
+    value = float(text)  # ValueError: argparse says "invalid seconds value"
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    return value
+
+
+def _parser_class():
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        """argparse with one-line, redacted usage errors (subparsers inherit the class)."""
+
+        def error(self, message: str):
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)")
+
+        def exit(self, status: int = 0, message: str | None = None):
+            if message:  # errors; --help and --version have printed already (status 0)
+                sys.stderr.write(redact(message) + "\n")
+            raise SystemExit(status)
+
+    return Parser
+
+
+def _report_options(p) -> None:
+    import argparse
     p.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
                    help="output format (default: text)")
     p.add_argument("--output", metavar="FILE",
@@ -48,8 +165,9 @@ def _report_options(p: argparse.ArgumentParser) -> None:
                    help="log every connection step to stderr (secrets are never logged)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser():
+    import argparse  # here, not at the top: run() guards Ctrl-C before this import
+    parser = _parser_class()(
         prog="advisor",
         description="Is this database ready for serverless traffic? Probes PostgreSQL and "
                     "MySQL/MariaDB (directly or through a pooler) and reviews connection URLs.",
@@ -65,8 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("url", nargs="?", help="database URL or libpq keyword string "
                        "(default: $DATABASE_URL)")
     _report_options(probe)
-    probe.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                       help="bound for connecting and querying (default: 10)")
+    probe.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS",
+                       help="bound for the whole command: every URL (--direct-url, "
+                            "--pooler-admin-url), connection and statement (default: 10, "
+                            "at most 3600)")
     probe.add_argument("--pooler-admin-url", metavar="URL",
                        help="PgBouncer admin console, e.g. postgresql://admin@host:6432/pgbouncer "
                             "(reads SHOW VERSION/CONFIG/POOLS/DATABASES)")
@@ -130,9 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how long each client holds its connection (default: 200)")
     burst.add_argument("--via-pooler", metavar="URL",
                        help="run the same burst through this pooler URL too, side by side")
-    burst.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    burst.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS",
                        help="bound for each connect and query; the whole leg gets "
-                            "2 x SECONDS + the hold (default: 10)")
+                            "2 x SECONDS + the hold (default: 10, at most 3600)")
     burst.add_argument("--yes", action="store_true",
                        help="run even when N exceeds the server's free connection slots")
     burst.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -140,36 +260,66 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _argv
+    _argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_argv)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    from . import commands  # after parsing: `advisor --help` stays light
-    from .log import setup
-    setup(getattr(args, "verbose", False), getattr(args, "debug", False))
     try:
-        return getattr(commands, f"run_{args.command}")(args)
+        try:
+            from . import commands  # after parsing: `advisor --help` stays light
+            from .log import setup
+            setup(getattr(args, "verbose", False), getattr(args, "debug", False))
+            _interrupts_to_command(True)
+            code = getattr(commands, f"run_{args.command}")(args)
+            sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported below
+            return code
+        finally:
+            _interrupts_to_command(False)
     except AdvisorError as exc:
-        print(f"advisor: error: {exc}", file=sys.stderr)
+        print(f"advisor: error: {redact(str(exc), patterns=False)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("advisor: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `advisor ... | head`: the reader has all it wanted
+        _drop_stdout()
         return 0
-    except Exception as exc:  # a bug: still one line, and never the URL
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno:
+            # writing stdout failed (a full disk, a closed terminal): files raise
+            # UsageError with their name, so an OSError without one is the output
+            _drop_stdout()
+            print(f"advisor: error: cannot write the output: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        # a bug: still one line, and never the URL
         print(f"advisor: internal error ({type(exc).__name__}); please report it with the "
               "command line minus the URL", file=sys.stderr)
         return EXIT_PROBE
 
 
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's final flush must not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (captured in tests)
+        pass
+
+
 def run() -> None:
     """The process entry point: the `advisor` script and `python -m advisor`."""
+    try:
+        _guard_interrupts()
+    except KeyboardInterrupt:  # Ctrl-C while `signal` itself was loading
+        _exit_interrupted()
     # A short-lived process. Collections while psycopg and its types load find nothing
     # to free (~10 ms), and at exit the collector would walk every module object once
     # more (~20 ms): collect rarely, and freeze what is left before exiting (atexit
     # handlers and buffered output still run as usual). See docs/performance.md.
+    import gc
     gc.set_threshold(100_000, 50, 100)
     try:
         code = main()

@@ -1,8 +1,9 @@
 """`advisor report`: read report JSON files, combine them, compare with a baseline run.
 
 The combined object (`--format json`, documented on the site's CI page) is built by
-`combine()`; the other formats render that object. Strings that came from servers go
-through render/safe.py like the single-report renderers.
+`combine()`; the other formats render that object. A report file is input like any other:
+it is validated against the published schema before anything reads it, and every value
+from it goes through render/safe.py, like the server strings in the single-report renderers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -20,6 +22,86 @@ from .render.safe import markdown as md, plain
 COMBINED_VERSION = 1
 RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "🛑"}
+SCHEMA_FILE = Path(__file__).parent / "schema" / "report-v1.json"
+
+
+# --------------------------------------------------------------------------- reading
+
+@lru_cache(maxsize=1)
+def _schema() -> dict:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+_WORDS = {"object": "an object", "array": "a list", "string": "a string", "boolean": "true or false",
+          "null": "null", "integer": "a whole number", "number": "a number"}
+# The keywords validate() checks, and those that only describe. Any other keyword in the
+# schema file is an error, so the schema cannot grow a rule this code silently skips.
+_CHECKS = {"type", "const", "enum", "pattern", "minimum", "maximum", "required", "properties",
+           "items", "$ref"}
+_ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "format"}
+
+
+def _is(value, name: str) -> bool:
+    if name in ("integer", "number"):  # bool is an int in Python, never in JSON
+        kinds = int if name == "integer" else (int, float)
+        return isinstance(value, kinds) and not isinstance(value, bool)
+    return isinstance(value, _TYPES[name])
+
+
+def validate(value, schema: dict, where: str = "the report") -> None:
+    """The subset of JSON Schema 2020-12 that report-v1.json uses; ValueError names the
+    failing field and what it should be, never the value (a report may hold anything)."""
+    if "$ref" in schema:  # only local references: "#/$defs/name"
+        target = _schema()
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        validate(value, target, where)
+    unknown = schema.keys() - _CHECKS - _ANNOTATIONS
+    if unknown:
+        raise RuntimeError(f"report schema keyword(s) {', '.join(sorted(unknown))} not supported")
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else types
+        if not any(_is(value, n) for n in names):
+            raise ValueError(f"{where} must be {' or '.join(_WORDS[n] for n in names)}")
+    if "const" in schema and not _same(value, schema["const"]):
+        raise ValueError(f"{where} must be {json.dumps(schema['const'])}")
+    if "enum" in schema and not any(_same(value, v) for v in schema["enum"]):
+        raise ValueError(f"{where} must be one of {', '.join(json.dumps(v) for v in schema['enum'])}")
+    if isinstance(value, str) and "pattern" in schema \
+            and not re.search(schema["pattern"], value, re.ASCII):
+        raise ValueError(f"{where} does not have the expected form")
+    if _is(value, "number"):
+        if value < schema.get("minimum", value) or value > schema.get("maximum", value):
+            raise ValueError(f"{where} must be between {schema.get('minimum', '-∞')} and "
+                             f"{schema.get('maximum', '∞')}")
+    if isinstance(value, dict):
+        missing = [k for k in schema.get("required", ()) if k not in value]
+        if missing:
+            raise ValueError(f"{where} misses {', '.join(missing)}")
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                validate(value[key], sub, key if where == "the report" else f"{where}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            validate(item, schema["items"], f"{where}[{i}]")
+
+
+
+def _same(a, b) -> bool:
+    """JSON equality: 1 is not true, 1 is 1.0."""
+    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
+
+
+def validate_report(d) -> None:
+    """Validate against schema v1 (advisor/schema/report-v1.json); ValueError says what is
+    wrong. `advisor report` reads files with this: every field it uses has its type."""
+    if not isinstance(d, dict) or d.get("schema_version") != 1:
+        raise ValueError("not an advisor report (schema_version 1 expected)")
+    validate(d, _schema())
+
+
 REQUIRED = {
     "": ("schema_version", "kind", "tool", "generated_at", "target", "facts", "findings", "summary"),
     "target": ("url", "engine", "host", "port", "database", "provider"),
@@ -28,10 +110,9 @@ REQUIRED = {
 FINDING_KEYS = ("id", "title", "severity", "status", "message", "remediation", "docs_url")
 
 
-# --------------------------------------------------------------------------- reading
-
 def check_report(d) -> None:
-    """Cheap structural check against schema v1; ValueError says what is wrong."""
+    """The shape only (the site's readiness page shows what passes, escaped, and lists the
+    rest as skipped); ValueError says what is wrong. validate_report() is the full check."""
     if not isinstance(d, dict) or d.get("schema_version") != 1:
         raise ValueError("not an advisor report (schema_version 1 expected)")
     for where, keys in REQUIRED.items():
@@ -48,15 +129,39 @@ def check_report(d) -> None:
         raise ValueError("summary.status is not a known status")
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int:
+    if len(text) > 30:  # far beyond any count; int() of thousands of digits is slow
+        raise ValueError("a number has too many digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("a number is too large")
+    return value
+
+
 def load_report(path: Path) -> dict:
+    """One report file: a regular file, JSON, valid against the schema; else UsageError."""
+    from .sources import read_input
+    data = read_input(path, "report")
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-        check_report(d)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:  # JSONDecodeError included
-        reason = "not JSON" if isinstance(exc, json.JSONDecodeError) else exc
-        raise UsageError(f"{path}: {reason}") from None
+        d = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant,
+                       parse_int=_integer, parse_float=_float)
+        validate_report(d)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:  # position only: the text may be anything
+        raise UsageError(f"{path}: not JSON (line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not a report: nested too deeply") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     return d
 
 
@@ -191,12 +296,18 @@ def _pooler(t: dict) -> str:
 
 
 def _num(v) -> str:
-    return "—" if v is None else str(v)
+    """A count from a report: validated as an integer, shown as one either way."""
+    return "—" if v is None else plain(v, 30)
+
+
+# Link targets that Markdown and a table cell take literally: no spaces, brackets,
+# parentheses, pipes, quotes, backslashes or angle brackets.
+_DOCS_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&*+,;=%-]{1,300}")
 
 
 def _link(f: dict) -> str:
     """A Markdown link to the check page, only for well-formed ids and URLs."""
-    if re.fullmatch(r"[A-Z]{2,3}[0-9]{3}", f["id"]) and re.fullmatch(r"https?://[^\s()<>]+", f["docs_url"]):
+    if re.fullmatch(r"[A-Z]{2,3}[0-9]{3}", f["id"]) and _DOCS_URL.fullmatch(f["docs_url"]):
         return f"[{f['id']}]({f['docs_url']})"
     return md(f["id"], 40)
 
@@ -214,12 +325,12 @@ def render_text(c: dict) -> str:
     lines = [f"{s['status'].upper()}: {s['targets']} target(s): {s['pass']} pass, {s['warn']} warn, "
              f"{s['fail']} fail, {s['error']} error", ""]
     for t in c["targets"]:
-        lines.append(f"{t['status'].upper():5} {plain(t['key'], 60)}  max_connections "
+        lines.append(f"{plain(t['status'], 5).upper():5} {plain(t['key'], 60)}  max_connections "
                      f"{_num(t['max_connections'])}, available {_num(t['available_connections'])}, "
                      f"pooler {plain(_pooler(t), 60)}, TLS {plain(t['tls'] or 'none', 40)}")
         for f in t["findings"]:
             if f["status"] in ("warn", "fail", "error"):
-                lines.append(f"      {f['status']:5} {f['id']} {plain(f['message'], 200)}")
+                lines.append(f"      {f['status']:5} {plain(f['id'], 40)} {plain(f['message'], 200)}")
         ch = t.get("change")
         if ch and ch["baseline"]:
             for word, items in (("worse", ch["worse"]), ("fixed", ch["better"])):
@@ -241,7 +352,7 @@ def render_markdown(c: dict) -> str:
            "|---|---|---:|---:|---|---|---|"]
     for t in c["targets"]:
         n = t["counts"]
-        out.append(f"| {md(t['key'], 80)} | {ICONS[t['status']]} {t['status']} "
+        out.append(f"| {md(t['key'], 80)} | {ICONS[t['status']]} {md(t['status'], 5)} "
                    f"| {_num(t['max_connections'])} | {_num(t['available_connections'])} "
                    f"| {md(_pooler(t), 80)} | {md(t['tls'] or 'none', 40)} "
                    f"| {n['fail'] + n['error']} / {n['warn']} |")
@@ -258,7 +369,8 @@ def render_markdown(c: dict) -> str:
                      f"{ICONS['pass']} fixed: " + ", ".join(md(_change_words(i)) for i in ch["better"])
                      if ch["better"] else ""]
             text = "; ".join(p for p in parts if p) or "no change"
-            out.append(f"- **{md(t['key'], 80)}** ({ch['status'][0]} → {ch['status'][1]}): {text}")
+            out.append(f"- **{md(t['key'], 80)}** ({md(ch['status'][0], 5)} → "
+                       f"{md(ch['status'][1], 5)}): {text}")
         for k in c["baseline"]["missing_now"]:
             out.append(f"- **{md(k, 80)}**: in the baseline, not in this run")
         out.append("")
@@ -283,7 +395,7 @@ def render_junit(c: dict) -> str:
         suite = ET.SubElement(suites, "testsuite", {
             "name": plain(t["key"], 200), "tests": str(len(t["findings"])),
             "failures": str(n["fail"]), "errors": str(n["error"]), "skipped": str(n["skip"]),
-            "timestamp": t["generated_at"]})
+            "timestamp": plain(t["generated_at"], 30)})
         for f in t["findings"]:
             case = ET.SubElement(suite, "testcase", {
                 "classname": f"advisor.{slug(t['key']) or 'target'}", "name": f"{plain(f['id'], 40)} {plain(f['title'])}"})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from . import checks
 from .catalog import docs_url, load_checks
 from .errors import UsageError
 from .render import render
-from .sources import resolve_urls
+from .sources import resolve_urls, write_output
 from .log import remember
 from .target import parse_target
 
@@ -23,11 +25,17 @@ def _thresholds(pairs: list[str]) -> dict:
         key, eq, value = pair.partition("=")
         check_id, dot, name = key.partition(".")
         if not eq or not dot or check_id not in catalog or name not in catalog[check_id]["params"]:
-            raise UsageError(f"unknown threshold {key!r}: see `advisor checks ID` for a check's thresholds")
+            # echo only what has the form ID.NAME: anything else may be a pasted URL
+            shown = f" {key!r}" if re.fullmatch(r"[A-Za-z0-9_.]{1,60}", key) else ""
+            raise UsageError(f"unknown threshold{shown}: see `advisor checks ID` for a check's "
+                             "thresholds (--threshold ID.NAME=VALUE)")
         try:
-            out[key] = float(value) if "." in value else int(value)
+            number = float(value) if "." in value else int(value)
         except ValueError:
-            raise UsageError(f"threshold {key} needs a number") from None
+            number = math.nan
+        if not math.isfinite(number):
+            raise UsageError(f"threshold {key} needs a number")
+        out[key] = number
     return out
 
 
@@ -58,9 +66,7 @@ def _output_path(output: str, report, fmt: str) -> Path:
 def _emit(report, args) -> int:
     color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
     if args.output:
-        path = _output_path(args.output, report, args.format)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(report, args.format), encoding="utf-8")
+        write_output(_output_path(args.output, report, args.format), render(report, args.format))
         sys.stdout.write(render(report, "text", color=color))
     else:
         sys.stdout.write(render(report, args.format, color=color and args.format == "text"))
@@ -72,8 +78,6 @@ def run_probe(args) -> int:
     if args.targets:
         from .fleet import run_fleet
         return run_fleet(args)
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     for name in ("concurrency", "pool_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -100,9 +104,7 @@ def run_report(args) -> int:
             baseline = load_reports([args.baseline])
     combined = combine(reports, baseline)
     if args.output:
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_combined(combined, args.format), encoding="utf-8")
+        write_output(args.output, render_combined(combined, args.format))
         sys.stdout.write(render_combined(combined, "text"))
     else:
         sys.stdout.write(render_combined(combined, args.format))
@@ -189,12 +191,16 @@ def run_burst(args) -> int:
     from .render.burst import render_burst
     if args.clients is None:
         raise UsageError("burst needs an explicit --clients N (1 to 2000)")
-    if args.timeout <= 0 or not 0 <= args.hold_ms <= 600_000:
-        raise UsageError("--timeout must be positive and --hold-ms between 0 and 600000")
+    if not 0 <= args.hold_ms <= 600_000:
+        raise UsageError("--hold-ms must be between 0 and 600000")
     target = parse_target(args.url)
     pooler = parse_target(args.via_pooler) if args.via_pooler else None
     remember(target, pooler)
     result = burst.run(target, args.clients, args.hold_ms, args.timeout, pooler=pooler,
                        yes=args.yes, confirm=burst.tty_confirm)
-    sys.stdout.write(render_burst(result, args.format))
+    from .log import known_secrets
+    from .target import scrub_data
+    # Burst results hold driver error texts (already scrubbed per target): once more, with
+    # every secret the process knows, as every Report is.
+    sys.stdout.write(render_burst(scrub_data(result, known_secrets()), args.format))
     return 1 if any(leg["failed"] for leg in result["legs"]) else 0

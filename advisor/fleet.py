@@ -8,20 +8,23 @@ target only gives that target an `error` finding (exit 3).
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 import time
-import tomllib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import checks
-from .cli import ORMS
+from .cli import MAX_TIMEOUT, ORMS
 from .combine import combine, render as render_combined, slug, worst_exit
 from .errors import AdvisorError, UsageError
 from .log import remember
 from .render import render
+from .render.safe import one_line
+from .sources import ENV_NAME, read_env_file, read_text_input, write_output
 from .target import Target, parse_target
 
 EXTENSIONS = {"json": "json", "markdown": "md", "junit": "xml", "text": "txt"}
@@ -46,12 +49,18 @@ def _url(raw: dict, key: str, where: str, env: dict) -> tuple[str | None, str | 
     if key in raw and f"{key}_env" in raw:
         raise UsageError(f"{where}: give {key} or {key}_env, not both")
     if f"{key}_env" in raw:
-        var = str(raw[f"{key}_env"])
+        var = raw[f"{key}_env"]
+        if not isinstance(var, str) or not re.fullmatch(ENV_NAME, var):  # never echo a pasted URL
+            raise UsageError(f"{where}: {key}_env must be the name of an environment variable")
         value = env.get(var, os.environ.get(var))
         if not value:
             raise UsageError(f"{where}: environment variable {var} is not set")
         return value, var
-    return (str(raw[key]), "targets file") if key in raw else (None, None)
+    if key not in raw:
+        return None, None
+    if not isinstance(raw[key], str):
+        raise UsageError(f"{where}: {key} must be a string")
+    return raw[key], "targets file"
 
 
 def _entry_thresholds(pairs: list[str], where: str) -> dict:
@@ -64,14 +73,15 @@ def _entry_thresholds(pairs: list[str], where: str) -> dict:
 
 def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
     """Parse the file; CLI options (--timeout, --orm, ...) are defaults for every entry."""
+    import tomllib
     from .commands import _thresholds
+    text = read_text_input(path, "targets file")
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message names a line and column, not text
         raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not valid TOML: nested too deeply") from None
     raws = data.get("target")
     if not isinstance(raws, list) or not raws:
         raise UsageError(f"{path} has no [[target]] tables")
@@ -83,8 +93,8 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
         unknown = sorted(set(raw) - KEYS)
         if unknown:
             raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}")
-        name = str(raw.get("name") or "")
-        if not slug(name):
+        name = raw.get("name")
+        if not isinstance(name, str) or not slug(name):
             raise UsageError(f"{where}: needs a name (letters or digits)")
         where = f"{path}: target {name!r}"
         if slug(name) in names:
@@ -102,7 +112,14 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
         except AdvisorError as exc:  # InvalidTarget: its message never holds the password
             raise UsageError(f"{where}: {exc}") from None
         remember(target, direct_target, admin_target)  # --debug logs never show them
-        pairs = [f"{k}={v}" for k, v in (raw.get("thresholds") or {}).items()]
+        label = raw.get("label") or name
+        if not isinstance(label, str):
+            raise UsageError(f"{where}: label must be a string")
+        thresholds = raw.get("thresholds") or {}
+        if not isinstance(thresholds, dict):
+            raise UsageError(f"{where}: thresholds must be a table, "
+                             "e.g. thresholds = {\"PG101.warn_below_percent\" = 30}")
+        pairs = [f"{k}={v}" for k, v in thresholds.items()]
         serverless = raw.get("serverless", args.serverless)
         if not isinstance(serverless, bool):
             raise UsageError(f"{where}: serverless must be true or false")
@@ -117,12 +134,15 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
             raise UsageError(f"{where}: orm must be one of {', '.join(ORMS)}")
         for opt in ("concurrency", "pool_size", "prisma_version"):
             value = getattr(ctx, opt)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
                 raise UsageError(f"{where}: {opt} must be a whole number of at least 1")
         timeout = raw.get("timeout", args.timeout)
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise UsageError(f"{where}: timeout must be a positive number of seconds")
-        entries.append(Entry(name=name, target=target, ctx=ctx, label=str(raw.get("label") or name),
+        if (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
+                or not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT):
+            raise UsageError(f"{where}: timeout must be a number of seconds, more than 0 and "
+                             f"at most {MAX_TIMEOUT:g}")
+        entries.append(Entry(name=name, target=target, ctx=ctx, label=label,
                              timeout=float(timeout), source=source, admin=admin_target))
     return entries
 
@@ -164,7 +184,7 @@ class Progress:
             if self.done == self.total:
                 self.stream.write("\n")
         else:
-            self.stream.write(f"advisor: {self.done}/{self.total} {name}: {status}\n")
+            self.stream.write(f"advisor: {self.done}/{self.total} {one_line(name, 80)}: {status}\n")
         self.stream.flush()
 
 
@@ -174,18 +194,16 @@ def run_fleet(args) -> int:
                          "--pooler-admin-url, --label and --prisma-schema")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    env = {}
-    if args.env_file:
-        from dotenv import dotenv_values
-        if not Path(args.env_file).is_file():
-            raise UsageError(f"no such env file: {args.env_file}")
-        env = {k: v for k, v in dotenv_values(args.env_file).items() if v is not None}
+    env = read_env_file(args.env_file) if args.env_file else {}
     entries = load_targets(args.targets, args, env)
     out_dir = Path(args.output) if args.output else None
     if out_dir is not None:
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"--output with --targets must be a directory: {out_dir} is a file")
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the directory {out_dir}: {exc.strerror}") from None
     checks.load_all()  # register the checks once, before the threads
     progress = Progress(len(entries))
     started = time.monotonic()
@@ -198,7 +216,7 @@ def run_fleet(args) -> int:
             path = Path(f"{slug(entry.name)}.{EXTENSIONS[args.format]}")
             if out_dir is not None:
                 path = out_dir / path
-                path.write_text(render(report, args.format), encoding="utf-8")
+                write_output(path, render(report, args.format))
             results[entry.name] = (path, report.to_dict())
             progress.step(entry.name, report.status)
     finally:

@@ -1,8 +1,9 @@
 """Logging for --verbose / --debug: connection steps to stderr, never a secret.
 
 Every module logs through the one `advisor` logger, whose filter scrubs the known
-secrets (passwords from URLs, PGPASSWORD, .pgpass...) from each record before any
-handler sees it: the stderr handler, pytest's caplog, anything a caller attaches.
+secrets (passwords from URLs, PGPASSWORD, .pgpass, service files...) from each record
+before any handler sees it: the stderr handler, pytest's caplog, anything a caller
+attaches. The same registry scrubs every Report (advisor/report.py).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ class SecretFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Scrubbed, and no terminal escapes: messages may quote server strings.
-        record.msg = plain(scrub(record.getMessage(), sorted(self.secrets, key=len, reverse=True)),
-                           500)
+        record.msg = plain(scrub(record.getMessage(), known_secrets()), 500)
         record.args = None
         return True
 
@@ -34,14 +34,23 @@ log.addFilter(SECRETS)
 
 
 def remember(*targets) -> None:
-    """Register the secrets of these targets (None entries are skipped)."""
+    """Register the secrets of these targets (None entries are skipped): log records and
+    every Report built in this process are scrubbed of them."""
     for target in targets:
         if target is not None:
             SECRETS.secrets.update(target.secrets)
 
 
+def known_secrets() -> list[str]:
+    """Every secret registered so far, longest first (so a longer one is masked whole)."""
+    return sorted(SECRETS.secrets, key=len, reverse=True)
+
+
 def setup(verbose: bool = False, debug: bool = False) -> None:
-    """Send the advisor's log records to stderr (INFO with --verbose, DEBUG with --debug)."""
+    """Start a command: send the advisor's log records to stderr (INFO with --verbose,
+    DEBUG with --debug), and forget the secrets of an earlier command in this process
+    (main() may run more than once, in tests): its outputs are written already."""
+    SECRETS.secrets.clear()
     for old in [h for h in log.handlers if getattr(h, "advisor_cli", False)]:
         log.removeHandler(old)  # main() may run more than once in a process (tests)
     if not (verbose or debug):

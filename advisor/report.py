@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE
+from .log import known_secrets
+from .target import scrub_data
 
 SCHEMA_VERSION = 1
 STATUS_ORDER = ("pass", "skip", "warn", "fail", "error")
@@ -32,6 +34,26 @@ class Report:
     label: str | None = None
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    secrets: tuple = field(default=(), repr=False, compare=False)  # besides the registered ones
+
+    def __post_init__(self):
+        # Every report passes here, whatever the format or the command. Server strings
+        # are data the server chose: a server that asks for the password in clear text
+        # can send it back as its version, a setting or an error. So the facts, the
+        # finding messages and the label are scrubbed of every secret known to the
+        # process (log.remember: the URL's, PGPASSWORD, the password and service files
+        # libpq reads) before any renderer sees them. The URL shown is the redacted one.
+        secrets = list(self.secrets) + known_secrets()
+        if not secrets:
+            return
+        engine = self.facts.get("engine")
+        self.facts = scrub_data(self.facts, secrets)
+        if engine is not None:
+            self.facts["engine"] = engine  # the advisor's own word, renderers branch on it
+        self.findings = [replace(f, message=scrub_data(f.message, secrets))
+                         for f in self.findings]
+        if self.label:  # the user's word, but `--label "$DATABASE_URL"` is an easy slip
+            self.label = scrub_data(self.label, secrets)
 
     @property
     def counts(self) -> dict:

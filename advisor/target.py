@@ -2,7 +2,8 @@
 
 Parsing is done here rather than by libpq so that `advisor lint` needs no driver
 import, and so that parameters meant for Prisma or other clients are recorded
-instead of being handed to libpq (which rejects them).
+instead of being handed to libpq (which rejects them). URLs are split exactly as
+libpq splits them; see `_split_uri`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
@@ -65,7 +67,8 @@ _SECRET_KEY = re.compile(r"pass|pwd|secret|token|api_?key|credential", re.IGNORE
 _MASK = "***"
 
 
-_KEYWORD_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
+_KEYWORD_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*", re.ASCII)
+_BLANKS = " \t\n\r\f\v"  # libpq's isspace() in the C locale
 
 
 def is_ip_address(host: str) -> bool:
@@ -110,14 +113,16 @@ class Target:
     def sslmode(self) -> str | None:
         return self.params.get("sslmode")
 
-    @property
+    @cached_property
     def secrets(self) -> list[str]:
-        """Every secret this target carries or the driver may use for it (PGPASSWORD,
-        MYSQL_PWD, matching .pgpass lines), for scrubbing messages and logs."""
+        """Every secret this target carries or the driver will use for it, for scrubbing
+        messages, logs and reports. PostgreSQL: resolved as libpq resolves them (service
+        file, PGPASSWORD, the password file matched through PGHOST/PGPORT/PGUSER/...)."""
         found = [self.password] + [v for k, v in self.all_params().items() if is_secret_key(k)]
-        found.append(os.environ.get("PGPASSWORD" if self.engine == "postgresql" else "MYSQL_PWD"))
-        if self.engine == "postgresql" and self.password is None:
-            found += pgpass_passwords(self)
+        if self.engine == "postgresql":
+            found += libpq_secrets(self)
+        else:
+            found.append(os.environ.get("MYSQL_PWD"))
         return [s for s in dict.fromkeys(found) if s]
 
     def all_params(self) -> dict:
@@ -179,25 +184,179 @@ def scrub(text: str, secrets) -> str:
     return text
 
 
-def pgpass_passwords(t: Target) -> list[str]:
-    """Passwords of the .pgpass lines libpq could use for `t` (matched leniently)."""
-    name = t.params.get("passfile") or os.environ.get("PGPASSFILE") or "~/.pgpass"
-    try:
-        lines = Path(name).expanduser().read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-    host = "localhost" if not t.host or t.is_socket else t.host
-    wanted = (host, str(t.effective_port), t.database, t.user)
-    found = []
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = [f.replace("\\:", ":").replace("\\\\", "\\")
-                  for f in re.split(r"(?<!\\):", line, maxsplit=4)]
-        if len(fields) == 5 and all(f == "*" or w is None or f == w
-                                    for f, w in zip(fields, wanted)):
-            found.append(fields[4])
+SHORT = 4  # secrets shorter than this are masked as whole words only (scrub_data)
+
+
+def scrub_data(value, secrets):
+    """`value` (a str, or dicts and lists holding them) with every form of every secret in
+    its strings masked; dict keys (the advisor's own names) and other values unchanged.
+    A secret shorter than SHORT is masked only as a whole word ("p" in "15.0 p", not in
+    "pgbouncer"): masking it everywhere would leave nothing readable."""
+    forms = sorted({f for s in secrets if s and s.strip("*") for f in secret_forms(s)},
+                   key=len, reverse=True)
+    if not forms:
+        return value
+    long = [f for f in forms if len(f) >= SHORT]
+    short = [re.compile(rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])")
+             for f in forms if len(f) < SHORT]
+
+    def walk(v):
+        if isinstance(v, str):
+            for form in long:
+                if form in v:
+                    v = v.replace(form, _MASK)
+            for pattern in short:
+                v = pattern.sub(_MASK, v)
+            return v
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return type(v)(walk(x) for x in v)
+        return v
+    return walk(value)
+
+
+# -- the secrets libpq will use ------------------------------------------------
+#
+# libpq fills what the connection string leaves out from a service file, then from
+# environment variables, then from defaults, and looks a password up in the password
+# file when none is given (fe-connect.c: conninfo_add_defaults, parseServiceInfo,
+# connectOptions2, passwordFromFile). The same steps here tell which passwords the
+# server may see, so that none of them can come back in a report.
+
+ENV_DEFAULTS = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT",
+                "dbname": "PGDATABASE", "user": "PGUSER", "password": "PGPASSWORD",
+                "passfile": "PGPASSFILE", "service": "PGSERVICE", "sslmode": "PGSSLMODE",
+                "sslrootcert": "PGSSLROOTCERT"}
+DEFAULT_SOCKET_DIRS = ("/var/run/postgresql", "/run/postgresql", "/tmp")
+SYSCONFDIR = "/etc/postgresql-common"  # where the libpq psycopg ships looks without PGSYSCONFDIR
+
+
+def libpq_option(t: Target, key: str, service: dict | None = None) -> str | None:
+    """The value libpq ends up with for `key` before its built-in defaults: the
+    connection string (an empty value too), else the service file, else the environment."""
+    given = t.libpq_kwargs()
+    if given.get(key) is not None:
+        return given[key]
+    if service is None:
+        service = service_options(libpq_option(t, "service", {}))
+    if key in service:
+        return service[key]
+    return os.environ.get(ENV_DEFAULTS[key]) if key in ENV_DEFAULTS else None
+
+
+def libpq_secrets(t: Target) -> list[str]:
+    service = service_options(libpq_option(t, "service", {}))
+
+    def pick(key: str) -> str | None:
+        return libpq_option(t, key, service)
+
+    found = [v for k, v in service.items() if is_secret_key(k)]
+    found.append(os.environ.get("PGPASSWORD"))
+    # libpq reads the password file when no password is set (PGPASSWORD included); kept
+    # even with PGPASSWORD, as a superset: an unset or empty variable changes the choice.
+    if not t.password and not service.get("password"):
+        user = pick("user") or _os_user()
+        host = pick("host") or pick("hostaddr") or ""
+        if not host or host in DEFAULT_SOCKET_DIRS:
+            host = "localhost"
+        found += pgpass_passwords(pick("passfile") or _home_file(".pgpass"),
+                                  (host, pick("port") or "5432", pick("dbname") or user, user))
     return found
+
+
+def service_options(name: str | None) -> dict:
+    """The keywords of service `name`: PGSERVICEFILE or ~/.pg_service.conf first, then
+    PGSYSCONFDIR/pg_service.conf; the first file that has the group wins."""
+    if not name:
+        return {}
+    first = os.environ.get("PGSERVICEFILE") or _home_file(".pg_service.conf")
+    system = Path(os.environ.get("PGSYSCONFDIR") or SYSCONFDIR) / "pg_service.conf"
+    for path in (first, system):
+        group = _service_group(path, name) if path else None
+        if group is not None:
+            return group
+    return {}
+
+
+def _read_lines(path) -> list[str] | None:
+    """A regular file's lines (libpq skips anything else: a FIFO must not block us)."""
+    try:
+        if not Path(path).is_file():
+            return None
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except (OSError, ValueError):
+        return None
+
+
+def _service_group(path, name: str) -> dict | None:
+    lines = _read_lines(path)
+    if lines is None:
+        return None
+    group, found = None, None
+    for line in (raw.strip() for raw in lines):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            if found is not None:
+                break
+            group = line.startswith(f"[{name}]")  # libpq ignores what follows the ']'
+            found = {} if group else None
+        elif group and "=" in line:
+            key, _, value = line.partition("=")
+            found.setdefault(key, value)  # the first setting of a keyword wins
+    return found
+
+
+def pgpass_passwords(path, wanted: tuple) -> list[str]:
+    """Passwords of the password-file lines matching (host, port, dbname, user), with
+    libpq's matching (`*` fields, backslash escapes). libpq uses the first; all are kept."""
+    lines = _read_lines(path) if path else None
+    found = []
+    for line in lines or ():
+        if not line or line.startswith("#"):
+            continue
+        pos = 0
+        for token in wanted:
+            pos = _pgpass_field(line, pos, str(token)) if pos is not None else None
+        if pos is not None:  # the password runs to the next unescaped ':'
+            field_text = re.match(r"(?:\\.|[^:\\])*\\?", line[pos:]).group()
+            found.append(re.sub(r"\\(.)", r"\1", field_text))
+    return found
+
+
+def _pgpass_field(line: str, pos: int, token: str) -> int | None:
+    """libpq's pwdfMatchesString: where the next field starts if this one matches `token`."""
+    if line.startswith("*:", pos):
+        return pos + 2
+    t = 0
+    while pos < len(line):
+        escaped = line[pos] == "\\"
+        if escaped:
+            pos += 1
+            if pos == len(line):
+                return None
+        if line[pos] == ":" and t == len(token) and not escaped:
+            return pos + 1
+        if t == len(token) or line[pos] != token[t]:
+            return None
+        pos, t = pos + 1, t + 1
+    return None
+
+
+def _home_file(name: str) -> str | None:
+    try:
+        return str(Path.home() / name)  # $HOME, else the password database, as libpq
+    except (RuntimeError, KeyError):
+        return None
+
+
+def _os_user() -> str:
+    try:
+        import pwd
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return ""
 
 
 def _keywords_display(t: Target) -> str:
@@ -217,6 +376,17 @@ def _quote_keyword(value: str) -> str:
 
 
 # -- parsing ---------------------------------------------------------------
+#
+# No message quotes the input: any part of a URL that fails to parse may be a password.
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
+_SCHEME_TYPO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!//)")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+OVERRIDES = ("host", "port", "dbname", "user", "password")
+AMBIGUOUS = ("ambiguous URL: libpq would not read the user name and password as written "
+             "(an '@' after the host); percent-encode '@', '/', ':' and '?' in them "
+             "(%40, %2F, %3A, %3F)")
+
 
 def parse_target(text: str | None) -> Target:
     """Parse a URL (postgresql://, postgres://, mysql://, mariadb://) or a libpq
@@ -226,62 +396,72 @@ def parse_target(text: str | None) -> Target:
     text = text.strip()
     if "\x00" in text or any(ord(c) < 32 for c in text):
         raise InvalidTarget("the URL contains control characters")
-    if "://" in text:
-        return _parse_url(text)
-    if _KEYWORD_RE.match(text):
+    scheme = _SCHEME.match(text)
+    if scheme:
+        return _parse_url(scheme.group(1), text[scheme.end():])
+    typo = _SCHEME_TYPO.match(text)
+    if typo and typo.group(1).lower().partition("+")[0] in SCHEMES:
+        base = SCHEMES[typo.group(1).lower().partition("+")[0]]
+        raise InvalidTarget(
+            f"the scheme must be followed by '://' (two slashes), e.g. {base}://user@host/db")
+    keyword = _KEYWORD_RE.match(text)
+    if keyword:
+        if _SCHEME.match(text, keyword.end()):
+            raise InvalidTarget("this looks like NAME=URL: pass the URL alone")
         return _parse_keywords(text)
+    if text[0] in "'\"":
+        raise InvalidTarget("the URL is wrapped in quotes: remove them")
+    if "://" in text:
+        known = next((s for s in sorted(OTHER_SCHEMES, key=len, reverse=True)
+                      if text.lower().startswith(s + "://")), None)
+        shown = f" {known!r}" if known else ""
+        raise InvalidTarget(
+            f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://")
     raise InvalidTarget(
         "not a database URL: expected postgresql://, postgres://, mysql://, mariadb:// "
         "or a keyword string such as 'host=... dbname=...'")
 
 
-def _parse_url(text: str) -> Target:
-    scheme_text, rest = text.split("://", 1)
+def _parse_url(scheme_text: str, rest: str) -> Target:
     base, _, driver = scheme_text.lower().partition("+")
-    if base not in SCHEMES or (driver and not re.fullmatch(r"[a-z0-9_]+", driver)):
-        # Echo only well-known schemes: unknown text before :// may be a pasted password.
-        shown = f" {scheme_text!r}" if scheme_text.lower() in OTHER_SCHEMES or base in SCHEMES else ""
+    if base not in SCHEMES:
+        # Echo only well-known schemes: text before :// may be a pasted password.
+        shown = f" {base!r}" if base in OTHER_SCHEMES else ""
         raise InvalidTarget(
             f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://")
+    if driver and not re.fullmatch(r"[a-z0-9_]+", driver):
+        raise InvalidTarget(f"unsupported scheme: after {base}+ comes a driver name "
+                            "(letters, digits and '_')")
     engine = SCHEMES[base]
+    uri = _split_uri(rest)
+    pieces = _query_pieces(uri.query, uri.query_at)
+    _refuse_ambiguous(engine, rest, uri, pieces)
 
-    cut = len(rest)
-    for sep in "/?":
-        pos = rest.find(sep)
-        if pos != -1:
-            cut = min(cut, pos)
-    authority, tail = rest[:cut], rest[cut:]
-    userinfo, at, hostport = authority.rpartition("@")
     user = password = None
-    if at:
-        u, colon, p = userinfo.partition(":")
-        user = _unquote(u, "user name")
-        password = _unquote(p, "password") if colon else None
-    host, port = _split_hostport(hostport)
+    if uri.user is not None:
+        user = _unquote(uri.user, "user name")
+        if uri.password is not None:  # libpq: an empty password is no password
+            password = _unquote(uri.password, "password") or None
+    host, port = _host_port(uri)
+    database = None
+    if uri.database:
+        if "/" in uri.database:
+            raise InvalidTarget("the database name contains '/'; percent-encode it as %2F")
+        database = _unquote(uri.database, "database name")
 
-    path, _, query = tail.partition("?")
-    if "/" in path[1:]:
-        raise InvalidTarget("the database name contains '/'; percent-encode it as %2F")
-    database = _unquote(path[1:], "database name") if path.startswith("/") and len(path) > 1 else None
-
-    raw_params = _parse_query(query)
+    raw_params = _parse_query(engine, pieces)
     # libpq lets the query override URL parts (e.g. ?host=/var/run/postgresql).
-    overrides = {"host": None, "port": None, "dbname": None, "user": None, "password": None}
-    for key in list(raw_params):
-        if key in overrides:
-            overrides[key] = raw_params.pop(key)
+    overrides = {key: raw_params.pop(key) for key in OVERRIDES if key in raw_params}
     if engine == "mysql" and "socket" in raw_params:
         overrides["host"] = raw_params.pop("socket")
-    if overrides["host"] is not None:
+    if "host" in overrides:
         host = overrides["host"] or None
-    if overrides["port"] is not None:
-        port = _port(overrides["port"])
-    if overrides["dbname"] is not None:
+    if "port" in overrides:
+        port = _port(overrides["port"], empty_ok=True)
+    if "dbname" in overrides:
         database = overrides["dbname"] or None
-    if overrides["user"] is not None:
-        user = overrides["user"]
-    if overrides["password"] is not None:
-        password = overrides["password"]
+    user = overrides.get("user", user)
+    password = overrides.get("password", password)
 
     params, client, unknown = _classify(engine, raw_params)
     return Target(engine=engine, scheme=base, host=host, port=port, database=database,
@@ -289,49 +469,148 @@ def _parse_url(text: str) -> Target:
                   unknown_params=unknown, form="url", driver=driver or None)
 
 
-def _split_hostport(hostport: str) -> tuple[str | None, int | None]:
-    if "," in hostport:
-        raise InvalidTarget("several hosts in one URL are not supported; probe each host on its own")
-    if hostport.startswith("["):
-        end = hostport.find("]")
+@dataclass
+class _Uri:
+    """The raw (still percent-encoded) parts of a URL, cut where libpq cuts them."""
+    user: str | None = None
+    password: str | None = None
+    host: str = ""
+    bracketed: bool = False
+    port: str | None = None      # None: no ':' after the host
+    database: str | None = None  # None: no '/' after the host
+    query: str | None = None     # None: no '?'
+    host_at: int = 0             # where the host starts in the text after '://'
+    query_at: int = 0            # where the query starts
+
+
+def _split_uri(rest: str) -> _Uri:
+    """conninfo_uri_parse_options (libpq, src/interfaces/libpq/fe-connect.c): the user
+    name and password end at the first '@', and only if it comes before any '/'; the
+    password ends at that same '@' even when it holds '?' or '#'. The host ends at ':',
+    '/', '?' or ','; the port at '/', '?' or ','; the database at '?'."""
+    uri = _Uri()
+    at = _find(rest, "@/", 0)
+    pos = 0
+    if at < len(rest) and rest[at] == "@":
+        uri.user, colon, password = rest[:at].partition(":")
+        uri.password = password if colon else None
+        pos = at + 1
+    uri.host_at = pos
+    if rest.startswith("[", pos):
+        end = rest.find("]", pos)
         if end == -1:
             raise InvalidTarget("unterminated IPv6 address: '[' without ']'")
-        host = _unquote(hostport[1:end], "host")  # [fe80::1%25eth0]: zone id eth0
+        uri.host, uri.bracketed, pos = rest[pos + 1:end], True, end + 1
+        if pos < len(rest) and rest[pos] not in ":/?,":
+            raise InvalidTarget("unexpected text after the IPv6 address")
+    else:
+        end = _find(rest, ":/?,", pos)
+        uri.host, pos = rest[pos:end], end
+    if rest.startswith(":", pos):
+        end = _find(rest, "/?,", pos + 1)
+        uri.port, pos = rest[pos + 1:end], end
+    if rest.startswith(",", pos):
+        raise InvalidTarget(
+            "several hosts in one URL are not supported; probe each host on its own")
+    if rest.startswith("/", pos):
+        end = _find(rest, "?", pos + 1)
+        uri.database, pos = rest[pos + 1:end], end
+    if rest.startswith("?", pos):
+        uri.query, uri.query_at = rest[pos + 1:], pos + 1
+    return uri
+
+
+def _find(text: str, chars: str, start: int) -> int:
+    """Index of the first of `chars` in text[start:], or len(text)."""
+    for i in range(start, len(text)):
+        if text[i] in chars:
+            return i
+    return len(text)
+
+
+def _query_pieces(query: str | None, offset: int) -> list[tuple[str, str | None, int]]:
+    """(key, value or None without '=', where the value starts) for each '&' piece; a
+    single trailing '&' ends the query, as in libpq."""
+    if not query:
+        return []
+    pieces, pos = [], offset
+    parts = query.split("&")
+    if parts[-1] == "":
+        parts.pop()
+    for piece in parts:
+        key, eq, value = piece.partition("=")
+        pieces.append((key, value if eq else None, pos + len(key) + 1))
+        pos += len(piece) + 1
+    return pieces
+
+
+def _known_keys(engine: str) -> frozenset:
+    if engine == "postgresql":
+        return LIBPQ_PARAMS | PG_CLIENT_PARAMS | frozenset(OVERRIDES)
+    return MYSQL_PARAMS | MYSQL_CLIENT_PARAMS | frozenset(OVERRIDES) | {"socket"}
+
+
+def _refuse_ambiguous(engine: str, rest: str, uri: _Uri, pieces) -> None:
+    """An '@' libpq reads as part of the host, port, database or a parameter name means
+    the user name or password held an unencoded '/', '@' or '?': what libpq would use is
+    not what was written, and parts of the password would land in other fields (and in
+    every output). Only the value of a known parameter may hold an '@' (?user=me@corp)."""
+    known = _known_keys(engine)
+    inside = [(start, start + len(value)) for key, value, start in pieces
+              if value is not None and _lenient(key) in known]
+    for i in range(uri.host_at, len(rest)):
+        if rest[i] == "@" and not any(a <= i < b for a, b in inside):
+            raise InvalidTarget(AMBIGUOUS)
+
+
+def _lenient(text: str) -> str:
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return ""
+
+
+def _host_port(uri: _Uri) -> tuple[str | None, int | None]:
+    if uri.bracketed:
+        host = _unquote(uri.host, "host")  # [fe80::1%25eth0]: zone id eth0
         if not host or not re.fullmatch(r"[0-9A-Fa-f:.%a-zA-Z0-9]+", host) or ":" not in host:
             raise InvalidTarget("invalid IPv6 address in brackets")
-        after = hostport[end + 1:]
-        if after and not after.startswith(":"):
-            raise InvalidTarget("unexpected text after the IPv6 address")
-        return host, _port(after[1:]) if after else None
-    if "]" in hostport:
-        raise InvalidTarget("unexpected ']' in the host")
-    host, colon, port_text = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
-    host = _unquote(host, "host")
-    if host and not host.startswith("/") and not re.fullmatch(r"[A-Za-z0-9._\-]+", host):
-        raise InvalidTarget("invalid host name")
-    return host or None, _port(port_text) if colon else None
+    else:
+        host = _unquote(uri.host, "host")
+        if host and not host.startswith("/") and not re.fullmatch(r"[A-Za-z0-9._\-]+", host):
+            raise InvalidTarget("invalid host name")
+    return host or None, None if uri.port is None else _port(uri.port)
 
 
-def _port(text: str) -> int | None:
-    if text == "":
+def _port(text: str, empty_ok: bool = False) -> int | None:
+    if text == "" and empty_ok:
         return None
     if not text.isascii() or not text.isdigit() or not 0 < int(text) < 65536:
-        # Echo digits only: a port that is not a number may be a misplaced password.
-        shown = f" {text[:12]!r}" if text.isascii() and text.isdigit() else ""
-        raise InvalidTarget(f"invalid port{shown}: expected a number from 1 to 65535")
+        # Never echoed: a port that is not a number may be a misplaced password.
+        raise InvalidTarget("invalid port: expected a number from 1 to 65535 after the ':'")
     return int(text)
 
 
-def _parse_query(query: str) -> dict:
+def _parse_query(engine: str, pieces) -> dict:
+    """libpq's rules: every piece is key=value with exactly one '='. A parameter the
+    advisor does not know, right after a password, is the password's own tail when the
+    password holds an unencoded '&': refused rather than shown."""
     params: dict = {}
-    for piece in query.split("&"):
-        if not piece:
-            continue
-        key, eq, value = piece.partition("=")
-        key = _unquote(key.replace("+", " "), "parameter name")
+    after_password = False
+    for raw_key, raw_value, _ in pieces:
+        if raw_value is None:
+            raise InvalidTarget("a query parameter has no '=': percent-encode '&' in values as %26")
+        if "=" in raw_value:
+            raise InvalidTarget(
+                "a query parameter has two '=': percent-encode '=' in values as %3D")
+        key = _unquote(raw_key, "parameter name")
         if not key:
             raise InvalidTarget("empty parameter name in the query string")
-        params[key] = _unquote(value, f"value of {_safe(key)}") if eq else ""
+        if after_password and key not in _known_keys(engine) and not is_secret_key(key):
+            raise InvalidTarget("an unknown parameter follows the password: if the password "
+                                "holds '&', percent-encode it as %26")
+        after_password = key in PASSWORD_KEYS
+        params[key] = _unquote(raw_value, "value of a query parameter")
     return params
 
 
@@ -358,7 +637,7 @@ def _classify(engine: str, raw: dict) -> tuple[dict, dict, dict]:
 def _validate_pg(params: dict) -> None:
     mode = params.get("sslmode")
     if mode is not None and mode not in SSLMODES:
-        raise InvalidTarget(f"unknown sslmode {_safe(mode[:20])!r}: use one of {', '.join(SSLMODES)}")
+        raise InvalidTarget(f"unknown sslmode: use one of {', '.join(SSLMODES)}")
     timeout = params.get("connect_timeout")
     if timeout is not None and not re.fullmatch(r"-?\d+", timeout.strip()):
         raise InvalidTarget("connect_timeout must be a whole number of seconds")
@@ -368,8 +647,7 @@ def _validate_mysql(params: dict) -> None:
     mode = params.get("ssl-mode")
     if mode is not None:
         if mode.upper() not in MYSQL_SSL_MODES:
-            raise InvalidTarget(
-                f"unknown ssl-mode {_safe(mode[:20])!r}: use one of {', '.join(MYSQL_SSL_MODES)}")
+            raise InvalidTarget(f"unknown ssl-mode: use one of {', '.join(MYSQL_SSL_MODES)}")
         params["ssl-mode"] = mode.upper()
 
 
@@ -386,24 +664,23 @@ def _parse_keywords(text: str) -> Target:
         if pos < len(text) and text[pos] == "'":
             value, pos = _quoted_value(text, pos + 1)
         else:
-            end = pos
-            while end < len(text) and not text[end].isspace():
-                end += 1
-            value = text[pos:end].replace("\\", "") if "\\" in text[pos:end] else text[pos:end]
-            pos = end
+            value, pos = _unquoted_value(text, pos)
         values[key] = value
     if not values:
         raise InvalidTarget("invalid keyword string: expected key=value pairs")
     known = LIBPQ_PARAMS | {"host", "port", "dbname", "user", "password"}
     bad = [k for k in values if k not in known]
     if bad:
-        raise InvalidTarget(f"unknown connection keyword {_safe(bad[0][:30])!r}")
+        # Only a name from the advisor's own vocabulary is echoed, never the input.
+        prisma = next((k for k in bad if k in PG_CLIENT_PARAMS), None)
+        hint = f" ({prisma!r} is a URL parameter for Prisma & co, not for libpq)" if prisma else ""
+        raise InvalidTarget(f"unknown connection keyword{hint}")
     if "," in values.get("host", ""):
         raise InvalidTarget("several hosts in one DSN are not supported; probe each host on its own")
     host = values.pop("host", None) or None
     if host and ":" in host and not host.startswith("/"):
         host = host.strip("[]")
-    port = _port(values.pop("port", ""))
+    port = _port(values.pop("port", ""), empty_ok=True)
     database = values.pop("dbname", None) or None
     user = values.pop("user", None)
     password = values.pop("password", None)
@@ -411,6 +688,19 @@ def _parse_keywords(text: str) -> Target:
     return Target(engine="postgresql", scheme="postgresql", host=host, port=port,
                   database=database, user=user, password=password, params=values,
                   form="keywords")
+
+
+def _unquoted_value(text: str, pos: int) -> tuple[str, int]:
+    """Up to the next blank; a backslash takes the next character as it is (libpq)."""
+    out = []
+    while pos < len(text) and text[pos] not in _BLANKS:
+        if text[pos] == "\\":
+            pos += 1
+            if pos == len(text):
+                break
+        out.append(text[pos])
+        pos += 1
+    return "".join(out), pos
 
 
 def _quoted_value(text: str, pos: int) -> tuple[str, int]:
@@ -429,6 +719,10 @@ def _quoted_value(text: str, pos: int) -> tuple[str, int]:
 
 
 def _unquote(text: str, what: str) -> str:
+    """libpq's strict percent-decoding (every '%' starts %XY), then UTF-8."""
+    if _BAD_PERCENT.search(text):
+        raise InvalidTarget(f"the {what} has a '%' that is not followed by two hex digits: "
+                            "write '%' as %25")
     try:
         value = unquote(text, errors="strict")
     except UnicodeDecodeError:

@@ -6,6 +6,15 @@ Modes:
   startup-stall  refuses TLS ('N'), reads the startup packet, never replies
   query-stall    completes the login, then never answers a query
   hostile        completes the login and answers the facts query with `values`
+  cleartext-echo asks for the password in clear text (AuthenticationCleartextPassword),
+                 then sends it back in every server string: a ParameterStatus
+                 (server_version and another one), a notice, and the facts row
+                 (version, role and database names)
+  cleartext-fail asks for the password in clear text, then fails the login with an
+                 ErrorResponse that quotes it
+
+Protocol: https://www.postgresql.org/docs/current/protocol-flow.html (start-up,
+authentication) and protocol-message-formats.html (R, p, S, K, Z, N, E messages).
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ class FakePostgres:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.queries: list[str] = []
+        self.passwords: list[str] = []  # what clients sent to a cleartext request
         self.cancels = 0
         self.open: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -82,7 +92,7 @@ class FakePostgres:
                 break  # the startup packet
             if self.mode == "startup-stall":
                 return self._hang(conn)
-            self._login(conn, body)
+            echo = self._login(conn, body)
             while True:
                 kind = self._read(conn, 1)
                 (length,) = struct.unpack("!i", self._read(conn, 4))
@@ -94,7 +104,7 @@ class FakePostgres:
                     self.queries.append(sql)
                     if self.mode == "query-stall":
                         return self._hang(conn)
-                    conn.sendall(self._answer(sql))
+                    conn.sendall(self._answer(sql, echo))
         except (EOFError, OSError):
             conn.close()
 
@@ -106,16 +116,42 @@ class FakePostgres:
             pass
         conn.close()
 
-    def _login(self, conn, startup: bytes) -> None:
+    def _cleartext(self, conn) -> str:
+        """AuthenticationCleartextPassword (R, code 3); the client answers with a
+        PasswordMessage (p) holding the password as a C string."""
+        conn.sendall(_msg(b"R", struct.pack("!i", 3)))
+        kind = self._read(conn, 1)
+        (length,) = struct.unpack("!i", self._read(conn, 4))
+        payload = self._read(conn, length - 4)
+        if kind != b"p":
+            raise EOFError
+        password = payload.rstrip(b"\0").decode(errors="replace")
+        self.passwords.append(password)
+        return password
+
+    def _login(self, conn, startup: bytes) -> str | None:
+        """Authenticate (as the mode says) and start the session; the password to echo."""
+        version, password = self.version, None
+        if self.mode.startswith("cleartext"):
+            password = self._cleartext(conn)
+            if self.mode == "cleartext-fail":
+                text = f'password authentication failed for user "app": got "{password}"'
+                conn.sendall(_msg(b"E", b"SFATAL\0VFATAL\0C28P01\0M" + _cstr(text) + b"\0"))
+                raise EOFError
+            version = password
         out = _msg(b"R", struct.pack("!i", 0))
-        for name, value in (("server_version", self.version), ("client_encoding", "UTF8"),
+        if self.mode == "cleartext-echo":
+            out += _msg(b"S", _cstr("application_name") + _cstr(version))
+            out += _msg(b"N", b"SNOTICE\0VNOTICE\0C00000\0M" + _cstr(f"welcome {version}") + b"\0")
+        for name, value in (("server_version", version), ("client_encoding", "UTF8"),
                             ("standard_conforming_strings", "on"), ("DateStyle", "ISO, MDY"),
                             ("integer_datetimes", "on")):
             out += _msg(b"S", _cstr(name) + _cstr(value))
         out += _msg(b"K", struct.pack("!ii", 4242, 1234)) + _msg(b"Z", b"I")
         conn.sendall(out)
+        return password
 
-    def row(self) -> dict:
+    def row(self, echo: str | None = None) -> dict:
         base = {"server_version": self.version, "server_version_num": "150000",
                 "max_connections": "100", "superuser_reserved": "3", "reserved_extra": "0",
                 "in_use": "5", "role_name": "app", "role_connlimit": "-1", "role_superuser": "f",
@@ -123,14 +159,15 @@ class FakePostgres:
                 "backend_pid": "4242", "server_port": str(self.port), "server_addr": "127.0.0.1",
                 "ssl_setting": "off", "session_ssl": None, "session_ssl_version": None,
                 "session_ssl_cipher": None, "read_only": "on"}
-        return {**base, **self.values}
+        echoed = {"server_version": echo, "role_name": echo, "database_name": echo} if echo else {}
+        return {**base, **self.values, **echoed}
 
-    def _answer(self, sql: str) -> bytes:
+    def _answer(self, sql: str, echo: str | None = None) -> bytes:
         out = b""
         for statement in (s.strip() for s in sql.split(";")):
             word = statement.split(None, 1)[0].upper() if statement else ""
             if word == "SELECT" and "max_connections" in statement:
-                row = self.row()
+                row = self.row(echo)
                 fields = b"".join(_cstr(c) + struct.pack("!ihihih", 0, 0, 25, -1, -1, 0)
                                   for c in COLUMNS)
                 out += _msg(b"T", struct.pack("!h", len(COLUMNS)) + fields)

@@ -5,7 +5,9 @@ SET SESSION TRANSACTION READ ONLY, START TRANSACTION READ ONLY, one SELECT (boun
 max_statement_time / MAX_EXECUTION_TIME) and one SHOW STATUS; then it closes, which
 ends the transaction. TLS follows the mysql client's `ssl-mode`, including PREFERRED's
 fallback, which is decided from the server's handshake, so it never needs a second
-connection.
+connection. The whole probe ends by one deadline (a SocketGuard shuts the socket down
+when it passes: PyMySQL's read timeout restarts on every byte), the server may send at
+most MAX_RECEIVED bytes, and the password is never sent in clear text without TLS.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..errors import InvalidTarget, ProbeFailed
 from ..log import log
 from ..target import Target, is_ip_address
 from . import dns
+from .deadline import Deadline, SocketGuard
 
 PROGRAM_NAME = "advisor"
 VERIFYING = ("VERIFY_CA", "VERIFY_IDENTITY")
@@ -114,15 +117,40 @@ def connect_kwargs(target: Target, timeout: float) -> dict:
 
 # -- the probe -------------------------------------------------------------
 
+# Plugins that put the password itself on the wire: MySQL's cleartext plugin, and MariaDB's
+# `dialog` (PAM), which answers its "Password:" prompt with it.
+CLEARTEXT_PLUGINS = (b"mysql_clear_password", b"dialog")
+# What one probe connection may receive: the greeting, a one-row SELECT and SHOW STATUS
+# are a few KB; a server sending more is not answering the probe.
+MAX_RECEIVED = 4 << 20
+
+
 def _connection_class(pymysql):
     from pymysql.charset import charset_by_name
     from pymysql.constants import CLIENT, CR
 
     class ProbeConnection(pymysql.connections.Connection):
-        """PyMySQL with the mysql client's TLS decision taken from the handshake."""
+        """PyMySQL with the mysql client's TLS decision taken from the handshake, a
+        deadline on the socket, a size limit, and no password in clear text."""
 
         tls_required = False
         server_offers_tls = None
+        guard = None     # a SocketGuard: armed at the first read, it enforces the deadline
+        received = 0
+
+        def _get_server_information(self):
+            if self.guard is not None:
+                self.guard.arm(self._sock)  # covers the greeting, TLS, login and queries
+            super()._get_server_information()
+
+        def _read_bytes(self, num_bytes):
+            self.received += num_bytes  # counted before reading: a 16 MB header is refused
+            if self.received > MAX_RECEIVED:
+                self._force_close()
+                raise pymysql.err.OperationalError(
+                    CR.CR_SERVER_LOST, f"unexpected reply, is this a MySQL server? (it sent more "
+                                       f"than {MAX_RECEIVED >> 20} MB in answer to a probe)")
+            return super()._read_bytes(num_bytes)
 
         def _request_authentication(self):
             self.server_offers_tls = bool(self.server_capabilities & CLIENT.SSL)
@@ -136,6 +164,16 @@ def _connection_class(pymysql):
                 self.client_flag &= ~CLIENT.SSL
             super()._request_authentication()
 
+        def _process_auth(self, plugin_name, auth_packet, handler=None):
+            # PyMySQL would answer with the password itself, readable by anyone on the path.
+            if plugin_name in CLEARTEXT_PLUGINS and not isinstance(self._sock, ssl.SSLSocket):
+                raise ProbeFailed(
+                    f"refused to send the password: the server asked for cleartext "
+                    f"authentication ({plugin_name.decode()}) on a connection without TLS; "
+                    "use ssl-mode=VERIFY_IDENTITY (or REQUIRED) if the server really needs it",
+                    kind="authentication")
+            return super()._process_auth(plugin_name, auth_packet, handler)
+
         def set_character_set(self, charset, collation=None):
             # The handshake already set the charset: skip the driver's SET NAMES round trip.
             self.charset, self.collation = charset, collation
@@ -144,72 +182,113 @@ def _connection_class(pymysql):
     return ProbeConnection
 
 
-def gather(target: Target, timeout: float = 10.0) -> dict:
-    """Return the server facts for `target`; raise ProbeFailed with a scrubbed message."""
-    import pymysql  # imported here: `advisor --help` and `advisor lint` must not pay for it
+def new_connection(target: Target, kwargs: dict, guard: SocketGuard):
+    """A ProbeConnection, not connected yet, whose socket `guard` watches."""
+    import pymysql
 
+    conn = _connection_class(pymysql)(**kwargs)
+    conn.tls_required = tls_settings(target)["sslmode"] in REQUIRING
+    conn.guard = guard
+    return conn
+
+
+def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
+    """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
+    `timeout` is seconds, or the command's Deadline; it bounds everything, however
+    slowly the server sends."""
+    deadline = Deadline.of(timeout)
+    if deadline.expired():
+        raise ProbeFailed(f"not probed: --timeout {deadline.seconds:g} s was used up before",
+                          kind="timeout")
     tls = tls_settings(target)
     try:
-        kwargs = connect_kwargs(target, timeout)
+        kwargs = connect_kwargs(target, deadline.seconds)
     except (OSError, ssl.SSLError) as exc:  # unreadable CA / key file, unknown cipher
         raise ProbeFailed(target.scrub(f"could not set up TLS: {exc}")[:300], kind="tls") from None
     started = time.monotonic()
-    conn = _connection_class(pymysql)(**kwargs)
-    conn.tls_required = tls["sslmode"] in REQUIRING
-    log.debug("connecting to %s (connect_timeout=%s s, ssl-mode=%s)", target.display,
-              kwargs["connect_timeout"], tls["sslmode"])
+    guard = SocketGuard(deadline)
+    conn = new_connection(target, kwargs, guard)
+    log.debug("connecting to %s (%.1f s left, ssl-mode=%s)", target.display, deadline.left(),
+              tls["sslmode"])
     try:
-        conn.connect(_tcp_socket(pymysql, kwargs, timeout))
-    except ProbeFailed:
-        raise
-    except Exception as exc:  # the driver raises more than pymysql.Error on odd replies
-        failure = _probe_failed(exc, target)
-        if failure.kind == "authentication" and conn.server_offers_tls and not conn.ssl:
-            # MariaDB answers a plain-text login under require_secure_transport=ON with
-            # the same "Access denied" as a wrong password.
-            failure = ProbeFailed(f"{failure} (or the server refuses unencrypted connections: "
-                                  "require_secure_transport=ON; try ssl-mode=REQUIRED)",
-                                  kind=failure.kind)
-        raise failure from None
-    connect_ms = (time.monotonic() - started) * 1000
-    log.debug("connected in %.0f ms; running the facts query in a read-only transaction", connect_ms)
-    try:
-        handshake = _handshake(conn)
-        remaining = max(0.5, timeout - (time.monotonic() - started))
-        with conn.cursor() as cur:
-            cur.execute("SET SESSION TRANSACTION READ ONLY")
-            cur.execute("START TRANSACTION READ ONLY")
-            cur.execute(facts_sql(handshake["version"], remaining))
-            names = [c[0] for c in cur.description]
-            row = dict(zip(names, cur.fetchone()))
-            cur.execute(status_sql())
-            status = {name: value for name, value in cur.fetchall()}
-        client = _client_tls(conn, tls)
-    except Exception as exc:
-        raise _probe_failed(exc, target) from None
+        try:
+            conn.connect(dial(kwargs, deadline))
+        except ProbeFailed:
+            raise
+        except Exception as exc:  # the driver raises more than pymysql.Error on odd replies
+            failure = _failure(exc, target, guard)
+            if failure.kind == "authentication" and conn.server_offers_tls and not conn.ssl:
+                # MariaDB answers a plain-text login under require_secure_transport=ON with
+                # the same "Access denied" as a wrong password.
+                failure = ProbeFailed(f"{failure} (or the server refuses unencrypted connections: "
+                                      "require_secure_transport=ON; try ssl-mode=REQUIRED)",
+                                      kind=failure.kind)
+            raise failure from None
+        connect_ms = (time.monotonic() - started) * 1000
+        log.debug("connected in %.0f ms; running the facts query in a read-only transaction",
+                  connect_ms)
+        try:
+            handshake = _handshake(conn)
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+                cur.execute("START TRANSACTION READ ONLY")
+                cur.execute(facts_sql(handshake["version"], max(0.1, deadline.left())))
+                names = [c[0] for c in cur.description]
+                row = dict(zip(names, cur.fetchone()))
+                cur.execute(status_sql())
+                status = {name: value for name, value in cur.fetchall()}
+            client = _client_tls(conn, tls)
+            if _int(row.get("max_connections")) is None:
+                raise ProbeFailed("unexpected reply, is this a MySQL server? (max_connections "
+                                  "is not a number)", kind="query")
+            facts = build_facts(row, status, handshake, client, target, connect_ms=connect_ms,
+                                total_ms=(time.monotonic() - started) * 1000)
+        except ProbeFailed:
+            raise
+        except Exception as exc:
+            raise _failure(exc, target, guard) from None
     finally:
+        guard.disarm()
         if conn.open:  # a read timeout already closed it
             conn.close()  # closing ends the read-only transaction; nothing to roll back
         log.debug("connection closed")
-    return build_facts(row, status, handshake, client, target,
-                       connect_ms=connect_ms, total_ms=(time.monotonic() - started) * 1000)
+    return facts
 
 
-def _tcp_socket(pymysql, kwargs: dict, timeout: float):
-    """Dial the server ourselves so that the name lookup has a deadline too (PyMySQL's
-    own would not). None for sockets and IP literals: PyMySQL dials those."""
+def _failure(exc: Exception, target: Target, guard: SocketGuard) -> ProbeFailed:
+    if guard.fired:  # whatever the driver made of the shut-down socket
+        return ProbeFailed(f"timed out after {guard.deadline.seconds:g} s waiting for the server "
+                           "(it had not finished answering)", kind="timeout")
+    return _probe_failed(exc, target)
+
+
+def addresses(host: str, port: int, deadline: Deadline) -> list[str]:
+    """Where to dial: an IP literal as it is, a name looked up within the deadline."""
+    if is_ip_address(host):
+        return [host.strip("[]")]
+    log.debug("resolving %s (at most %.1f s)", host, deadline.left())
+    found = dns.resolve(host, port, deadline.left())
+    log.debug("%s resolves to %s", host, ", ".join(found))
+    return found
+
+
+def dial(kwargs: dict, deadline: Deadline, found: list[str] | None = None):
+    """The TCP socket for PyMySQL, dialled here so that the lookup and the connect have
+    the deadline too (PyMySQL's own have none); None for a Unix socket, which PyMySQL
+    opens itself (the guard then takes over at the first read)."""
+    import pymysql
+
     host = kwargs.get("host")
-    if host is None or is_ip_address(host):
+    if host is None:
         return None
-    started = time.monotonic()
-    log.debug("resolving %s (at most %.1f s)", host, timeout)
-    addresses = dns.resolve(host, kwargs["port"], timeout)
-    log.debug("%s resolves to %s", host, ", ".join(addresses))
-    error = None
-    for address in addresses:
-        left = min(kwargs["connect_timeout"], timeout - (time.monotonic() - started))
+    error: Exception = TimeoutError("timed out")
+    for address in found if found is not None else addresses(host, kwargs["port"], deadline):
+        left = min(kwargs["connect_timeout"], deadline.left())
+        if left <= 0:
+            error = TimeoutError("timed out")
+            break
         try:
-            sock = socket.create_connection((address, kwargs["port"]), max(0.5, left))
+            sock = socket.create_connection((address, kwargs["port"]), left)
         except OSError as exc:
             error = exc
             continue

@@ -7,68 +7,23 @@ deadline: a client queued by a full pool must not hang the probe.
 
 from __future__ import annotations
 
-import select
-import time
+from .deadline import Deadline
+from .libpq import QueryError, Timeout, read_only, results as _results, run  # noqa: F401
 
 STATEMENT_MODE_ERROR = "transaction blocks not allowed in statement pooling mode"
+# How long a client may wait for a server before detection calls the pool full.
+POOL_WAIT = 2.0
+PID_SQL = "SELECT pg_catalog.pg_backend_pid()"
 
 
-class Timeout(Exception):
-    pass
+def _pid(pgconn, deadline: Deadline, keep_open: bool = False) -> int:
+    """The server PID behind this client, read in a read-only transaction (left open
+    with `keep_open`, to hold on to the server)."""
+    return int(run(pgconn, read_only(PID_SQL, deadline, keep_open), deadline)[0][0])
 
 
-class QueryError(Exception):
-    pass
-
-
-def _results(pgconn, sql: str, seconds: float) -> list[tuple[list, list]]:
-    """Send `sql` (simple protocol, may hold several statements) and collect every
-    result as (column names, rows). Timeout when no complete answer arrives in time,
-    QueryError on a server error."""
-    from psycopg import OperationalError, pq
-
-    pgconn.send_query(sql.encode())  # raises psycopg.OperationalError on a dead connection
-    deadline = time.monotonic() + seconds
-    results, error = [], None
-    while True:
-        while pgconn.is_busy():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Timeout(sql)
-            select.select([pgconn.socket], [], [], left)
-            try:
-                pgconn.consume_input()
-            except OperationalError as exc:  # e.g. the pooler closed us with its reason
-                raise QueryError(str(exc).removeprefix("consuming input failed: ")) from None
-        res = pgconn.get_result()
-        if res is None:
-            break
-        if res.status == pq.ExecStatus.TUPLES_OK:
-            names = [_text(res.fname(i)) for i in range(res.nfields)]
-            rows = [[_text(res.get_value(r, c)) for c in range(res.nfields)] for r in range(res.ntuples)]
-            results.append((names, rows))
-        elif res.status == pq.ExecStatus.FATAL_ERROR:
-            error = (res.error_message or b"").decode(errors="replace").strip()
-    if error is not None:
-        raise QueryError(error)
-    return results
-
-
-def run(pgconn, sql: str, seconds: float) -> list[list]:
-    """Rows of the last result of `sql`."""
-    results = _results(pgconn, sql, seconds)
-    return results[-1][1] if results else []
-
-
-def _text(value):
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
-
-
-def _pid(pgconn, seconds: float, sql: str = "SELECT pg_backend_pid()") -> int:
-    return int(run(pgconn, sql, seconds)[0][0])
-
-
-def detect_pool_mode(a, open_b, seconds: float = 2.0, rounds: int = 2) -> tuple[str | None, list[str]]:
+def detect_pool_mode(a, open_b, deadline: Deadline | float,
+                     rounds: int = 2) -> tuple[str | None, list[str]]:
     """Tell session from transaction mode with two client connections.
 
     `a` is the probe's libpq connection (idle, not in a transaction); `open_b()` opens
@@ -76,55 +31,74 @@ def detect_pool_mode(a, open_b, seconds: float = 2.0, rounds: int = 2) -> tuple[
     and no other client ever gets it; in transaction mode servers go back to the pool
     after each transaction. Any observed sharing or change is therefore proof of
     transaction pooling; "session" is concluded only after every round shows none.
+    A wait is evidence only when it lasted POOL_WAIT within the command's deadline: when
+    the deadline cuts detection short, the mode is unknown (None), never a guess.
     """
+    deadline = Deadline.of(deadline)
     evidence: list[str] = []
     b = None
+
+    def waited(sql_deadline: Deadline) -> bool:
+        """True when a Timeout came from the pool wait, not from the command's deadline."""
+        return sql_deadline.at < deadline.at
+
     try:
         for _ in range(rounds):
-            a1 = _pid(a, seconds)
-            a2 = _pid(a, seconds)
+            a1 = _pid(a, deadline)
+            a2 = _pid(a, deadline)
             if a1 != a2:
-                return "transaction", [f"one client's consecutive statements ran on server PIDs "
+                return "transaction", [f"one client's consecutive transactions ran on server PIDs "
                                        f"{a1} and {a2}: servers are handed out per transaction"]
             if b is None:
                 b = open_b()
+            wait = deadline.within(POOL_WAIT)
             try:
-                b1 = _pid(b.pgconn, seconds, "BEGIN; SELECT pg_backend_pid()")
+                b1 = _pid(b.pgconn, wait, keep_open=True)
             except Timeout:
-                return "session", [f"a second client waited for a server while the first sat idle "
-                                   f"on PID {a1}: idle clients keep their server (session mode, "
-                                   "pool full)"]
+                if not waited(wait):
+                    raise
+                return "session", [f"a second client waited {POOL_WAIT:g} s for a server while "
+                                   f"the first sat idle on PID {a1}: idle clients keep their "
+                                   "server (session mode, pool full)"]
             except QueryError as exc:
                 if STATEMENT_MODE_ERROR in str(exc):
                     return "statement", [f"the pooler refused a transaction block: {STATEMENT_MODE_ERROR}"]
                 raise
             if b1 == a2:
-                run(b.pgconn, "ROLLBACK", seconds)
+                run(b.pgconn, "ROLLBACK", deadline)
                 return "transaction", [f"a second client's transaction got server PID {b1}, which "
                                        "the first client had just used: server connections are "
                                        "shared between clients"]
+            wait = deadline.within(POOL_WAIT)
             try:
-                a3 = _pid(a, seconds)
+                a3 = _pid(a, wait)
             except Timeout:
-                return "transaction", ["the first client had to wait for a server while the second "
-                                       "held a transaction: it did not own one (transaction mode)"]
-            run(b.pgconn, "ROLLBACK", seconds)
+                if not waited(wait):
+                    raise
+                return "transaction", [f"the first client waited {POOL_WAIT:g} s for a server while "
+                                       "the second held a transaction: it did not own one "
+                                       "(transaction mode)"]
+            run(b.pgconn, "ROLLBACK", deadline)
             if a3 != a2:
                 return "transaction", [f"the first client moved from server PID {a2} to {a3} while "
                                        "another client held a transaction"]
-            evidence = [f"the first client kept server PID {a1} across statements while a second "
+            evidence = [f"the first client kept server PID {a1} across transactions while a second "
                         f"client held its own server (PID {b1}): servers are bound to sessions"]
         return "session", evidence
+    except Timeout:
+        return None, [f"pool-mode detection ran out of time (--timeout {deadline.seconds:g} s) "
+                      "before the pooler had answered enough statements: the mode is unknown"]
     finally:
         if b is not None:
             b.close()
 
 
-def pgpool_version(pgconn, seconds: float) -> str | None:
-    """pgpool-II answers `SHOW pool_version`; PostgreSQL itself rejects it."""
+def pgpool_version(pgconn, deadline: Deadline | float) -> str | None:
+    """pgpool-II answers `SHOW pool_version`; PostgreSQL itself rejects it. SHOW reads a
+    setting and calls no function, so it needs no transaction around it."""
     try:
-        rows = run(pgconn, "SHOW pool_version", seconds)
-    except QueryError:
+        rows = run(pgconn, "SHOW pool_version", deadline)
+    except (QueryError, Timeout):
         return None
     return rows[0][0] if rows and rows[0] else None
 
@@ -134,21 +108,30 @@ ADMIN_SETTINGS = ("pool_mode", "default_pool_size", "min_pool_size", "reserve_po
                   "max_prepared_statements", "server_round_robin", "query_wait_timeout")
 
 
-def read_admin_console(target, seconds: float) -> dict:
-    """SHOW VERSION / CONFIG / POOLS / DATABASES on PgBouncer's admin console."""
-    import psycopg
-
+def read_admin_console(target, deadline: Deadline | float) -> dict:
+    """SHOW VERSION / CONFIG / POOLS / DATABASES on PgBouncer's admin console, within
+    what is left of the command's deadline. (The console accepts no transaction block
+    and runs no SQL: SHOW is all it knows.)"""
+    from ..errors import ProbeFailed
+    from . import libpq
     from .postgres import pinned_kwargs
 
-    conn = psycopg.connect(**pinned_kwargs(target, seconds), autocommit=True)
+    deadline = Deadline.of(deadline)
+    if deadline.expired():
+        raise ProbeFailed(f"not read: --timeout {deadline.seconds:g} s was used up before", kind="timeout")
     try:
-        pg = conn.pgconn
-        version = run(pg, "SHOW VERSION", seconds)[0][0]
-        config = _table(pg, "SHOW CONFIG", seconds)
-        pools = _table(pg, "SHOW POOLS", seconds)
-        databases = _table(pg, "SHOW DATABASES", seconds)
-    finally:
-        conn.close()
+        conn = libpq.connect(pinned_kwargs(target, deadline), deadline)
+        try:
+            pg = conn.pgconn
+            version = run(pg, "SHOW VERSION", deadline)[0][0]
+            config = _table(pg, "SHOW CONFIG", deadline)
+            pools = _table(pg, "SHOW POOLS", deadline)
+            databases = _table(pg, "SHOW DATABASES", deadline)
+        finally:
+            conn.close()
+    except Timeout:
+        raise ProbeFailed(f"timed out: --timeout {deadline.seconds:g} s ran out while reading "
+                          "the admin console", kind="timeout") from None
     settings = {row["key"]: row["value"] for row in config if row.get("key") in ADMIN_SETTINGS}
     return {
         "version": version,
@@ -167,8 +150,8 @@ def read_admin_console(target, seconds: float) -> dict:
     }
 
 
-def _table(pgconn, sql: str, seconds: float) -> list[dict]:
-    return [dict(zip(names, row)) for names, rows in _results(pgconn, sql, seconds) for row in rows]
+def _table(pgconn, sql: str, deadline: Deadline) -> list[dict]:
+    return [dict(zip(names, row)) for names, rows in _results(pgconn, sql, deadline) for row in rows]
 
 
 def _int_or(value):

@@ -2,7 +2,10 @@
 
 The only module that talks to PostgreSQL. It opens ONE connection, works inside a
 read-only transaction with a statement timeout, runs two statements (the timeout and
-one facts query), rolls back and closes, whatever happens.
+one facts query), rolls back and closes, whatever happens. Every name the statements
+use is qualified with pg_catalog, so a role's own functions, operators or views cannot
+stand in for the built-ins even where no transaction can pin search_path. All of it,
+pool-mode detection included, ends by one deadline made from --timeout.
 """
 
 from __future__ import annotations
@@ -14,57 +17,74 @@ from ..errors import ProbeFailed
 from ..log import log
 from ..target import Target, is_ip_address
 from . import dns
+from .deadline import Deadline
 
 APPLICATION_NAME = "advisor"
+# libpq never waits less than this for a connection (connect_timeout rounds up to it).
+LIBPQ_MIN_CONNECT_S = 2
+# Cancelling a statement after time ran out must fit in the second --timeout allows.
+CANCEL_S = 0.5
 
-FACTS_SQL = """
+EQ = "OPERATOR(pg_catalog.=)"  # `=` itself is looked up on search_path like any operator
+FACTS_SQL = f"""
 SELECT
-  current_setting('server_version') AS server_version,
-  current_setting('server_version_num')::int AS server_version_num,
-  current_setting('max_connections')::int AS max_connections,
-  current_setting('superuser_reserved_connections')::int AS superuser_reserved,
-  coalesce(current_setting('reserved_connections', true), '0')::int AS reserved_extra,
-  (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS in_use,
+  pg_catalog.current_setting('server_version') AS server_version,
+  pg_catalog.current_setting('server_version_num')::int AS server_version_num,
+  pg_catalog.current_setting('max_connections')::int AS max_connections,
+  pg_catalog.current_setting('superuser_reserved_connections')::int AS superuser_reserved,
+  coalesce(pg_catalog.current_setting('reserved_connections', true), '0')::int AS reserved_extra,
+  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity
+    WHERE backend_type {EQ} 'client backend')::int AS in_use,
   current_user AS role_name,
   r.rolconnlimit AS role_connlimit,
   r.rolsuper AS role_superuser,
-  (SELECT count(*) FROM pg_stat_activity
-    WHERE backend_type = 'client backend' AND usename = current_user)::int AS role_in_use,
-  current_database() AS database_name,
+  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity
+    WHERE backend_type {EQ} 'client backend' AND usename {EQ} current_user)::int AS role_in_use,
+  pg_catalog.current_database() AS database_name,
   d.datconnlimit AS db_connlimit,
-  (SELECT count(*) FROM pg_stat_activity
-    WHERE backend_type = 'client backend' AND datname = current_database())::int AS db_in_use,
-  pg_backend_pid() AS backend_pid,
-  inet_server_port() AS server_port,
-  host(inet_server_addr()) AS server_addr,
-  current_setting('ssl') AS ssl_setting,
+  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity
+    WHERE backend_type {EQ} 'client backend'
+      AND datname {EQ} pg_catalog.current_database())::int AS db_in_use,
+  pg_catalog.pg_backend_pid() AS backend_pid,
+  pg_catalog.inet_server_port() AS server_port,
+  pg_catalog.host(pg_catalog.inet_server_addr()) AS server_addr,
+  pg_catalog.current_setting('ssl') AS ssl_setting,
   s.ssl AS session_ssl, s.version AS session_ssl_version, s.cipher AS session_ssl_cipher,
-  current_setting('transaction_read_only') AS read_only
-FROM pg_roles r
-JOIN pg_database d ON d.datname = current_database()
-LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()
-WHERE r.rolname = current_user
+  pg_catalog.current_setting('transaction_read_only') AS read_only
+FROM pg_catalog.pg_roles r
+JOIN pg_catalog.pg_database d ON d.datname {EQ} pg_catalog.current_database()
+LEFT JOIN pg_catalog.pg_stat_ssl s ON s.pid {EQ} pg_catalog.pg_backend_pid()
+WHERE r.rolname {EQ} current_user
 """
 
 
 def connect_kwargs(target: Target, timeout: float) -> dict:
     kw = target.libpq_kwargs()
     # The URL's connect_timeout wins when it is stricter than --timeout.
-    url_timeout = kw.get("connect_timeout")
-    seconds = max(2, math.ceil(timeout))
-    if url_timeout and url_timeout.strip().lstrip("-").isdigit() and int(url_timeout) > 0:
-        seconds = min(seconds, max(2, int(url_timeout)))
+    url_timeout = url_connect_timeout(target)
+    seconds = max(LIBPQ_MIN_CONNECT_S, math.ceil(timeout))
+    if url_timeout:
+        seconds = min(seconds, url_timeout)
     kw["connect_timeout"] = str(seconds)
     kw.setdefault("application_name", APPLICATION_NAME)
     return kw
 
 
-def pinned_kwargs(target: Target, seconds: float) -> dict:
-    """connect_kwargs with the host name looked up first, within `seconds`: libpq's own
-    lookup has no deadline. `host` stays, so TLS still checks the certificate against it."""
-    kw = connect_kwargs(target, seconds)
+def url_connect_timeout(target: Target) -> int | None:
+    """The URL's connect_timeout in seconds as libpq reads it (whole, at least 2), or None."""
+    value = target.libpq_kwargs().get("connect_timeout")
+    if value and value.strip().lstrip("-").isdigit() and int(value) > 0:
+        return max(LIBPQ_MIN_CONNECT_S, int(value))
+    return None
+
+
+def pinned_kwargs(target: Target, deadline: Deadline | float) -> dict:
+    """connect_kwargs with the host name looked up first, within the deadline: libpq's own
+    lookup has none. `host` stays, so TLS still checks the certificate against it."""
+    deadline = Deadline.of(deadline)
+    kw = connect_kwargs(target, deadline.seconds)
     if needs_lookup(target):
-        kw["hostaddr"] = dns.resolve(target.host, target.effective_port, seconds)[0]
+        kw["hostaddr"] = dns.resolve(target.host, target.effective_port, deadline.left())[0]
     return kw
 
 
@@ -80,68 +100,71 @@ INTS = ("server_version_num", "max_connections", "superuser_reserved", "reserved
 BOOLS = ("role_superuser", "session_ssl")
 
 
-def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> dict:
-    """Return the server facts for `target`; raise ProbeFailed with a scrubbed message."""
+def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool = True) -> dict:
+    """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
+    `timeout` is seconds, or the command's Deadline (shared with its other URLs)."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
-    from . import pooler
+    from . import libpq, pooler
 
+    deadline = Deadline.of(timeout)
+    if deadline.expired():
+        raise ProbeFailed(f"not probed: --timeout {deadline.seconds:g} s was used up before",
+                          kind="timeout")
     started = time.monotonic()
-
-    def remaining() -> float:
-        return timeout - (time.monotonic() - started)
-
-    def left() -> float:
-        return max(0.5, remaining())
-
     opened = 0
     addresses: list = [None]  # None: libpq finds the server itself (socket, IP, hostaddr)
+    per_attempt = url_connect_timeout(target)
 
     def connect():
+        """Log in (each address in turn) within the deadline; Timeout when it passes."""
         nonlocal opened
         error = None
         for address in list(addresses):
-            kw = connect_kwargs(target, left())  # connect_timeout from the time left
+            if deadline.expired():
+                break
+            kw = connect_kwargs(target, deadline.seconds)
             if address is not None:
                 kw["hostaddr"] = address  # `host` stays: TLS checks the certificate against it
-            log.debug("connecting to %s%s (connect_timeout=%s s, sslmode=%s)", target.display,
-                      f" at {address}" if address else "", kw["connect_timeout"],
+            log.debug("connecting to %s%s (%.1f s left, sslmode=%s)", target.display,
+                      f" at {address}" if address else "", deadline.left(),
                       kw.get("sslmode", "prefer"))
             try:
-                conn = psycopg.connect(**kw, autocommit=True)
-            except psycopg.Error as exc:
-                log.debug("connection attempt failed: %s", (str(exc).strip().splitlines() or [""])[0])
+                conn = libpq.connect(kw, deadline.within(per_attempt))
+            except (psycopg.Error, libpq.Timeout) as exc:
+                log.debug("connection attempt failed: %s",
+                          (str(exc).strip().splitlines() or [""])[0])
                 error = exc
-                if remaining() <= 0.5:
-                    break
                 continue
             opened += 1
             addresses[:] = [address]  # later connections go where this one got in
             log.debug("connected in %.0f ms: backend pid %s, TLS %s", (time.monotonic() - started)
                       * 1000, conn.info.backend_pid, "on" if conn.pgconn.ssl_in_use else "off")
             return conn
-        raise error
+        if isinstance(error, psycopg.Error):
+            raise error
+        raise libpq.Timeout("connecting")
 
     conn = None
     try:
         host = target.host
         if needs_lookup(target):
-            log.debug("resolving %s (at most %.1f s)", host, left())
-            addresses[:] = dns.resolve(host, target.effective_port, left())
+            log.debug("resolving %s (at most %.1f s)", host, deadline.left())
+            addresses[:] = dns.resolve(host, target.effective_port, deadline.left())
             log.debug("%s resolves to %s", host, ", ".join(addresses))
         conn = connect()
         connect_ms = (time.monotonic() - started) * 1000
         evidence_extra, statement_mode = [], False
         try:
-            row = read_facts(conn.pgconn, left())
+            row = read_facts(conn.pgconn, deadline)
         except pooler.QueryError as exc:
             if pooler.STATEMENT_MODE_ERROR not in str(exc):
                 raise
             # Statement mode refuses BEGIN and drops the client: log in once more and run
-            # the single SELECT on its own (read-only by construction: it only reads).
+            # the single SELECT on its own (it only reads, and names only pg_catalog).
             conn.close()
             conn = connect()
-            row = read_facts(conn.pgconn, left(), transaction=False)
+            row = read_facts(conn.pgconn, deadline, transaction=False)
             statement_mode = True
             evidence_extra.append(f"the pooler refused a read-only transaction block "
                                   f"({pooler.STATEMENT_MODE_ERROR})")
@@ -152,26 +175,26 @@ def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> d
         if statement_mode:
             pool.update(detected=True, kind="pgbouncer", pool_mode="statement")
         elif pool["detected"] and detect_mode:
-            mode, why = pooler.detect_pool_mode(conn.pgconn, connect, seconds=min(2.0, left()))
+            mode, why = pooler.detect_pool_mode(conn.pgconn, connect, deadline)
             pool["pool_mode"] = mode
             pool["evidence"] += why
             if mode == "statement":  # that refusal is worded by PgBouncer
                 pool["kind"] = "pgbouncer"
         elif facts["session"]["server_port"] != facts["session"]["dialed_port"]:
-            version = pooler.pgpool_version(conn.pgconn, left())
+            version = pooler.pgpool_version(conn.pgconn, deadline)
             if version:
                 pool.update(detected=True, kind="pgpool-ii", pool_mode="session", version=version)
                 pool["evidence"].append(f"SHOW pool_version answered {version!r}: pgpool-II "
                                         "(each client is bound to one pgpool child and its "
                                         "cached backend connection)")
     except psycopg.Error as exc:
-        raise _probe_failed(exc, target) from None
+        raise _probe_failed(exc, target, deadline.left()) from None
     except pooler.Timeout:
-        raise ProbeFailed(f"timed out after {timeout:g} s waiting for the server", kind="timeout") from None
+        raise ProbeFailed(_timed_out(deadline, per_attempt), kind="timeout") from None
     except pooler.QueryError as exc:
         if "statement timeout" in str(exc):  # the server's own deadline, same as ours
-            raise ProbeFailed(f"timed out after {timeout:g} s: the server cancelled the facts "
-                              "query (statement_timeout)", kind="timeout") from None
+            raise ProbeFailed(f"timed out after {deadline.seconds:g} s: the server cancelled "
+                              "the facts query (statement_timeout)", kind="timeout") from None
         raise ProbeFailed(target.scrub(str(exc)).splitlines()[0][:300], kind="query") from None
     finally:
         if conn is not None:
@@ -181,6 +204,12 @@ def gather(target: Target, timeout: float = 10.0, detect_mode: bool = True) -> d
     return facts
 
 
+def _timed_out(deadline: Deadline, per_attempt: int | None) -> str:
+    if not deadline.expired() and per_attempt is not None:
+        return f"timed out after {per_attempt} s connecting (connect_timeout in the URL)"
+    return f"timed out after {deadline.seconds:g} s waiting for the server"
+
+
 def _close(conn) -> None:
     """Close, cancelling first a statement still running (timeout, Ctrl-C): otherwise the
     server would keep the session busy until its statement_timeout."""
@@ -188,7 +217,7 @@ def _close(conn) -> None:
     try:
         if conn.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
             log.debug("cancelling the running statement")
-            conn.cancel_safe(timeout=1.0)
+            conn.cancel_safe(timeout=CANCEL_S)
     except Exception as exc:  # best effort: closing below still ends the session
         log.debug("cancel failed: %s", type(exc).__name__)
     finally:
@@ -200,26 +229,28 @@ def _close(conn) -> None:
 MAX_TEXT = 1000
 
 
-def read_facts(pgconn, seconds: float, transaction: bool = True) -> dict:
+def read_facts(pgconn, deadline: Deadline | float, transaction: bool = True) -> dict:
     """One round trip: BEGIN READ ONLY, a statement timeout, the facts query, ROLLBACK.
-    search_path is pinned to pg_catalog so that a role's own functions cannot shadow
-    the built-ins the query calls."""
-    from . import pooler
+    search_path is pinned to pg_catalog as well (defence in depth: the query qualifies
+    every name it uses)."""
+    from . import libpq
 
-    ms = max(500, int(seconds * 1000))
-    sql = (f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; "
-           f"SET LOCAL search_path = pg_catalog; {FACTS_SQL}; ROLLBACK"
-           if transaction else FACTS_SQL)
-    log.debug("running the facts query in a read-only transaction (statement_timeout=%d ms)"
-              if transaction else "running the facts query (no transaction block)", ms)
-    results = pooler._results(pgconn, sql, seconds)
-    names, rows = next((n, r) for n, r in results if "max_connections" in n)
-    row = {k: (v[:MAX_TEXT - 1] + "…" if isinstance(v, str) and len(v) > MAX_TEXT else v)
-           for k, v in zip(names, rows[0])}
-    for key in INTS:
-        row[key] = int(row[key]) if row[key] is not None else None
-    for key in BOOLS:
-        row[key] = row[key] == "t" if row[key] is not None else None
+    deadline = Deadline.of(deadline)
+    sql = libpq.read_only(FACTS_SQL, deadline) if transaction else FACTS_SQL
+    log.debug("running the facts query in a read-only transaction (%.1f s left)"
+              if transaction else "running the facts query (no transaction block, %.1f s left)",
+              deadline.left())
+    found = libpq.results(pgconn, sql, deadline)
+    try:
+        names, rows = next((n, r) for n, r in found if "max_connections" in n)
+        row = {k: (v[:MAX_TEXT - 1] + "…" if isinstance(v, str) and len(v) > MAX_TEXT else v)
+               for k, v in zip(names, rows[0])}
+        for key in INTS:
+            row[key] = int(row[key]) if row[key] is not None else None
+        for key in BOOLS:
+            row[key] = row[key] == "t" if row[key] is not None else None
+    except (StopIteration, IndexError, KeyError, ValueError):
+        raise libpq.QueryError("unexpected reply to the facts query: is this PostgreSQL?") from None
     return row
 
 
@@ -348,11 +379,11 @@ _REASONS = (
      "authentication failed for user {user}"),
     ("authentication failed", "authentication", "authentication failed for user {user}"),
     ("no password supplied", "authentication", "authentication failed: the server wants a password"),
+    ("pg_hba.conf", "authentication", None),  # the server's rules refuse this client
     ("root certificate file", "tls", "TLS: the CA file (sslrootcert) cannot be read"),
     ("does not match host name", "tls",
      "TLS hostname mismatch: the server's certificate does not name the host dialled"),
-    ("certificate verify failed", "tls",
-     "TLS certificate not trusted: unknown CA (not signed by the sslrootcert CA)"),
+    ("certificate verify failed", "tls", "{tls}"),
     ("does not exist", "missing-database", None),
     ("timeout expired", "timeout", "timed out after {timeout}"),
     ("canceling statement due to statement timeout", "timeout", "the facts query timed out"),
@@ -369,18 +400,61 @@ _REASONS = (
 
 
 def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) -> ProbeFailed:
+    """One scrubbed line saying why libpq could not log in. `timeout`: the seconds left,
+    for a second look at a certificate libpq refused (it only says "certificate verify
+    failed"; facts/tlsdiag.py tells expired from unknown CA). With sslmode=prefer (the
+    default) libpq tries TLS, and when that login fails tries again in plain text: its
+    message then holds both attempts, and so does this one."""
+    import re
+
+    from ..target import libpq_option
+
     text = target.scrub(str(exc)).strip()
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "unknown error")
-    first = first.removeprefix("connection failed: ")
-    kind, template = "unreachable", None
-    for needle, reason, tmpl in _REASONS:
-        if needle in text:
-            kind, template = reason, tmpl
-            break
-    if template:
-        message = template.format(user=target.user or "(default)", timeout="the connect timeout")
+    lines = [line.strip().removeprefix("connection failed: ")
+             for line in text.splitlines() if line.strip()] or ["unknown error"]
+    attempts: list[list[str]] = []  # libpq starts each attempt's error with this phrase
+    for line in lines:
+        if line.startswith("connection to server") or not attempts:
+            attempts.append([])
+        attempts[-1].append(line)
+    server = re.compile(r'connection to server (?:at "(?P<name>[^"]*)"(?: \((?P<ip>[^)]*)\))?'
+                        r', port (?P<port>\d+)|on socket "[^"]*") failed: ')
+    budget = 0.5 if timeout is None else max(0.0, timeout)
+    user = target.user or libpq_option(target, "user") or "(default)"
+
+    def explain(part: list[str], bare: bool = False) -> tuple[str, str]:
+        """(kind, message) for the lines of one attempt (or all of them)."""
+        joined = "\n".join(part)
+        first = part[0]
+        where = server.match(first)
+        if bare and where:
+            first = first[where.end():]
+        kind, template = "unreachable", None
+        for needle, reason, tmpl in _REASONS:
+            if needle in joined:
+                kind, template = reason, tmpl
+                break
+        if not template:
+            return kind, first[:300]
+        tls = ""
+        if "{tls}" in template:
+            from . import tlsdiag
+            tls = tlsdiag.sentence(target, budget, where)
+        message = template.format(user=user, timeout="the connect timeout", tls=tls)
         if kind != "authentication":
             message += f" ({first[:200]})"
-    else:
-        message = first[:300]
+        return kind, message
+
+    mode = libpq_option(target, "sslmode") or "prefer"
+    legs = {"prefer": ("TLS", "plain text"), "allow": ("plain text", "TLS")}.get(mode)
+    heads = [server.match(a[0]) for a in attempts]
+    if (legs and len(attempts) == 2 and all(heads)
+            and heads[0].groups() == heads[1].groups()):
+        (kind1, said1), (kind2, said2) = explain(attempts[0], True), explain(attempts[1], True)
+        where = heads[0].group()[:-len(" failed: ")]
+        message = (f"{where}: tried {legs[0]} first, then {legs[1]} (sslmode={mode}), and both "
+                   f"failed: over {legs[0]}, {said1}; in {legs[1]}, {said2}")
+        return ProbeFailed(message[:600], kind=kind2 if kind2 != "unreachable" else kind1)
+    kind, message = explain(lines)
     return ProbeFailed(message, kind=kind)
+

@@ -17,7 +17,7 @@ def render_junit(report) -> str:
     })
     for f in d["findings"]:
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"advisor.{d['target']['engine']}", "name": f"{f['id']} {f['title']}"})
+            "classname": f"advisor.{d['target']['engine']}", "name": plain(f"{f['id']} {f['title']}")})
         message = plain(f["message"], 1000)
         if f["status"] == "fail":
             node = ET.SubElement(case, "failure", {"message": message, "type": f["severity"]})

@@ -20,8 +20,8 @@ def render_markdown(report) -> str:
         out += [
             "| max_connections | reserved | in use | available | pooler | TLS |",
             "|---:|---:|---:|---:|---|---|",
-            f"| {facts['max_connections']} | {facts['reserved_connections']} | "
-            f"{facts['connections_in_use']} | {facts['available_connections']} | "
+            f"| {md(facts['max_connections'], 30)} | {md(facts['reserved_connections'], 30)} | "
+            f"{md(facts['connections_in_use'], 30)} | {md(facts['available_connections'], 30)} | "
             f"{md(pooler.get('kind') or 'none') if pooler.get('detected') else 'none'}"
             f"{' (' + md(pooler['pool_mode']) + ')' if pooler.get('pool_mode') else ''} | "
             f"{md(client.get('version') or 'none') if client.get('in_use') else 'none'} |",

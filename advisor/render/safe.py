@@ -1,11 +1,13 @@
-"""Make strings that came from a server or a user safe for each output."""
+"""Make strings that came from a server, a user or a file safe for each output."""
 
 from __future__ import annotations
 
 import re
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls (tab and newline stay), lone surrogates (JSON "\ud800" decodes to one;
+# no encoder can write it) and the two non-characters XML forbids.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 LIMIT = 300
 
 
@@ -13,6 +15,11 @@ def plain(value, limit: int = LIMIT) -> str:
     """No escape sequences or control characters; long values cut with an ellipsis."""
     text = _CONTROL.sub("", _ANSI.sub("", str(value)))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(value, limit: int = LIMIT) -> str:
+    """plain() on a single line: for error messages."""
+    return " ".join(plain(value, limit).split())
 
 
 def markdown(value, limit: int = LIMIT) -> str:

@@ -28,9 +28,10 @@ def render_text(report, color: bool = False) -> str:
     if facts.get("max_connections") is not None:
         lines.append(f"  server    PostgreSQL {plain(facts['server_version'])}"
                      if t["engine"] == "postgresql" else f"  server    {plain(facts.get('server_version'))}")
-        lines.append(f"  slots     max_connections {facts['max_connections']}, reserved "
-                     f"{facts['reserved_connections']}, in use {facts['connections_in_use']}, "
-                     f"available {facts['available_connections']}")
+        lines.append(f"  slots     max_connections {plain(facts['max_connections'], 30)}, reserved "
+                     f"{plain(facts['reserved_connections'], 30)}, in use "
+                     f"{plain(facts['connections_in_use'], 30)}, "
+                     f"available {plain(facts['available_connections'], 30)}")
         pooler = facts.get("pooler") or {}
         if pooler.get("detected"):
             mode = f" ({plain(pooler['pool_mode'])} mode)" if pooler.get("pool_mode") else ""
@@ -46,7 +47,7 @@ def render_text(report, color: bool = False) -> str:
     lines.append("")
     for f in d["findings"]:
         mark = _paint(MARKS[f["status"]], f["status"], color)
-        lines.append(f"{mark} {f['id']} {f['title']}: {plain(f['message'])}")
+        lines.append(f"{mark} {plain(f['id'], 40)} {plain(f['title'])}: {plain(f['message'])}")
         if f["status"] in ("fail", "warn", "error"):
             lines.append(f"    fix: {f['docs_url']}")
     s = d["summary"]

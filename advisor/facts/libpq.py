@@ -1,0 +1,110 @@
+"""libpq's asynchronous interface, with a deadline on every wait.
+
+psycopg's own connect rounds `connect_timeout` to whole seconds with a 2 s floor (as libpq
+does) and its statements wait as long as the server likes; here each step of the
+connection and every statement waits only until the command's deadline.
+"""
+
+from __future__ import annotations
+
+import select
+
+from .deadline import Deadline
+
+
+class Timeout(Exception):
+    pass
+
+
+class QueryError(Exception):
+    pass
+
+
+def _wait(fd: int, writing: bool, deadline: Deadline) -> bool:
+    """Wait until `fd` is ready; False when the deadline passed first."""
+    left = deadline.left()
+    if left <= 0:
+        return False
+    ready = select.select([], [fd], [], left) if writing else select.select([fd], [], [], left)
+    return bool(ready[0] or ready[1])
+
+
+def connect(kwargs: dict, deadline: Deadline):
+    """A psycopg Connection (autocommit, non-blocking libpq) opened within `deadline`;
+    psycopg.OperationalError when libpq fails, Timeout when time runs out."""
+    import psycopg
+    from psycopg import pq
+    from psycopg.conninfo import make_conninfo
+
+    pgconn = pq.PGconn.connect_start(make_conninfo("", **kwargs).encode())
+    try:
+        # As libpq's documentation says: behave as if the first poll asked for writing.
+        status = pq.PollingStatus.WRITING
+        while status != pq.PollingStatus.OK:
+            if status == pq.PollingStatus.FAILED or pgconn.status == pq.ConnStatus.BAD:
+                message = (pgconn.error_message or b"").decode(errors="replace").strip()
+                raise psycopg.OperationalError(f"connection failed: {message}")
+            if not _wait(pgconn.socket, status == pq.PollingStatus.WRITING, deadline):
+                raise Timeout("connecting")
+            status = pgconn.connect_poll()
+    except BaseException:
+        pgconn.finish()
+        raise
+    pgconn.nonblocking = 1
+    conn = psycopg.Connection(pgconn)
+    conn._autocommit = True  # what libpq is in; psycopg only reads it for its own execute()
+    return conn
+
+
+def results(pgconn, sql: str, deadline: Deadline | float) -> list[tuple[list, list]]:
+    """Send `sql` (simple protocol, may hold several statements) and collect every
+    result as (column names, rows). Timeout when no complete answer arrives in time,
+    QueryError on a server error."""
+    from psycopg import OperationalError, pq
+
+    deadline = Deadline.of(deadline)
+    pgconn.send_query(sql.encode())  # raises psycopg.OperationalError on a dead connection
+    while pgconn.flush():  # non-blocking libpq: the rest of the query still to send
+        if not _wait(pgconn.socket, True, deadline):
+            raise Timeout(sql)
+    found, error = [], None
+    while True:
+        while pgconn.is_busy():
+            if not _wait(pgconn.socket, False, deadline):
+                raise Timeout(sql)
+            try:
+                pgconn.consume_input()
+            except OperationalError as exc:  # e.g. the pooler closed us with its reason
+                raise QueryError(str(exc).removeprefix("consuming input failed: ")) from None
+        res = pgconn.get_result()
+        if res is None:
+            break
+        if res.status == pq.ExecStatus.TUPLES_OK:
+            names = [_text(res.fname(i)) for i in range(res.nfields)]
+            rows = [[_text(res.get_value(r, c)) for c in range(res.nfields)] for r in range(res.ntuples)]
+            found.append((names, rows))
+        elif res.status == pq.ExecStatus.FATAL_ERROR:
+            error = (res.error_message or b"").decode(errors="replace").strip()
+    if error is not None:
+        raise QueryError(error)
+    return found
+
+
+def run(pgconn, sql: str, deadline: Deadline | float) -> list[list]:
+    """Rows of the last result of `sql`."""
+    found = results(pgconn, sql, deadline)
+    return found[-1][1] if found else []
+
+
+def read_only(sql: str, deadline: Deadline, keep_open: bool = False) -> str:
+    """`sql` inside a read-only transaction whose statements cannot outlive the deadline
+    and whose unqualified names could only mean pg_catalog's (the statements qualify
+    every name anyway: outside a transaction block nothing could pin search_path)."""
+    ms = max(100, int(deadline.left() * 1000))
+    text = (f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; "
+            f"SET LOCAL search_path = pg_catalog; {sql}")
+    return text if keep_open else f"{text}; ROLLBACK"
+
+
+def _text(value):
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
