@@ -407,7 +407,7 @@ def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) 
     message then holds both attempts, and so does this one."""
     import re
 
-    from ..target import libpq_option
+    from ..pgenv import libpq_option
 
     text = target.scrub(str(exc)).strip()
     lines = [line.strip().removeprefix("connection failed: ")

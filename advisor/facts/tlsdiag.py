@@ -15,7 +15,8 @@ import struct
 import time
 from pathlib import Path
 
-from ..target import Target, is_ip_address, libpq_option
+from ..pgenv import libpq_option
+from ..target import Target, is_ip_address
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 
