@@ -1,19 +1,16 @@
 """Command line: parse arguments and dispatch. The work lives in commands.py.
 
-`run()` is the process entry point. Until a command starts, Ctrl-C ends the process with
-one line (no traceback from a half-imported module); while it runs, Ctrl-C raises
-KeyboardInterrupt so the probe can cancel its query and close its connection.
-Usage errors are one line on stderr with every URL-shaped argument blanked out: argparse
-quotes the offending argument, and that argument may be a URL with its password.
+`run()` is the process entry point: Ctrl-C is handled as interrupts.py says, usage errors
+are one redacted line (redact.py).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from . import __version__
+from . import interrupts, redact
 from .errors import EXIT_PROBE, EXIT_USAGE, AdvisorError
 
 EXIT_CODES = """\
@@ -27,86 +24,6 @@ exit codes:
 """
 ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
 MAX_TIMEOUT = 3600.0
-
-# --------------------------------------------------------------------------- interrupts
-
-_guarded = False  # run() set the start-up handler; main() hands Ctrl-C to the command
-
-
-def _exit_interrupted(signum=None, frame=None) -> None:
-    try:
-        os.write(2, b"advisor: interrupted\n")
-    except OSError:  # no stderr: the exit code says it
-        pass
-    os._exit(130)  # nothing to clean up yet (or any more): no connection is open
-
-
-def _guard_interrupts() -> None:
-    """Ctrl-C before (and after) the command: one line, exit 130."""
-    global _guarded
-    import signal
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored (nohup, &)
-        signal.signal(signal.SIGINT, _exit_interrupted)
-        _guarded = True
-
-
-def _interrupts_to_command(on: bool) -> None:
-    """on: Ctrl-C raises KeyboardInterrupt (the command cleans up); off: the one-line exit."""
-    if _guarded:
-        import signal
-        signal.signal(signal.SIGINT, signal.default_int_handler if on else _exit_interrupted)
-
-
-# --------------------------------------------------------------------------- usage errors
-
-_argv: list[str] = []  # what main() parses, so that usage errors can blank its secrets
-# key=value, key = 'value', key="value": possessive, so a long line costs one pass.
-# Compiled on first use (re caches them): only error messages need them.
-_ASSIGN = r"""(?<![\w.-])([\w.-]++)\s*+=\s*+('[^']*+'?|"[^"]*+"?|\S++)"""
-_SECRET_KEY = r"(?i)pass|pwd|secret|token|api_?key|credential"
-_WORD = r"""[^\s'"]++"""
-
-
-def _secret_looking(text: str) -> bool:
-    """A URL, a keyword DSN, anything with an @ or a secret-looking key=value."""
-    return ("://" in text or "@" in text or ("=" in text and any(c.isspace() for c in text))
-            or any(re.search(_SECRET_KEY, m[1]) for m in re.finditer(_ASSIGN, text)))
-
-
-def _pieces(token: str) -> list[str]:
-    """What a message may quote of a secret-looking token: all of it, the part before or
-    after an =, or the token as a path (pathlib turns postgresql://... into postgresql:/...)."""
-    parts = token.split("=", 20)
-    return [token, os.path.normpath(token)] + ["=".join(parts[:i]) for i in range(1, len(parts))] \
-        + ["=".join(parts[i:]) for i in range(1, len(parts))]
-
-
-def redact(message: str, argv: list[str] | None = None, patterns: bool = True) -> str:
-    """`message` without any argument that looks like a URL or a secret, on one line.
-
-    patterns: also blank whatever looks like a URL or a password=... in the message itself
-    (for argparse's messages; the advisor's own mention schemes such as postgresql://)."""
-    from .render.safe import one_line
-    forms: dict[str, str] = {}
-    for token in _argv if argv is None else argv:
-        option, eq, value = token.partition("=")
-        if token.startswith("-") and eq and not _secret_looking(option):
-            if _secret_looking(value):  # --direct-url=URL, --d=URL (an ambiguous prefix)
-                forms[token] = f"{option}=***"
-                forms.update((piece, "***") for piece in _pieces(value) if _secret_looking(piece))
-        elif _secret_looking(token):
-            forms.update((piece, "***") for piece in _pieces(token) if _secret_looking(piece))
-        elif len(token) > 100:  # a huge number or a pasted file: not worth echoing
-            forms[token] = f"{token[:20]}…"
-    forms.update({repr(form): f"'{shown}'" for form, shown in forms.items()})  # argparse's %r
-    for form in sorted(forms, key=len, reverse=True):
-        message = message.replace(form, forms[form])
-    if patterns:  # whatever the exact forms missed
-        message = re.sub(_ASSIGN, lambda m: f"{m[1]}=***" if re.search(_SECRET_KEY, m[1])
-                         else m[0], message)
-        message = re.sub(_WORD, lambda m: "***" if "://" in m[0] or "@" in m[0] else m[0], message)
-    return one_line(message, 1000)
-
 
 def seconds(text: str) -> float:
     """An argparse type: a finite number of seconds, more than 0 and at most MAX_TIMEOUT."""
@@ -130,7 +47,7 @@ def _parser_class():
 
         def exit(self, status: int = 0, message: str | None = None):
             if message:  # errors; --help and --version have printed already (status 0)
-                sys.stderr.write(redact(message) + "\n")
+                sys.stderr.write(redact.redact(message) + "\n")
             raise SystemExit(status)
 
     return Parser
@@ -260,10 +177,9 @@ def build_parser():
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _argv
-    _argv = list(sys.argv[1:] if argv is None else argv)
+    redact.ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(_argv)
+    args = parser.parse_args(redact.ARGV)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -272,14 +188,14 @@ def main(argv: list[str] | None = None) -> int:
             from . import commands  # after parsing: `advisor --help` stays light
             from .log import setup
             setup(getattr(args, "verbose", False), getattr(args, "debug", False))
-            _interrupts_to_command(True)
+            interrupts.to_command(True)
             code = getattr(commands, f"run_{args.command}")(args)
             sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported below
             return code
         finally:
-            _interrupts_to_command(False)
+            interrupts.to_command(False)
     except AdvisorError as exc:
-        print(f"advisor: error: {redact(str(exc), patterns=False)}", file=sys.stderr)
+        print(f"advisor: error: {redact.redact(str(exc), patterns=False)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("advisor: interrupted", file=sys.stderr)
@@ -312,9 +228,9 @@ def _drop_stdout() -> None:
 def run() -> None:
     """The process entry point: the `advisor` script and `python -m advisor`."""
     try:
-        _guard_interrupts()
+        interrupts.guard()
     except KeyboardInterrupt:  # Ctrl-C while `signal` itself was loading
-        _exit_interrupted()
+        interrupts.exit_interrupted()
     # A short-lived process. Collections while psycopg and its types load find nothing
     # to free (~10 ms), and at exit the collector would walk every module object once
     # more (~20 ms): collect rarely, and freeze what is left before exiting (atexit
