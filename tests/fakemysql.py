@@ -17,6 +17,11 @@ Modes:
   garbage-result   a fast login, then a facts row whose numbers are not numbers
   clear-auth       asks the client to switch to a plugin that sends the password itself:
                    mysql_clear_password, or MariaDB's dialog with its "Password: " prompt
+  rsa-auth         MySQL 8's caching_sha2_password asking for full authentication (the
+                   password sent in clear inside TLS, RSA-encrypted with the server's own
+                   key without: https://dev.mysql.com/doc/dev/mysql-server/latest/page_caching_sha2_authentication_exchanges.html),
+                   or sha256_password (plugin="sha256_password"); `key_requests` counts
+                   the clients that asked for the key
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class FakeMySQL:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
+        self.key_requests = 0
         self.received = bytearray()    # everything every client sent, for leak checks
         self.queries: list[str] = []
         self.stopped = False
@@ -140,11 +146,21 @@ class FakeMySQL:
             if mode == "garbage-greeting":
                 conn.sendall(self._packet(0, b"\x0a\xff\xfe garbage \x00\x01"))
                 return self._drain(conn)
-            conn.sendall(self._packet(0, greeting(tls=self.tls is not None)))
+            plugin = self.plugin.encode() if mode == "rsa-auth" else b"mysql_native_password"
+            conn.sendall(self._packet(0, greeting(tls=self.tls is not None, plugin=plugin)))
             seq, payload = self._read(conn)
             if self.tls is not None and len(payload) == SSL_REQUEST_LEN:
                 conn = self.tls.wrap_socket(conn, server_side=True)
-                seq, _ = self._read(conn)
+                seq, payload = self._read(conn)
+            if mode == "rsa-auth":
+                if self.plugin == "caching_sha2_password":  # fast auth failed: full auth
+                    conn.sendall(self._packet(seq + 1, b"\x01\x04"))
+                    seq, payload = self._read(conn)
+                # caching_sha2 asks in a packet of its own, sha256_password in its login answer
+                if payload in (b"\x02", b"\x01") or b"\x01\x01sha256_password\x00" in payload:
+                    self.key_requests += 1  # a dummy key: a real one is not needed to count
+                    conn.sendall(self._packet(seq + 1, b"\x01-----BEGIN PUBLIC KEY-----\n"))
+                    return self._drain(conn)
             if mode == "clear-auth":
                 # AuthSwitchRequest: 0xfe, plugin name, plugin data (dialog: flags, prompt).
                 data = b"\x04Password: " if self.plugin == "dialog" else b""

@@ -126,6 +126,25 @@ def test_mysql_cleartext_password_only_inside_tls(fake):
     assert PASSWORD.encode() in fake.received  # what the fake read inside TLS
 
 
+@pytest.mark.parametrize("plugin", ["caching_sha2_password", "sha256_password"])
+def test_mysql_rsa_key_exchange_only_inside_tls(plugin, certs):
+    """MySQL 8's full authentication without TLS would encrypt the password with a key the
+    server sends itself: an impostor's. The advisor never asks for that key (exit 3, saying
+    why), as the mysql client refuses; inside TLS the password goes over the encrypted link."""
+    server = FakeMySQL("rsa-auth", plugin=plugin, certs=certs)
+    try:
+        r = run_advisor("probe", server.url(PASSWORD, **{"ssl-mode": "DISABLED"}), "--format", "json")
+        assert r.returncode == 3, r.stdout[-500:]
+        error = next(f for f in report_of(r)["findings"] if f["status"] == "error")
+        assert "refused to send the password" in error["message"] and plugin in error["message"]
+        assert server.key_requests == 0 and PASSWORD.encode() not in server.received
+        r = run_advisor("probe", server.url(PASSWORD, **{"ssl-mode": "REQUIRED"}), "--format", "json")
+        assert r.returncode in (0, 1), r.stdout[-800:]
+        assert server.key_requests == 0
+    finally:
+        server.stop()
+
+
 def test_burst_against_trickling_mysql_ends_in_its_bound(startup):
     """The free-slot read is served; then every client meets a trickling greeting. Each
     connect ends at --timeout, and no stuck thread keeps the process alive."""

@@ -125,6 +125,13 @@ CLEARTEXT_PLUGINS = (b"mysql_clear_password", b"dialog")
 MAX_RECEIVED = 4 << 20
 
 
+def _refuse_rsa(plugin: str) -> ProbeFailed:
+    return ProbeFailed(
+        f"refused to send the password: the server asked for it encrypted with an RSA key "
+        f"it would send itself ({plugin}) on a connection without TLS, which an impostor "
+        "could read; use ssl-mode=VERIFY_IDENTITY (or REQUIRED)", kind="authentication")
+
+
 def _connection_class(pymysql):
     from pymysql.charset import charset_by_name
     from pymysql.constants import CLIENT, CR
@@ -135,6 +142,7 @@ def _connection_class(pymysql):
 
         tls_required = False
         server_offers_tls = None
+        authenticating = False  # logging in on a connection without TLS
         guard = None     # a SocketGuard: armed at the first read, it enforces the deadline
         received = 0
 
@@ -162,7 +170,24 @@ def _connection_class(pymysql):
                 # PREFERRED: continue in plain text on this same connection.
                 self.ssl = False
                 self.client_flag &= ~CLIENT.SSL
-            super()._request_authentication()
+            plain = not self._secure and not self.ssl
+            if plain and self.password and self._auth_plugin_name == "sha256_password":
+                raise _refuse_rsa("sha256_password")  # its first answer asks for the key
+            self.authenticating = plain
+            try:
+                super()._request_authentication()
+            finally:
+                self.authenticating = False
+
+        def write_packet(self, payload):
+            # caching_sha2_password's full authentication and sha256_password ask the server
+            # for its RSA key (one byte, 2 or 1) and encrypt the password with whatever key
+            # comes back, unverified: on a connection without TLS an impostor reads it. The
+            # mysql client refuses this too unless told to trust the server's key.
+            if self.authenticating and payload in (b"\x01", b"\x02"):
+                raise _refuse_rsa("caching_sha2_password" if payload == b"\x02"
+                                  else "sha256_password")
+            super().write_packet(payload)
 
         def _process_auth(self, plugin_name, auth_packet, handler=None):
             # PyMySQL would answer with the password itself, readable by anyone on the path.
