@@ -290,15 +290,30 @@ def _words(exc: BaseException, target: Target) -> str:
     return first.removeprefix("connection failed: ")[:200]
 
 
-def _raise_fd_limit(clients: int) -> None:
+def files_needed(engine: str, clients: int) -> int:
+    """Open files the burst needs: a socket per client; for MySQL, a duplicate held by the
+    deadline guard of each client still connecting (one per thread); the process's own."""
+    return clients + (MYSQL_THREADS if engine == "mysql" else 0) + 64
+
+
+def _raise_fd_limit(need: int) -> int | None:
+    """Raise the soft open-files limit to `need`, within the hard limit (which needs no
+    privilege); return the soft limit in force, None when there is no limit to read."""
     try:
         import resource
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        want = min(hard, max(soft, 2 * clients + 64))
-        if want > soft:
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    if soft < need:
+        want = need if hard == resource.RLIM_INFINITY else min(hard, need)
+        try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    except (ImportError, ValueError, OSError):
-        pass
+            soft = want
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 def run(target: Target, clients: int, hold_ms: int, timeout: float,
@@ -312,6 +327,13 @@ def run(target: Target, clients: int, hold_ms: int, timeout: float,
         raise UsageError("the pooler URL must use the same engine as the URL")
     for name in PG_ENV:
         os.environ.pop(name, None)  # this process only: libpq must not add a host
+    need = files_needed(target.engine, clients)
+    files = _raise_fd_limit(need)
+    if files is not None and files < need:
+        # Otherwise the clients past the limit fail with the driver's "connection is bad".
+        raise UsageError(f"{clients} clients need about {need} open files and this process "
+                         f"may open {files} (its hard limit, ulimit -Hn): raise the limit "
+                         "or use fewer clients")
     try:
         slots = free_slots(target, timeout)
     except ProbeFailed as exc:
@@ -321,7 +343,6 @@ def run(target: Target, clients: int, hold_ms: int, timeout: float,
                     f"{target.display}: the burst will make other clients fail while it runs")
         if confirm is None or not confirm(question):
             raise UsageError(question + "; pass --yes to run it anyway")
-    _raise_fd_limit(clients)
     legs = [("direct", target)] + ([("via pooler", pooler)] if pooler is not None else [])
     results = []
     for i, (name, t) in enumerate(legs):

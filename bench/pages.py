@@ -120,12 +120,17 @@ def performance_page(r: dict) -> str:
         out += _remote(r["remote"])
     out += _site(r["site"])
     out += ["## Burst", "", "What 40 clients starting at once do to a server with "
-            "`max_connections = 20`, directly and through PgBouncer: [the burst chart](burst.md).", "",
-            "## Reproduce", "", "```bash\nmake bench   # or: .venv/bin/python bench/run.py\n```", "",
-            "It installs the advisor into a throwaway venv, starts its own PostgreSQL, PgBouncer "
-            "and MariaDB on free loopback ports, writes `bench/results.json` (every sample's "
-            "summary and the exact commands) and regenerates this page and the burst page. "
-            "`BENCH_RUNS=N` changes the number of runs of the fast commands. See "
+            "`max_connections = 20`, directly and through PgBouncer: [the burst chart](burst.md).", ""]
+    if "load" in r:
+        out += _load_summary(r["load"], r["date"])
+    if "soak" in r:
+        out += _soak(r["soak"], r["date"])
+    out += ["## Reproduce", "", "```bash\nmake bench   # or: .venv/bin/python bench/run.py\n```", "",
+            "It installs the advisor into a throwaway venv, starts its own PostgreSQL, PgBouncer, "
+            "pgpool-II and MariaDB on free loopback ports, writes `bench/results.json` (every "
+            "sample's summary and the exact commands) and regenerates this page and the burst "
+            "page. `BENCH_RUNS=N` changes the number of runs of the fast commands; "
+            "`bench/run.py --only load,soak` measures only those parts again. See "
             "`bench/README.md`.", ""]
     return "\n".join(out)
 
@@ -279,9 +284,93 @@ def _site(s: dict) -> list[str]:
             "", f"200 reports cost {many['median'] / one['median']:.2f}× the build with one.", ""]
 
 
+def _when(part: dict, date: str) -> str:
+    """A part measured again on its own (`--only`) says so."""
+    when = part.get("date")
+    return "" if not when or when == date else f" Measured on {when} (`bench/run.py --only`)."
+
+
+def _load_summary(x: dict, date: str) -> list[str]:
+    rate, held = x["rate"], x["held"]
+    best = rate[rate["best_pgbench"]]
+    pooled = held["legs"][-1]
+    return ["## Under load", "",
+            f"`advisor burst` opened {rate['advisor_burst']['median']:,.0f} connections per second "
+            f"where `pgbench -C` opened {best['median']:,.0f} on the same server: "
+            f"{rate['ratio']:g}× (goal ≥ 0.8×: {'met' if rate['ratio'] >= 0.8 else '**not met**'}). "
+            f"One advisor process held {pooled['succeeded']:,} of {pooled['clients']:,} clients "
+            f"through PgBouncer at once ({pooled['failed']} failed), at "
+            f"{held['process']['memory_per_client_kb']:g} KB per client. Details on "
+            f"[the burst page](burst.md#connection-rate-next-to-pgbench-c)." + _when(x, date), ""]
+
+
+SOAK_NAMES = {"postgresql": "PostgreSQL (direct)", "pgbouncer_transaction": "PgBouncer, transaction mode",
+              "pgbouncer_session": "PgBouncer, session mode", "pgpool": "pgpool-II",
+              "mariadb": "MariaDB"}
+
+
+def _soak(x: dict, date: str) -> list[str]:
+    first, last = x["marks"]
+    kb = x["bounds"]["rss_bytes"] // 1024
+    out = ["## Soak", "",
+           f"{x['probes']:,} probes in a row in one process for each server kind and pooler: "
+           "`advisor.probe.probe(target, Context(), timeout)` with a fresh `Context` each time, "
+           "as a long-lived caller (a fleet run, an agent) calls it, with the advisor as users "
+           "install it. Then each server and pooler is asked, through its own views, what the "
+           f"probes left; and the process's state at probe {first:,} and at probe {last:,} is "
+           "compared." + _when(x, date), "",
+           "| Server | ms per probe | Failed | Sessions left | Pool's servers (checked) "
+           "| Locks | Prepared statements | Open transactions | Objects | RSS | Open files "
+           "| Threads |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind, k in x["kinds"].items():
+        left = k["left"]
+        sessions = left.get("advisor_sessions_outside_pools", left.get("advisor_sessions", 0))
+        pool = (f"{left['pool_servers']} ({left['servers_checked']})"
+                if "pool_servers" in left else "—")
+        locks = left.get("locks", "—")
+        txns = left.get("idle_in_transaction", 0) + left.get("prepared_transactions", 0) \
+            + left.get("transactions", 0) + left.get("xa_transactions", 0)
+        out.append(f"| {SOAK_NAMES.get(kind, kind)} | {k['ms_per_probe']:g} | {k['failed']} "
+                   f"| {sessions} | {pool} | {locks} | {left['prepared_statements']} | {txns} "
+                   f"| {k['blocks_growth']:+d} | {k['rss_bytes_growth'] // 1024:+d} KiB "
+                   f"| {k['open_files_growth']:+d} | {k['threads_growth']:+d} |")
+    per = x["bounds"]["blocks_per_probe"]
+    bad = [f"{SOAK_NAMES.get(kind, kind)}: " + "; ".join(
+        k["problems"] + ([f"{k['failed']} probes failed"] if k["failed"] else [])
+        + ([] if k["memory_stable"] else
+           [f"objects {k['blocks_growth']:+,d} (bound {per * (last - first):g}), "
+            f"RSS {k['rss_bytes_growth'] // 1024:+,d} KiB, open files {k['open_files_growth']:+d}, "
+            f"threads {k['threads_growth']:+d}"]))
+        for kind, k in x["kinds"].items()
+        if k["problems"] or k["failed"] or not k["memory_stable"]]
+    verdict = ("nothing left and memory stable on every kind (goal: 0 connections, 0 locks, "
+               "0 prepared statements, stable memory: met)" if not bad else
+               "**goal not met** on " + "; ".join(bad))
+    out += ["", f"Result: {verdict}.", "",
+            "- *Sessions left*: sessions with the probes' `application_name` on the server "
+            "(`pg_stat_activity`), not counting the pool's own server connections; MariaDB: "
+            "sessions of the app account (`information_schema.PROCESSLIST`).",
+            "- *Pool's servers (checked)*: a pooler keeps its server connections, that is its "
+            "job (PgBouncer's `SHOW SERVERS`, pgpool-II's `SHOW pool_pools`). Each of them was "
+            "reached by a client of its own, all at once inside a transaction, to read that "
+            "session's `pg_prepared_statements` (a view of the current session only): the "
+            "count in brackets.",
+            "- *Locks*: `pg_locks` of every other session. *Prepared statements*: on those "
+            "servers; MariaDB: the global `Prepared_stmt_count`. *Open transactions*: idle in "
+            "transaction and prepared (two-phase) ones; MariaDB: `INNODB_TRX` and `XA RECOVER` "
+            "(MariaDB has no lock view without a plugin; with no session left, none can hold one).",
+            f"- *Objects*: Python's allocated memory blocks (`sys.getallocatedblocks()`) after "
+            f"a full collection, probe {last:,} minus probe {first:,}; the bound is "
+            f"{per:g} a probe: a probe that kept anything would keep at least one object. "
+            f"*RSS*: resident memory, bound {kb:,} KiB (a connection not freed keeps at least "
+            "libpq's two 16 KiB buffers). Probes before the first mark fill the caches "
+            "(imports, the check catalog, the drivers' adapters).", ""]
+    return out
+
+
 # -- the burst page ---------------------------------------------------------------
 
-def burst_page(b: dict) -> str:
+def burst_page(b: dict, load: dict | None = None) -> str:
     runs = b["runs"]
     first = runs[0]
     legs = [leg["name"] for leg in first["legs"]]
@@ -317,12 +406,90 @@ def burst_page(b: dict) -> str:
             "clients and refuses the rest. Through PgBouncer in transaction mode, every client gets "
             "a connection to PgBouncer; the five server connections are shared between the "
             "transactions, so nobody is refused. A login through PgBouncer can take longer (PgBouncer "
-            "authenticates every client itself, on one thread), but it is a wait, not an error.", "",
-            "Try it on your own database (it asks for `--yes` when the burst exceeds the free "
+            "authenticates every client itself, on one thread), but it is a wait, not an error.", ""]
+    if load is not None:
+        out += _rate(load["rate"]) + _held(load["held"])
+    out += ["Try it on your own database (it asks for `--yes` when the burst exceeds the free "
             "slots):", "",
             "```bash\nadvisor burst \"$DIRECT_URL\" --clients 40 --hold-ms 300 "
             "--via-pooler \"$DATABASE_URL\"\n```", ""]
     return "\n".join(out)
+
+
+def _rate(x: dict) -> list[str]:
+    best = x["best_pgbench"]
+    names = [n for n in x if n.startswith("pgbench_c")] + ["advisor_burst"]
+    out = ["## Connection rate next to `pgbench -C`", "",
+           f"The same server ({x['setup']}), the same work: {x['advisor_burst']['connections']} "
+           "new connections, each running `SELECT 1` and closing. `advisor burst --hold-ms 0` "
+           "opens them all at once from one asyncio loop; `pgbench -C` opens a new connection "
+           "for every transaction, one blocking connection per thread (`-c N -j N`, at the two "
+           "settings that were fastest when 1 to 32 were tried on this machine). The tools run "
+           "in turn, "
+           f"{x['rounds']['rounds']} rounds. *Connections per second* is each tool's own clock "
+           "from its first connection to its last disconnection (pgbench's "
+           "`tps … including reconnection times`; the burst's wall time); *whole command* "
+           "divides by the process's wall time, start-up included.", "",
+           "| Command | Connections per second (median) | Min | Max | Whole command | × fastest pgbench |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for n in names:
+        s = x[n]
+        label = "`advisor burst --clients %d --hold-ms 0`" % s["connections"] if n == "advisor_burst" \
+            else f"`pgbench -C -c {n[9:]} -j {n[9:]}`"
+        out.append(f"| {label} | **{s['median']:,.0f}** | {s['min']:,.0f} | {s['max']:,.0f} "
+                   f"| {s['process']['median']:,.0f} | {s['median'] / x[best]['median']:.2f}× |")
+    met = "met" if x["ratio"] >= 0.8 else "**not met**"
+    r = x["rounds"]
+    return out + ["", f"Result: the burst's rate is {x['ratio']:g}× pgbench's fastest "
+                  f"(goal ≥ 0.8×: {met}); {x['process_ratio']:g}× for the whole commands. Round "
+                  f"by round, against that round's fastest pgbench: {r['median_ratio']:g}× at the "
+                  f"median, {r['min_ratio']:g}× to {r['max_ratio']:g}×.", "",
+                  "Most of each connection is SCRAM-SHA-256 authentication (4,096 PBKDF2 rounds "
+                  "on each side, in libpq and in the server's backend): on two cores the rate is "
+                  "set by CPU, which the client and the server share. (With `trust` "
+                  "authentication both tools reached about three times these rates on this "
+                  "machine, measured while building this bench, not by it.)", ""]
+
+
+def _held(x: dict) -> list[str]:
+    p, f = x["process"], x["pgbench"]
+    out = [f"## {x['clients']:,} clients in one process", "",
+           f"`{x['command']}`. Setup: {x['setup']}.", "",
+           "| Leg | Succeeded | Failed | Errors | Connect p50 / p95 / p99 (ms) |",
+           "|---|---:|---:|---|---|"]
+    for leg in x["legs"]:
+        errors = ", ".join(f"{LABELS.get(k, k)} {e['count']}" for k, e in leg["errors"].items())
+        lat = leg["connect_ms"]
+        out.append(f"| {leg['name']} | {leg['succeeded']:,} / {leg['clients']:,} | {leg['failed']:,} "
+                   f"| {errors or '—'} | {ms(lat['p50'])} / {ms(lat['p95'])} / {ms(lat['p99'])} |")
+    pooled = x["legs"][-1]
+    at_once = (f"all of them at once: PgBouncer's `SHOW POOLS` counted "
+               f"{x['pgbouncer_peak_logged_in_clients']:,} logged-in clients at the peak, and the "
+               f"last client connected {ms(x['pooled_connect_spread_ms'])} ms after the first, "
+               f"within the {x['hold_ms']:,} ms hold")
+    return out + [
+        "", f"Through PgBouncer the one process held {pooled['succeeded']:,} clients, {at_once}. "
+        "Directly, the server admitted what its slots allow and refused the rest, as in the "
+        "chart above.", "",
+        "| One process holding the clients | Peak RSS | With 1 client | Per client | Peak open files |",
+        "|---|---:|---:|---:|---:|",
+        f"| `advisor burst` | {p['peak_rss_kb'] / 1024:,.1f} MB | {p['baseline_peak_rss_kb'] / 1024:,.1f} MB "
+        f"| **{p['memory_per_client_kb']:g} KB** | {p['peak_open_files']:,} |",
+        f"| `pgbench` (C, libpq), same PgBouncer, same hold | {f['peak_rss_kb'] / 1024:,.1f} MB "
+        f"| {f['baseline_peak_rss_kb'] / 1024:,.1f} MB | {f['memory_per_client_kb']:g} KB "
+        f"| {f['peak_open_files']:,} |", "",
+        "*Per client* is the peak resident memory of the process (its kernel's count, "
+        "`wait4`) minus that of the same command with one client, divided by the clients. "
+        "pgbench's figure is what libpq needs in a C program; the advisor adds the Python "
+        "side of each client (psycopg's connection object, the asyncio task and its futures) "
+        "and psycopg's own build of libpq.", "",
+        f"Open files: one socket per client plus a few of the process's own. The advisor was "
+        f"started with a soft limit of {p['nofile_soft_at_start']:,} (a common default) and "
+        f"raised its own to {p['nofile_soft_seen']:,} (within the hard limit, "
+        f"{p['nofile_hard']:,}: no privilege needed). pgbench does not: with a soft limit of "
+        f"1,024 it stops before connecting (`{f['at_soft_1024']['message'].replace('`', '')}`), "
+        "so it ran with 4,096. PgBouncer needs its own: "
+        f"`{x['pgbouncer_fd_limit']}` (raised by the bench before starting it).", ""]
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:

@@ -1,8 +1,10 @@
 """`make bench`: measure the advisor next to the tools people already use, in one run.
 
 Starts its own throwaway servers (tests/servers.py, tests/servers_mysql.py), times every
-command several times (median, min, max), counts server connections from the logs, and
-writes bench/results.json, docs/performance.md and docs/burst.md.
+command several times (median, min, max), counts server connections from the logs, puts
+`advisor burst` next to `pgbench -C` and holds 2,000 clients (bench/load.py), soaks every
+server kind with 1,000 probes (bench/soak.py), and writes bench/results.json,
+docs/performance.md and docs/burst.md. `--only load,soak` measures some parts again.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
+import load  # noqa: E402
 import pages  # noqa: E402
 import servers  # noqa: E402
 import servers_mysql  # noqa: E402
+import soak  # noqa: E402
 
 DEV_PY = sys.executable               # the development venv (.venv): mkdocs, the servers' helpers
 BIN = Path(DEV_PY).parent
@@ -462,22 +466,58 @@ def bench_burst() -> dict:
         pg.stop()
 
 
-def main() -> int:
+PARTS = ("probes", "burst", "load", "soak")
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def main(parts: tuple[str, ...] = PARTS) -> int:
+    """Every part (`make bench`), or some of them (`--only load,soak`): those are measured
+    again and replace their sections of the last results; the pages are rewritten."""
     started = time.monotonic()
-    results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               "machine": machine(), "runs": {"fast": RUNS, "slow": SLOW_RUNS},
-               "load_average_start": [round(x, 2) for x in os.getloadavg()]}
-    log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
+    full = set(parts) == set(PARTS)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if full:
+        results = {"date": now, "machine": machine(), "runs": {"fast": RUNS, "slow": SLOW_RUNS},
+                   "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    else:
+        results = json.loads(RESULTS.read_text())
+    log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; "
+        f"parts: {', '.join(parts)}")
     workdir = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     log("installing the advisor into a fresh venv (pip install .)")
-    results["install"] = install_advisor(workdir)
+    install = install_advisor(workdir)
+    if full:
+        results["install"] = install
     try:
-        return _measure(results, started)
+        return _measure(results, started, parts, full, now)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure(results: dict, started: float) -> int:
+def _measure(results: dict, started: float, parts, full: bool, now: str) -> int:
+    if "probes" in parts:
+        _measure_probes(results)
+    if "burst" in parts:
+        log("burst: 40 clients on max_connections=20, direct and through PgBouncer")
+        results["burst"] = bench_burst()
+    if "load" in parts:
+        results["load"] = {"date": now, **load.bench_load(ADVISOR, SLOW_RUNS, log)}
+    if "soak" in parts:
+        log(f"soak: {soak.BENCH_PROBES} probes in one process per server kind and pooler")
+        results["soak"] = {"date": now, **soak.bench_soak(PY, NEUTRAL, log)}
+    if full:
+        results["bench_seconds"] = round(time.monotonic() - started, 1)
+        results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    text = json.dumps(results, indent=2) + "\n"
+    assert PW not in text
+    RESULTS.write_text(text)
+    _write_pages(results)
+    log(f"done in {round(time.monotonic() - started, 1)} s: bench/results.json, "
+        "docs/performance.md, docs/burst.md")
+    return 0
+
+
+def _measure_probes(results: dict) -> None:
     pg = servers.PostgresServer("bench", max_connections=100, superuser_reserved=3).start()
     bouncer = servers.PgBouncer(pg, pool_mode="transaction", name="pgbouncer-bench").start()
     # An explicit chunk size: MariaDB 10.8+ defaults to 0 (automatic), and mysqltuner 1.9.9
@@ -503,28 +543,36 @@ def _measure(results: dict, started: float) -> int:
         bouncer.stop()
         pg.stop()
         mariadb.stop()
-    log("burst: 40 clients on max_connections=20, direct and through PgBouncer")
-    results["burst"] = bench_burst()
-    results["bench_seconds"] = round(time.monotonic() - started, 1)
-    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    text = json.dumps(results, indent=2) + "\n"
-    assert PW not in text
-    (ROOT / "bench" / "results.json").write_text(text)
+
+
+def _write_pages(results: dict) -> None:
     (ROOT / "docs" / "performance.md").write_text(pages.performance_page(results))
-    (ROOT / "docs" / "burst.md").write_text(pages.burst_page(results["burst"]))
-    log(f"done in {results['bench_seconds']} s: bench/results.json, docs/performance.md, docs/burst.md")
-    return 0
+    (ROOT / "docs" / "burst.md").write_text(pages.burst_page(results["burst"], results.get("load")))
 
 
 def write_pages() -> int:
     """`bench/run.py --pages`: regenerate both pages from bench/results.json, measuring
     nothing (after a change to bench/pages.py)."""
-    results = json.loads((ROOT / "bench" / "results.json").read_text())
-    (ROOT / "docs" / "performance.md").write_text(pages.performance_page(results))
-    (ROOT / "docs" / "burst.md").write_text(pages.burst_page(results["burst"]))
+    _write_pages(json.loads(RESULTS.read_text()))
     log("docs/performance.md and docs/burst.md written from bench/results.json")
     return 0
 
 
+def arguments(argv: list[str]):
+    import argparse
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", action="store_true",
+                        help="rewrite the pages from bench/results.json, measuring nothing")
+    parser.add_argument("--only", metavar="PARTS", type=lambda v: tuple(v.split(",")),
+                        default=PARTS, help="measure only these parts (comma-separated: "
+                        + ", ".join(PARTS) + "); the others keep their last results")
+    args = parser.parse_args(argv)
+    unknown = [p for p in args.only if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part {unknown[0]!r}: choose from {', '.join(PARTS)}")
+    return args
+
+
 if __name__ == "__main__":
-    sys.exit(write_pages() if sys.argv[1:] == ["--pages"] else main())
+    options = arguments(sys.argv[1:])
+    sys.exit(write_pages() if options.pages else main(options.only))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import subprocess
 import sys
@@ -150,3 +151,18 @@ def test_mariadb_burst():
         assert servers.PASSWORD not in r.stdout + r.stderr
     finally:
         server.stop()
+
+
+def test_too_few_open_files_is_a_usage_error(pg_plain):
+    """A hard open-files limit below what the clients need: one line, exit 2, before any
+    connection (not hundreds of clients failing with "connection is bad")."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    before = pg_plain.log_size()
+    r = subprocess.run([sys.executable, "-m", "advisor", "burst", pg_plain.url(), "--clients", "500",
+                        "--yes"], capture_output=True, text=True, preexec_fn=limit, cwd=ROOT,
+                       timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.count("\n") == 1 and "open files" in r.stderr and "256" in r.stderr
+    assert servers.PASSWORD not in r.stdout + r.stderr
+    assert "connection received" not in pg_plain.log_since(before)

@@ -83,11 +83,16 @@ class SocketGuard:
         finally:
             dup.close()
 
+    @property
+    def armed(self) -> bool:
+        return self._dup is not None
+
     def disarm(self) -> None:
         with self._lock:
             dup, self._dup = self._dup, None
         if dup is not None:
             dup.close()
+            _WATCHDOG.forget()
 
 
 class _Watchdog:
@@ -98,6 +103,7 @@ class _Watchdog:
         self._heap: list = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._disarmed = 0
 
     def add(self, guard: SocketGuard) -> None:
         with self._cond:
@@ -107,6 +113,18 @@ class _Watchdog:
                                                 daemon=True)
                 self._thread.start()
             self._cond.notify()
+
+    def forget(self) -> None:
+        """A guard was disarmed; its entry would stay in the heap until its deadline (with
+        it, the guard and its deadline): a caller that probes for hours would keep every
+        one. Once such entries may be half of the heap, drop them all: each entry is
+        copied once per disarm on average (amortised O(1)), and a lone probe leaves none."""
+        with self._cond:
+            self._disarmed += 1
+            if 2 * self._disarmed > len(self._heap):
+                self._heap = [entry for entry in self._heap if entry[2].armed]
+                heapq.heapify(self._heap)
+                self._disarmed = 0
 
     def _run(self) -> None:
         while True:

@@ -1,0 +1,92 @@
+"""Soak: many probes in one process leave nothing behind, on every server kind and pooler.
+
+The probe is called in-process (`advisor.probe.probe`, a fresh Context each time), as a
+long-lived caller would. Afterwards the server, through its own views, shows no session
+of the probes (a pooler keeps its own server connections, and none of them is left in a
+transaction or with a prepared statement), no lock, no prepared transaction; and the
+process's objects, resident memory, open files and threads have not grown between the
+first mark and the last (bounds in bench/soak.py). The bench runs 1,000 probes per
+kind (docs/performance.md, "Soak"), about 90 s in all; here 200 per kind, about 17 s.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import servers
+import servers_mysql
+from conftest import ROOT, start_or_skip
+
+sys.path.insert(0, str(ROOT / "bench"))
+import soak  # noqa: E402
+
+pytestmark = pytest.mark.live
+PROBES, FIRST_MARK = 200, 50
+
+
+@pytest.fixture(scope="module")
+def bouncer_session(pg_plain):
+    bouncer = start_or_skip(lambda: servers.PgBouncer(
+        pg_plain, pool_mode="session", default_pool_size=2, name="pgbouncer-soak").start())
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(scope="module")
+def pgpool(pg_plain):
+    pool = start_or_skip(lambda: servers.Pgpool(pg_plain, num_init_children=2).start())
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture(scope="module")
+def maria():
+    server = start_or_skip(lambda: servers_mysql.MariaDBServer("soak").start())
+    yield server
+    server.stop()
+
+
+def probes(url: str) -> dict:
+    run = soak.run_probes(url, PROBES, FIRST_MARK)
+    assert run["failed"] == 0, run["errors"]
+    assert soak.memory_stable(run), {k: v for k, v in run.items() if k.endswith("_growth")}
+    return run
+
+
+def test_postgres_direct(pg_plain):
+    name = "advisor-soak-direct"
+    probes(soak.soak_url(pg_plain.url(), name))
+    left = soak.pg_leftovers(pg_plain, name)
+    assert soak.problems(left) == [], (soak.problems(left), left)
+
+
+def test_pgbouncer_transaction_mode(pg_plain, pgbouncer_txn):
+    name = "advisor-soak-txn"
+    probes(soak.soak_url(pgbouncer_txn.url(), name))
+    left = soak.pgbouncer_leftovers(pg_plain, pgbouncer_txn, name)
+    assert soak.problems(left) == [], (soak.problems(left), left)
+    assert 1 <= left["pool_servers"] <= pgbouncer_txn.default_pool_size
+
+
+def test_pgbouncer_session_mode(pg_plain, bouncer_session):
+    name = "advisor-soak-session"
+    probes(soak.soak_url(bouncer_session.url(), name))
+    left = soak.pgbouncer_leftovers(pg_plain, bouncer_session, name)
+    assert soak.problems(left) == [], (soak.problems(left), left)
+    assert 1 <= left["pool_servers"] <= bouncer_session.default_pool_size
+
+
+def test_pgpool(pg_plain, pgpool):
+    name = "advisor-soak-pgpool"
+    probes(soak.soak_url(pgpool.url(), name))
+    left = soak.pgpool_leftovers(pg_plain, pgpool, name)
+    assert soak.problems(left) == [], (soak.problems(left), left)
+    assert left["pool_servers"] <= pgpool.children
+
+
+def test_mariadb(maria):
+    probes(maria.url())
+    left = soak.mariadb_leftovers(maria)
+    assert soak.problems(left) == [], (soak.problems(left), left)
