@@ -54,6 +54,9 @@ def setup(verbose: bool = False, debug: bool = False) -> None:
     for old in [h for h in log.handlers if getattr(h, "advisor_cli", False)]:
         log.removeHandler(old)  # main() may run more than once in a process (tests)
     if not (verbose or debug):
+        # An earlier --debug command in this process must not leave every later call
+        # building (and a caller's handlers keeping) debug records.
+        log.setLevel(logging.NOTSET)
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.advisor_cli = True

@@ -11,6 +11,7 @@ kind (docs/performance.md, "Soak"), about 90 s in all; here 200 per kind, about 
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import pytest
@@ -24,6 +25,17 @@ import soak  # noqa: E402
 
 pytestmark = pytest.mark.live
 PROBES, FIRST_MARK = 200, 50
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quiet_logger():
+    """The probes' memory, not pytest's: with the `advisor` logger at DEBUG (left so by an
+    earlier in-process test), pytest's log capture would keep every record of 200 probes."""
+    logger = logging.getLogger("advisor")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="module")
