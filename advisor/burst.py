@@ -109,13 +109,11 @@ def _mysql_connect(target: Target, kw: dict, found: list | None, timeout: float,
     guard = SocketGuard(Deadline(timeout))
     guards.add(guard)
     started = time.monotonic()  # measured here: time queued for a thread is not latency
-    # The probe's connection class: the mysql client's ssl-mode, PREFERRED's fallback,
-    # the size limit and the refusal of cleartext passwords too.
-    conn = mysql.new_connection(target, kw, guard)
+    conn = mysql.new_connection(target, kw, guard)  # the probe's own connection class
     try:
         if stop.is_set():  # the burst ended while this client waited for a thread
             raise asyncio.CancelledError
-        conn.connect(mysql.dial(kw, guard.deadline, found))
+        conn.login(found)
         connect_ms = (time.monotonic() - started) * 1000
         open_conns.add(conn)  # registered at once: the burst's end closes whatever is left
         if stop.is_set():
@@ -124,7 +122,7 @@ def _mysql_connect(target: Target, kw: dict, found: list | None, timeout: float,
         guards.discard(guard)
         guard = SocketGuard(Deadline(timeout))  # the query gets its own --timeout
         guards.add(guard)
-        guard.arm(conn._sock)
+        conn.watch_with(guard)
         with conn.cursor() as cur:
             cur.execute("SELECT 1")
     except BaseException as exc:
@@ -207,7 +205,7 @@ async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> di
     pool = DaemonThreads(MYSQL_THREADS) if target.engine == "mysql" else None
     go = asyncio.Event()
     if pool is None:
-        from .facts.postgres import pinned_kwargs
+        from .facts.libpq import pinned_kwargs
         # Looked up once, with a deadline: every client then dials the same address.
         kw = pinned_kwargs(target, timeout)
         kw["application_name"] = APPLICATION_NAME

@@ -12,6 +12,7 @@ import sys
 from . import __version__
 from . import interrupts, redact
 from .errors import EXIT_PROBE, EXIT_USAGE, AdvisorError
+from .options import MAX_TIMEOUT, ORMS, valid_timeout
 
 EXIT_CODES = """\
 exit codes:
@@ -22,15 +23,13 @@ exit codes:
      database (the requested format is still written, with an `error` finding)
   130  interrupted (Ctrl-C)
 """
-ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
-MAX_TIMEOUT = 3600.0
+
 
 def seconds(text: str) -> float:
     """An argparse type: a finite number of seconds, more than 0 and at most MAX_TIMEOUT."""
     import argparse
-    import math
     value = float(text)  # ValueError: argparse says "invalid seconds value"
-    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+    if not valid_timeout(value):
         raise argparse.ArgumentTypeError(
             f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     return value

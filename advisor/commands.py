@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -16,33 +14,13 @@ from .render import render
 from .sources import resolve_urls, write_output
 from .log import remember
 from .target import parse_target
-
-
-def _thresholds(pairs: list[str]) -> dict:
-    catalog = load_checks()
-    out = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        check_id, dot, name = key.partition(".")
-        if not eq or not dot or check_id not in catalog or name not in catalog[check_id]["params"]:
-            # echo only what has the form ID.NAME: anything else may be a pasted URL
-            shown = f" {key!r}" if re.fullmatch(r"[A-Za-z0-9_.]{1,60}", key) else ""
-            raise UsageError(f"unknown threshold{shown}: see `advisor checks ID` for a check's "
-                             "thresholds (--threshold ID.NAME=VALUE)")
-        try:
-            number = float(value) if "." in value else int(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise UsageError(f"threshold {key} needs a number")
-        out[key] = number
-    return out
+from .thresholds import parse_thresholds
 
 
 def _context(args, direct) -> checks.Context:
     return checks.Context(serverless=args.serverless, orm=args.orm, direct_target=direct,
                           prisma_version=args.prisma_version,
-                          thresholds=_thresholds(args.threshold))
+                          thresholds=parse_thresholds(args.threshold))
 
 
 def _targets(args):
@@ -123,6 +101,7 @@ def run_lint(args) -> int:
 
 
 def run_checks(args) -> int:
+    from .catalog.checks import LIFECYCLES
     catalog = load_checks()
     if args.id:
         entry = catalog.get(args.id.upper())
@@ -133,6 +112,7 @@ def run_checks(args) -> int:
             print(json.dumps(entry, indent=2))
             return 0
         print(f"{entry['id']}: {entry['title']}  ({entry['severity']}, {entry['kind']}, {entry['engine']})\n")
+        print(f"Lifecycle: {entry['lifecycle']} ({LIFECYCLES[entry['lifecycle']]})\n")
         print(entry["summary"] + "\n")
         print("Why:\n" + entry["rationale"] + "\n")
         print("How to fix:\n" + entry["remediation"] + "\n")
@@ -147,7 +127,8 @@ def run_checks(args) -> int:
         print(json.dumps([{**e, "docs_url": docs_url(e["id"])} for e in catalog.values()], indent=2))
         return 0
     for entry in catalog.values():
-        print(f"{entry['id']:7} {entry['severity']:6} {entry['kind']:5} {entry['title']}")
+        print(f"{entry['id']:7} {entry['severity']:6} {entry['kind']:5} {entry['lifecycle']:10} "
+              f"{entry['title']}")
     return 0
 
 

@@ -8,7 +8,6 @@ target only gives that target an `error` finding (exit 3).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
@@ -18,14 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import checks
-from .cli import MAX_TIMEOUT, ORMS
 from .combine import combine, render as render_combined, slug, worst_exit
 from .errors import AdvisorError, UsageError
 from .log import remember
+from .options import MAX_TIMEOUT, ORMS, valid_timeout
 from .render import render
 from .render.safe import one_line
 from .sources import ENV_NAME, read_env_file, read_text_input, write_output
 from .target import Target, parse_target
+from .thresholds import parse_thresholds
 
 EXTENSIONS = {"json": "json", "markdown": "md", "junit": "xml", "text": "txt"}
 URL_KEYS = ("url", "direct_url", "pooler_admin_url")
@@ -64,9 +64,8 @@ def _url(raw: dict, key: str, where: str, env: dict) -> tuple[str | None, str | 
 
 
 def _entry_thresholds(pairs: list[str], where: str) -> dict:
-    from .commands import _thresholds
     try:
-        return _thresholds(pairs)
+        return parse_thresholds(pairs)
     except UsageError as exc:
         raise UsageError(f"{where}: {exc}") from None
 
@@ -74,7 +73,6 @@ def _entry_thresholds(pairs: list[str], where: str) -> dict:
 def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
     """Parse the file; CLI options (--timeout, --orm, ...) are defaults for every entry."""
     import tomllib
-    from .commands import _thresholds
     text = read_text_input(path, "targets file")
     try:
         data = tomllib.loads(text)
@@ -129,7 +127,7 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
             direct_target=direct_target,
             concurrency=raw.get("concurrency", args.concurrency),
             pool_size=raw.get("pool_size", args.pool_size),
-            thresholds={**_thresholds(args.threshold), **_entry_thresholds(pairs, where)})
+            thresholds={**parse_thresholds(args.threshold), **_entry_thresholds(pairs, where)})
         if ctx.orm is not None and ctx.orm not in ORMS:
             raise UsageError(f"{where}: orm must be one of {', '.join(ORMS)}")
         for opt in ("concurrency", "pool_size", "prisma_version"):
@@ -139,7 +137,7 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
                 raise UsageError(f"{where}: {opt} must be a whole number of at least 1")
         timeout = raw.get("timeout", args.timeout)
         if (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
-                or not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT):
+                or not valid_timeout(timeout)):
             raise UsageError(f"{where}: timeout must be a number of seconds, more than 0 and "
                              f"at most {MAX_TIMEOUT:g}")
         entries.append(Entry(name=name, target=target, ctx=ctx, label=label,

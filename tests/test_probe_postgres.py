@@ -62,6 +62,8 @@ def test_plain_server_facts_are_read_not_assumed(pg_plain):
     assert report["target"]["url"].count("***") == 1 and PASSWORD not in r.stdout
     # A direct server and serverless clients: the pooler check fails, so exit 1.
     assert finding(report, "PG201")["status"] == "fail"
+    pg102 = finding(report, "PG102")  # 2 reserved of 23: the default share, no warning
+    assert pg102["status"] == "pass" and "2 of 23 slots reserved" in pg102["message"]
     assert r.returncode == 1
 
 
@@ -102,6 +104,8 @@ def test_pgbouncer_is_reported_as_pooler(pgbouncer_txn, pg_plain):
     assert any(f"port {pg_plain.port}" in e for e in pooler["evidence"])
     assert finding(report, "PG201")["status"] == "pass"
     assert report["facts"]["max_connections"] == 23
+    pg303 = finding(report, "PG303")  # the pooler-to-server leg is loopback
+    assert pg303["status"] == "pass" and "never leaves the machine" in pg303["message"]
 
 
 def test_tcp_forwarder_is_not_a_pooler(forwarder):

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from ..options import ORMS  # noqa: F401  the one list: --orm, targets files, the [orm] tables
 from ..target import is_ip_address
 from .loader import load_toml
 
@@ -32,7 +33,6 @@ POOLERS = (
     "prisma-accelerate",
 )
 POOL_MODES = ("transaction", "session", "statement")
-ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,7 @@
 """Checks: pure functions over facts. Each registers against a catalog id.
 
+Every module in this package is imported by `load_all()` (found on disk, not listed here):
+adding a check is one catalog entry and one `@check("ID")` function, in any module.
 A check returns a `Result`, or None when it does not apply to this target (it is then
 left out of the report rather than shown as skipped).
 """
@@ -7,15 +9,15 @@ left out of the report rather than shown as skipped).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from ..catalog import docs_url, load_checks
 from ..report import Finding
 
 STATUSES = ("pass", "warn", "fail", "skip", "error")
-# Modules holding checks; importing them fills REGISTRY.
-MODULES = ("capacity", "pooling", "tls", "url", "mysql")
 
 
 @dataclass
@@ -65,9 +67,15 @@ def check(check_id: str):
     return register
 
 
+@lru_cache(maxsize=1)
+def _modules() -> tuple[str, ...]:
+    return tuple(m.name for m in pkgutil.iter_modules(__path__, f"{__name__}."))
+
+
 def load_all() -> dict[str, Callable]:
-    for name in MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+    """Import every module of this package (which fills REGISTRY); id -> check function."""
+    for name in _modules():
+        importlib.import_module(name)
     return REGISTRY
 
 

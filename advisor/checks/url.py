@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..catalog.providers import load_providers
+from ..options import MIGRATING_ORMS
 from . import Context, Result, check
 from .common import stays_local
 
@@ -222,7 +223,7 @@ def migrations_have_direct_url(facts: dict, ctx: Context):
     endpoint = url["endpoint"]
     if not (_transaction_pooled(endpoint) or _mode_unknown_pgbouncer(endpoint)):
         return None
-    if ctx.orm not in (None, "prisma", "django", "rails", "sqlalchemy", "drizzle"):
+    if ctx.orm is not None and ctx.orm not in MIGRATING_ORMS:
         return None
     return Result("warn", f"the URL goes through {_where(endpoint)}; give migrations a direct URL "
                   "(--direct-url / DIRECT_URL) so they bypass the pooler")

@@ -1,4 +1,5 @@
-"""libpq's asynchronous interface, with a deadline on every wait.
+"""libpq's asynchronous interface, with a deadline on every wait, and the keywords it is
+given for a target (the probe's, the admin console's and the burst's connections alike).
 
 psycopg's own connect rounds `connect_timeout` to whole seconds with a 2 s floor (as libpq
 does) and its statements wait as long as the server likes; here each step of the
@@ -7,9 +8,16 @@ connection and every statement waits only until the command's deadline.
 
 from __future__ import annotations
 
+import math
 import select
 
+from ..target import Target, is_ip_address
+from . import dns
 from .deadline import Deadline
+
+APPLICATION_NAME = "advisor"
+# libpq never waits less than this for a connection (connect_timeout rounds up to it).
+LIBPQ_MIN_CONNECT_S = 2
 
 
 class Timeout(Exception):
@@ -28,6 +36,47 @@ def _wait(fd: int, writing: bool, deadline: Deadline) -> bool:
     ready = select.select([], [fd], [], left) if writing else select.select([fd], [], [], left)
     return bool(ready[0] or ready[1])
 
+
+# -- what libpq is given ---------------------------------------------------------
+
+def connect_kwargs(target: Target, timeout: float) -> dict:
+    kw = target.libpq_kwargs()
+    # The URL's connect_timeout wins when it is stricter than --timeout.
+    url_timeout = url_connect_timeout(target)
+    seconds = max(LIBPQ_MIN_CONNECT_S, math.ceil(timeout))
+    if url_timeout:
+        seconds = min(seconds, url_timeout)
+    kw["connect_timeout"] = str(seconds)
+    kw.setdefault("application_name", APPLICATION_NAME)
+    return kw
+
+
+def url_connect_timeout(target: Target) -> int | None:
+    """The URL's connect_timeout in seconds as libpq reads it (whole, at least 2), or None."""
+    value = target.libpq_kwargs().get("connect_timeout")
+    if value and value.strip().lstrip("-").isdigit() and int(value) > 0:
+        return max(LIBPQ_MIN_CONNECT_S, int(value))
+    return None
+
+
+def pinned_kwargs(target: Target, deadline: Deadline | float) -> dict:
+    """connect_kwargs with the host name looked up first, within the deadline: libpq's own
+    lookup has none. `host` stays, so TLS still checks the certificate against it."""
+    deadline = Deadline.of(deadline)
+    kw = connect_kwargs(target, deadline.seconds)
+    if needs_lookup(target):
+        kw["hostaddr"] = dns.resolve(target.host, target.effective_port, deadline.left())[0]
+    return kw
+
+
+def needs_lookup(target: Target) -> bool:
+    """A host name that libpq would resolve itself (not a socket, an IP or a hostaddr)."""
+    host = target.host
+    return bool(host) and not target.is_socket and not is_ip_address(host) \
+        and "hostaddr" not in target.params
+
+
+# -- connecting and running statements, each within the deadline --------------------
 
 def connect(kwargs: dict, deadline: Deadline):
     """A psycopg Connection (autocommit, non-blocking libpq) opened within `deadline`;

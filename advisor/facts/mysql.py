@@ -145,6 +145,17 @@ def _connection_class(pymysql):
         authenticating = False  # logging in on a connection without TLS
         guard = None     # a SocketGuard: armed at the first read, it enforces the deadline
         received = 0
+        dial_kwargs: dict = {}  # the connect_kwargs it was made with: where to dial
+
+        def login(self, found: list[str] | None = None) -> None:
+            """Dial (`found`: the addresses already looked up) and log in, within the
+            guard's deadline."""
+            self.connect(dial(self.dial_kwargs, self.guard.deadline, found))
+
+        def watch_with(self, guard: SocketGuard) -> None:
+            """Bound what follows on this open connection by a new guard's deadline."""
+            self.guard = guard
+            guard.arm(self._sock)
 
         def _get_server_information(self):
             if self.guard is not None:
@@ -208,12 +219,15 @@ def _connection_class(pymysql):
 
 
 def new_connection(target: Target, kwargs: dict, guard: SocketGuard):
-    """A ProbeConnection, not connected yet, whose socket `guard` watches."""
+    """A ProbeConnection, not connected yet (`conn.login()` connects it), whose socket
+    `guard` watches: the mysql client's ssl-mode, PREFERRED's fallback, the size limit
+    and the refusal of a password in clear text come with it."""
     import pymysql
 
     conn = _connection_class(pymysql)(**kwargs)
     conn.tls_required = tls_settings(target)["sslmode"] in REQUIRING
     conn.guard = guard
+    conn.dial_kwargs = kwargs
     return conn
 
 
@@ -237,7 +251,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
               tls["sslmode"])
     try:
         try:
-            conn.connect(dial(kwargs, deadline))
+            conn.login()
         except ProbeFailed:
             raise
         except Exception as exc:  # the driver raises more than pymysql.Error on odd replies

@@ -7,8 +7,9 @@ deadline: a client queued by a full pool must not hang the probe.
 
 from __future__ import annotations
 
+from ..errors import ProbeFailed
 from .deadline import Deadline
-from .libpq import QueryError, Timeout, read_only, results as _results, run  # noqa: F401
+from .libpq import QueryError, Timeout, connect, pinned_kwargs, read_only, results, run
 
 STATEMENT_MODE_ERROR = "transaction blocks not allowed in statement pooling mode"
 # How long a client may wait for a server before detection calls the pool full.
@@ -112,15 +113,11 @@ def read_admin_console(target, deadline: Deadline | float) -> dict:
     """SHOW VERSION / CONFIG / POOLS / DATABASES on PgBouncer's admin console, within
     what is left of the command's deadline. (The console accepts no transaction block
     and runs no SQL: SHOW is all it knows.)"""
-    from ..errors import ProbeFailed
-    from . import libpq
-    from .postgres import pinned_kwargs
-
     deadline = Deadline.of(deadline)
     if deadline.expired():
         raise ProbeFailed(f"not read: --timeout {deadline.seconds:g} s was used up before", kind="timeout")
     try:
-        conn = libpq.connect(pinned_kwargs(target, deadline), deadline)
+        conn = connect(pinned_kwargs(target, deadline), deadline)
         try:
             pg = conn.pgconn
             version = run(pg, "SHOW VERSION", deadline)[0][0]
@@ -151,7 +148,7 @@ def read_admin_console(target, deadline: Deadline | float) -> dict:
 
 
 def _table(pgconn, sql: str, deadline: Deadline) -> list[dict]:
-    return [dict(zip(names, row)) for names, rows in _results(pgconn, sql, deadline) for row in rows]
+    return [dict(zip(names, row)) for names, rows in results(pgconn, sql, deadline) for row in rows]
 
 
 def _int_or(value):

@@ -10,18 +10,14 @@ pool-mode detection included, ends by one deadline made from --timeout.
 
 from __future__ import annotations
 
-import math
 import time
 
 from ..errors import ProbeFailed
 from ..log import log
-from ..target import Target, is_ip_address
-from . import dns
+from ..target import Target
+from . import dns, libpq, pooler
 from .deadline import Deadline
 
-APPLICATION_NAME = "advisor"
-# libpq never waits less than this for a connection (connect_timeout rounds up to it).
-LIBPQ_MIN_CONNECT_S = 2
 # Cancelling a statement after time ran out must fit in the second --timeout allows.
 CANCEL_S = 0.5
 
@@ -58,43 +54,6 @@ WHERE r.rolname {EQ} current_user
 """
 
 
-def connect_kwargs(target: Target, timeout: float) -> dict:
-    kw = target.libpq_kwargs()
-    # The URL's connect_timeout wins when it is stricter than --timeout.
-    url_timeout = url_connect_timeout(target)
-    seconds = max(LIBPQ_MIN_CONNECT_S, math.ceil(timeout))
-    if url_timeout:
-        seconds = min(seconds, url_timeout)
-    kw["connect_timeout"] = str(seconds)
-    kw.setdefault("application_name", APPLICATION_NAME)
-    return kw
-
-
-def url_connect_timeout(target: Target) -> int | None:
-    """The URL's connect_timeout in seconds as libpq reads it (whole, at least 2), or None."""
-    value = target.libpq_kwargs().get("connect_timeout")
-    if value and value.strip().lstrip("-").isdigit() and int(value) > 0:
-        return max(LIBPQ_MIN_CONNECT_S, int(value))
-    return None
-
-
-def pinned_kwargs(target: Target, deadline: Deadline | float) -> dict:
-    """connect_kwargs with the host name looked up first, within the deadline: libpq's own
-    lookup has none. `host` stays, so TLS still checks the certificate against it."""
-    deadline = Deadline.of(deadline)
-    kw = connect_kwargs(target, deadline.seconds)
-    if needs_lookup(target):
-        kw["hostaddr"] = dns.resolve(target.host, target.effective_port, deadline.left())[0]
-    return kw
-
-
-def needs_lookup(target: Target) -> bool:
-    """A host name that libpq would resolve itself (not a socket, an IP or a hostaddr)."""
-    host = target.host
-    return bool(host) and not target.is_socket and not is_ip_address(host) \
-        and "hostaddr" not in target.params
-
-
 INTS = ("server_version_num", "max_connections", "superuser_reserved", "reserved_extra", "in_use",
         "role_connlimit", "role_in_use", "db_connlimit", "db_in_use", "backend_pid", "server_port")
 BOOLS = ("role_superuser", "session_ssl")
@@ -105,8 +64,6 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
     `timeout` is seconds, or the command's Deadline (shared with its other URLs)."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
-    from . import libpq, pooler
-
     deadline = Deadline.of(timeout)
     if deadline.expired():
         raise ProbeFailed(f"not probed: --timeout {deadline.seconds:g} s was used up before",
@@ -114,7 +71,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
     started = time.monotonic()
     opened = 0
     addresses: list = [None]  # None: libpq finds the server itself (socket, IP, hostaddr)
-    per_attempt = url_connect_timeout(target)
+    per_attempt = libpq.url_connect_timeout(target)
 
     def connect():
         """Log in (each address in turn) within the deadline; Timeout when it passes."""
@@ -123,7 +80,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
         for address in list(addresses):
             if deadline.expired():
                 break
-            kw = connect_kwargs(target, deadline.seconds)
+            kw = libpq.connect_kwargs(target, deadline.seconds)
             if address is not None:
                 kw["hostaddr"] = address  # `host` stays: TLS checks the certificate against it
             log.debug("connecting to %s%s (%.1f s left, sslmode=%s)", target.display,
@@ -148,7 +105,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
     conn = None
     try:
         host = target.host
-        if needs_lookup(target):
+        if libpq.needs_lookup(target):
             log.debug("resolving %s (at most %.1f s)", host, deadline.left())
             addresses[:] = dns.resolve(host, target.effective_port, deadline.left())
             log.debug("%s resolves to %s", host, ", ".join(addresses))
@@ -157,7 +114,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
         evidence_extra, statement_mode = [], False
         try:
             row = read_facts(conn.pgconn, deadline)
-        except pooler.QueryError as exc:
+        except libpq.QueryError as exc:
             if pooler.STATEMENT_MODE_ERROR not in str(exc):
                 raise
             # Statement mode refuses BEGIN and drops the client: log in once more and run
@@ -189,9 +146,9 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
                                         "cached backend connection)")
     except psycopg.Error as exc:
         raise _probe_failed(exc, target, deadline.left()) from None
-    except pooler.Timeout:
+    except libpq.Timeout:
         raise ProbeFailed(_timed_out(deadline, per_attempt), kind="timeout") from None
-    except pooler.QueryError as exc:
+    except libpq.QueryError as exc:
         if "statement timeout" in str(exc):  # the server's own deadline, same as ours
             raise ProbeFailed(f"timed out after {deadline.seconds:g} s: the server cancelled "
                               "the facts query (statement_timeout)", kind="timeout") from None
@@ -233,8 +190,6 @@ def read_facts(pgconn, deadline: Deadline | float, transaction: bool = True) -> 
     """One round trip: BEGIN READ ONLY, a statement timeout, the facts query, ROLLBACK.
     search_path is pinned to pg_catalog as well (defence in depth: the query qualifies
     every name it uses)."""
-    from . import libpq
-
     deadline = Deadline.of(deadline)
     sql = libpq.read_only(FACTS_SQL, deadline) if transaction else FACTS_SQL
     log.debug("running the facts query in a read-only transaction (%.1f s left)"

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 
 from advisor import catalog  # noqa: E402
 from advisor.catalog.providers import ORMS, load_providers  # noqa: E402
+from advisor.catalog.checks import LIFECYCLES  # noqa: E402
 
 ORM_NAMES = {"prisma": "Prisma", "drizzle": "Drizzle", "node-postgres": "node-postgres",
              "django": "Django", "sqlalchemy": "SQLAlchemy", "rails": "Rails"}
@@ -276,10 +277,24 @@ def providers_index(providers: dict) -> str:
 
 # --------------------------------------------------------------------------- checks
 
+# How a lifecycle other than stable is flagged on a check's page (a MkDocs admonition).
+LIFECYCLE_ADMONITION = {"preview": "warning", "deprecated": "danger"}
+
+
+def lifecycle_note(c: dict) -> list[str]:
+    """One line for a stable check, an admonition for a preview or deprecated one."""
+    meaning = LIFECYCLES[c["lifecycle"]]
+    if c["lifecycle"] not in LIFECYCLE_ADMONITION:
+        return [f"**Lifecycle:** {c['lifecycle']}: {meaning}.", ""]
+    return [f'!!! {LIFECYCLE_ADMONITION[c["lifecycle"]]} "Lifecycle: {c["lifecycle"]}"', "",
+            f"    {meaning[0].upper()}{meaning[1:]}.", ""]
+
+
 def check_page(c: dict) -> str:
     out = [f"# {c['id']}: {prose(c['title'])}", "",
            "| Id | Severity | Engine | Kind | Topic |", "|---|---|---|---|---|",
            f"| `{c['id']}` | {c['severity']} | {c['engine']} | {c['kind']} | {c['topic']} |", "",
+           *lifecycle_note(c),
            f"**{prose(c['summary'])}**", "",
            "## Why it matters", "", prose(c["rationale"], lines=True), "",
            "## How to fix", "", prose(c["remediation"], lines=True), ""]

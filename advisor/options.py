@@ -1,0 +1,18 @@
+"""What the command line and a targets file accept, in one place for both (and for the
+checks and the catalogs that name an ORM). Plain values: `advisor --help` imports this."""
+
+from __future__ import annotations
+
+import math
+
+# The ORMs and drivers a report can be tailored to (--orm, `orm =` in a targets file).
+ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
+# Those that run schema migrations, which want a direct URL (node-postgres is a driver).
+MIGRATING_ORMS = tuple(orm for orm in ORMS if orm != "node-postgres")
+# The longest --timeout (and `timeout =`), in seconds.
+MAX_TIMEOUT = 3600.0
+
+
+def valid_timeout(value: float) -> bool:
+    """A finite number of seconds, more than 0 and at most MAX_TIMEOUT."""
+    return math.isfinite(value) and 0 < value <= MAX_TIMEOUT
