@@ -13,10 +13,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .target import Target
+
+class Target(Protocol):
+    """What these functions read of an advisor.target.Target (which imports this module)."""
+
+    password: str | None
+
+    def libpq_kwargs(self) -> dict: ...
 
 
 ENV_DEFAULTS = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT",
