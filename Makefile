@@ -9,7 +9,7 @@ test: system venv  ## the whole suite, live servers and browser included
 	$(BIN)/python -m pytest
 
 demo: system venv  ## throwaway PostgreSQL + PgBouncer, probe both, build and serve the site
-	$(BIN)/python tests/demo.py
+	$(BIN)/python -m tests.demo
 
 docs: venv  ## serve the site on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
@@ -18,7 +18,7 @@ site: venv  ## build the site into site/
 	$(BIN)/mkdocs build --strict
 
 bench: system venv  ## measure, write bench/results.json and docs/performance.md
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 system:  ## install missing system packages (Debian/Ubuntu, as root)
 	@bash .ci/system-packages

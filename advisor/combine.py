@@ -1,27 +1,28 @@
 """`advisor report`: read report JSON files, combine them, compare with a baseline run.
 
 The combined object (`--format json`, documented on the site's CI page) is built by
-`combine()`; the other formats render that object. A report file is input like any other:
-it is validated against the published schema before anything reads it, and every value
-from it goes through render/safe.py, like the server strings in the single-report renderers.
+`combine()`; render/combined.py renders it for the terminal, Markdown and JUnit, and
+render/site.py builds the site's readiness pages from the same object. A report file is
+input like any other: it is validated against the published schema before anything reads
+it, and every value from it goes through render/safe.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE, UsageError
-from .render.safe import markdown as md, plain
+# The renderers live in render/combined.py; their names stay reachable from here.
+from .render.combined import render, render_junit, render_markdown, render_text  # noqa: F401
+from .render.safe import slug
+from .status import ORDER, Status, rank, worst
 
 COMBINED_VERSION = 1
-RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
-ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "🛑"}
 SCHEMA_FILE = Path(__file__).parent / "schema" / "report-v1.json"
 
 
@@ -105,7 +106,7 @@ def validate_report(d) -> None:
 REQUIRED = {
     "": ("schema_version", "kind", "tool", "generated_at", "target", "facts", "findings", "summary"),
     "target": ("url", "engine", "host", "port", "database", "provider"),
-    "summary": ("status", "pass", "warn", "fail", "skip", "error"),
+    "summary": ("status", *(s.value for s in ORDER)),
 }
 FINDING_KEYS = ("id", "title", "severity", "status", "message", "remediation", "docs_url")
 
@@ -125,8 +126,23 @@ def check_report(d) -> None:
     if not isinstance(d["findings"], list) or not all(
             isinstance(f, dict) and all(k in f for k in FINDING_KEYS) for f in d["findings"]):
         raise ValueError("findings is not a list of findings")
-    if d["summary"]["status"] not in RANK:
+    if Status.of(d["summary"]["status"]) is None:
         raise ValueError("summary.status is not a known status")
+
+
+def read_folder(folder: Path | None) -> tuple[list[tuple[Path, dict]], list[tuple[str, str]]]:
+    """The site's reading of a reports folder: (path, report) for each *.json that passes
+    check_report(), and (file name, reason) for each one skipped. Lenient on purpose: the
+    readiness page shows what it can and lists the rest, where `advisor report` refuses."""
+    reports, skipped = [], []
+    for path in sorted(folder.glob("*.json")) if folder and folder.is_dir() else []:
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            check_report(d)
+            reports.append((path, d))
+        except (OSError, ValueError) as exc:
+            skipped.append((path.name, str(exc)))
+    return reports, skipped
 
 
 def _no_constant(name: str):
@@ -178,11 +194,6 @@ def load_reports(paths) -> list[tuple[Path, dict]]:
 
 # --------------------------------------------------------------------------- names
 
-def slug(text) -> str:
-    """Lower-case letters, digits and dashes: safe in file names and URLs."""
-    return re.sub(r"[^a-z0-9]+", "-", str(text or "").lower()).strip("-")[:80]
-
-
 def report_name(target: dict, label: str | None = None) -> str:
     """File name stem for a report: label, host and database."""
     parts = [label, target.get("host") or "socket", target.get("database")]
@@ -200,9 +211,9 @@ def key(d: dict) -> str:
 def worst_exit(statuses, strict: bool = False) -> int:
     code = EXIT_OK
     for s in statuses:
-        if s == "error":
+        if s == Status.ERROR:
             return EXIT_PROBE
-        if s == "fail" or (strict and s == "warn"):
+        if s == Status.FAIL or (strict and s == Status.WARN):
             code = EXIT_FINDINGS
     return code
 
@@ -224,8 +235,8 @@ def diff(new: dict, old: dict | None) -> dict:
     worse, better = [], []
     for fid in list(after) + [i for i in before if i not in after]:
         was, now = before.get(fid), after.get(fid)
-        r0 = RANK.get(was["status"], 0) if was else None
-        r1 = RANK.get(now["status"], 0) if now else None
+        r0 = rank(was["status"]) if was else None
+        r1 = rank(now["status"]) if now else None
         item = {"id": fid, "title": (now or was)["title"], "docs_url": (now or was)["docs_url"],
                 "from": was and was["status"], "to": now and now["status"],
                 "message": (now or was)["message"]}
@@ -256,8 +267,9 @@ def target_row(path: Path, d: dict) -> dict:
         "pooler": pooler.get("kind") if pooler.get("detected") else None,
         "pool_mode": pooler.get("pool_mode"),
         "tls": (client.get("version") or "in use") if client.get("in_use") else None,
-        "generated_at": d["generated_at"], "tool_version": (d.get("tool") or {}).get("version"),
-        "counts": {k: d["summary"][k] for k in ("pass", "warn", "fail", "skip", "error")},
+        "generated_at": d["generated_at"],
+        "tool_version": d["tool"].get("version") if isinstance(d["tool"], dict) else None,
+        "counts": {s.value: d["summary"][s.value] for s in ORDER},
         "findings": [{k: f[k] for k in ("id", "title", "severity", "status", "message", "docs_url")}
                      for f in d["findings"]],
     }
@@ -273,159 +285,16 @@ def combine(reports: list[tuple[Path, dict]], baseline: list[tuple[Path, dict]] 
             row["change"] = diff(d, old.get(row["key"]))
         targets.append(row)
     statuses = [t["status"] for t in targets]
-    worst = max(statuses, key=lambda s: RANK[s]) if statuses else "pass"
     keys = {t["key"] for t in targets}
     return {
         "combined_version": COMBINED_VERSION,
         "tool": {"name": "pooling-advisor", "version": __version__},
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "summary": {"status": "pass" if worst == "skip" else worst, "targets": len(targets),
-                    **{s: statuses.count(s) for s in ("pass", "warn", "fail", "error")},
+        "summary": {"status": worst(statuses).value, "targets": len(targets),
+                    **{s.value: statuses.count(s.value) for s in ORDER if s != Status.SKIP},
                     "worse": sum(len(t.get("change", {}).get("worse", [])) for t in targets),
                     "better": sum(len(t.get("change", {}).get("better", [])) for t in targets)},
         "baseline": None if baseline is None else {
             "reports": len(baseline), "missing_now": sorted(k for k in old if k not in keys)},
         "targets": targets,
     }
-
-
-# --------------------------------------------------------------------------- rendering
-
-def _pooler(t: dict) -> str:
-    return (t["pooler"] or "none") + (f" ({t['pool_mode']})" if t["pool_mode"] else "")
-
-
-def _num(v) -> str:
-    """A count from a report: validated as an integer, shown as one either way."""
-    return "—" if v is None else plain(v, 30)
-
-
-# Link targets that Markdown and a table cell take literally: no spaces, brackets,
-# parentheses, pipes, quotes, backslashes or angle brackets.
-_DOCS_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&*+,;=%-]{1,300}")
-
-
-def _link(f: dict) -> str:
-    """A Markdown link to the check page, only for well-formed ids and URLs."""
-    if re.fullmatch(r"[A-Z]{2,3}[0-9]{3}", f["id"]) and _DOCS_URL.fullmatch(f["docs_url"]):
-        return f"[{f['id']}]({f['docs_url']})"
-    return md(f["id"], 40)
-
-
-def _change_words(item: dict) -> str:
-    if item["id"] == "headroom":
-        return f"available connections {item['from']} → {item['to']}"
-    if item["from"] is None:
-        return f"{item['id']} new {item['to']}"
-    return f"{item['id']} {item['from']} → {item['to'] or 'not reported'}"
-
-
-def render_text(c: dict) -> str:
-    s = c["summary"]
-    lines = [f"{s['status'].upper()}: {s['targets']} target(s): {s['pass']} pass, {s['warn']} warn, "
-             f"{s['fail']} fail, {s['error']} error", ""]
-    for t in c["targets"]:
-        lines.append(f"{plain(t['status'], 5).upper():5} {plain(t['key'], 60)}  max_connections "
-                     f"{_num(t['max_connections'])}, available {_num(t['available_connections'])}, "
-                     f"pooler {plain(_pooler(t), 60)}, TLS {plain(t['tls'] or 'none', 40)}")
-        for f in t["findings"]:
-            if f["status"] in ("warn", "fail", "error"):
-                lines.append(f"      {f['status']:5} {plain(f['id'], 40)} {plain(f['message'], 200)}")
-        ch = t.get("change")
-        if ch and ch["baseline"]:
-            for word, items in (("worse", ch["worse"]), ("fixed", ch["better"])):
-                if items:
-                    lines.append(f"      {word}: " + "; ".join(plain(_change_words(i)) for i in items))
-        elif ch:
-            lines.append("      new: not in the baseline")
-    if c["baseline"] and c["baseline"]["missing_now"]:
-        lines.append("")
-        lines.append("not in this run: " + ", ".join(plain(k, 60) for k in c["baseline"]["missing_now"]))
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(c: dict) -> str:
-    s = c["summary"]
-    out = [f"### {ICONS[s['status']]} Pooling readiness: {s['status'].upper()} "
-           f"({s['targets']} environment{'s' if s['targets'] != 1 else ''})", "",
-           "| Environment | Verdict | max_connections | Available | Pooler | TLS | Failing / warnings |",
-           "|---|---|---:|---:|---|---|---|"]
-    for t in c["targets"]:
-        n = t["counts"]
-        out.append(f"| {md(t['key'], 80)} | {ICONS[t['status']]} {md(t['status'], 5)} "
-                   f"| {_num(t['max_connections'])} | {_num(t['available_connections'])} "
-                   f"| {md(_pooler(t), 80)} | {md(t['tls'] or 'none', 40)} "
-                   f"| {n['fail'] + n['error']} / {n['warn']} |")
-    out.append("")
-    if c["baseline"] is not None:
-        out += ["#### Since the baseline", ""]
-        for t in c["targets"]:
-            ch = t["change"]
-            if not ch["baseline"]:
-                out.append(f"- **{md(t['key'], 80)}**: new, not in the baseline")
-                continue
-            parts = [f"{ICONS['fail']} worse: " + ", ".join(md(_change_words(i)) for i in ch["worse"])
-                     if ch["worse"] else "",
-                     f"{ICONS['pass']} fixed: " + ", ".join(md(_change_words(i)) for i in ch["better"])
-                     if ch["better"] else ""]
-            text = "; ".join(p for p in parts if p) or "no change"
-            out.append(f"- **{md(t['key'], 80)}** ({md(ch['status'][0], 5)} → "
-                       f"{md(ch['status'][1], 5)}): {text}")
-        for k in c["baseline"]["missing_now"]:
-            out.append(f"- **{md(k, 80)}**: in the baseline, not in this run")
-        out.append("")
-    for t in c["targets"]:
-        bad = [f for f in t["findings"] if f["status"] in ("warn", "fail", "error")]
-        if not bad:
-            continue
-        out += [f"<details><summary>{md(t['key'], 80)}: {len(bad)} to look at</summary>", "",
-                "| | Check | Result |", "|---|---|---|"]
-        out += [f"| {ICONS.get(f['status'], '?')} | {_link(f)} {md(f['title'])} "
-                f"| {md(f['message'])} |" for f in bad]
-        out += ["", "</details>", ""]
-    out += [f"{c['tool']['name']} {c['tool']['version']} · {c['generated_at']}", ""]
-    return "\n".join(out)
-
-
-def render_junit(c: dict) -> str:
-    """One testsuite per target, one testcase per finding (and one for the baseline)."""
-    suites = ET.Element("testsuites", {"name": "pooling-advisor"})
-    for t in c["targets"]:
-        n = t["counts"]
-        suite = ET.SubElement(suites, "testsuite", {
-            "name": plain(t["key"], 200), "tests": str(len(t["findings"])),
-            "failures": str(n["fail"]), "errors": str(n["error"]), "skipped": str(n["skip"]),
-            "timestamp": plain(t["generated_at"], 30)})
-        for f in t["findings"]:
-            case = ET.SubElement(suite, "testcase", {
-                "classname": f"advisor.{slug(t['key']) or 'target'}", "name": f"{plain(f['id'], 40)} {plain(f['title'])}"})
-            message = plain(f["message"], 1000)
-            if f["status"] == "fail":
-                ET.SubElement(case, "failure", {"message": message, "type": plain(f["severity"], 20)}).text = plain(f["docs_url"])
-            elif f["status"] == "error":
-                ET.SubElement(case, "error", {"message": message}).text = plain(f["docs_url"])
-            elif f["status"] == "skip":
-                ET.SubElement(case, "skipped", {"message": message})
-            else:
-                prefix = "WARNING: " if f["status"] == "warn" else ""
-                ET.SubElement(case, "system-out").text = prefix + message
-        ch = t.get("change")
-        if ch and ch["baseline"]:
-            suite.set("tests", str(len(t["findings"]) + 1))
-            case = ET.SubElement(suite, "testcase", {"classname": f"advisor.{slug(t['key']) or 'target'}",
-                                                     "name": "no regression since the baseline"})
-            if ch["worse"]:
-                suite.set("failures", str(n["fail"] + 1))
-                ET.SubElement(case, "failure", {
-                    "message": plain("; ".join(_change_words(i) for i in ch["worse"]), 1000),
-                    "type": "regression"})
-    for attr in ("tests", "failures", "errors", "skipped"):
-        suites.set(attr, str(sum(int(s.get(attr)) for s in suites)))
-    ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-
-
-def render(c: dict, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(c, indent=2) + "\n"
-    return {"text": render_text, "markdown": render_markdown, "junit": render_junit}[fmt](c)

@@ -71,7 +71,8 @@ def run_probe(args) -> int:
 
 
 def run_report(args) -> int:
-    from .combine import combine, load_reports, render as render_combined, worst_exit
+    from .combine import combine, load_reports, worst_exit
+    from .render.combined import render as render_combined
     reports = load_reports(args.files)
     baseline = None
     if args.baseline:

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import checks
-from .combine import combine, render as render_combined, slug, worst_exit
+from .combine import combine, worst_exit
 from .errors import AdvisorError, UsageError
 from .log import remember
 from .options import MAX_TIMEOUT, ORMS, valid_timeout
 from .render import render
-from .render.safe import one_line
+from .render.combined import render as render_combined
+from .render.safe import one_line, slug
 from .sources import ENV_NAME, read_env_file, read_text_input, write_output
+from .status import Status, rank
 from .target import Target, parse_target
 from .thresholds import parse_thresholds
 
@@ -173,7 +175,7 @@ class Progress:
 
     def step(self, name: str, status: str) -> None:
         self.done += 1
-        self.bad += status in ("fail", "error")
+        self.bad += rank(status) >= Status.FAIL.rank
         if self.tty:
             width = 30
             filled = width * self.done // self.total

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE
 from .log import known_secrets
+from .status import ORDER, VERDICTS, Status
 from .target import scrub_data
 
 SCHEMA_VERSION = 1
-STATUS_ORDER = ("pass", "skip", "warn", "fail", "error")
 
 
 @dataclass
@@ -57,24 +57,24 @@ class Report:
 
     @property
     def counts(self) -> dict:
-        counts = {s: 0 for s in ("pass", "warn", "fail", "skip", "error")}
+        counts = {s.value: 0 for s in ORDER}
         for f in self.findings:
-            counts[f.status] += 1
+            counts[Status(f.status).value] += 1
         return counts
 
     @property
     def status(self) -> str:
         counts = self.counts
-        for status in ("error", "fail", "warn"):
-            if counts[status]:
-                return status
-        return "pass"
+        for status in VERDICTS:
+            if counts[status.value]:
+                return status.value
+        return Status.PASS.value
 
     def exit_code(self, strict: bool = False) -> int:
         status = self.status
-        if status == "error":
+        if status == Status.ERROR:
             return EXIT_PROBE
-        if status == "fail" or (strict and status == "warn"):
+        if status == Status.FAIL or (strict and status == Status.WARN):
             return EXIT_FINDINGS
         return EXIT_OK
 

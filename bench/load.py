@@ -28,8 +28,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import servers
-from soak import psql_rows
+from bench.soak import psql_rows
+from tests.support import servers
 
 PW = servers.PASSWORD
 RATE_CLIENTS = 500                 # connections per round, for each tool
@@ -206,8 +206,8 @@ def bench_rate(advisor: list[str], rounds: int, log=print) -> dict:
 
 @contextmanager
 def open_files_for_pgbouncer(files: int):
-    """PgBouncer with a soft open-files limit of `files`. tests/servers.py starts it through
-    runuser, whose PAM session resets the limits to the system's defaults (a soft 1,024 on
+    """PgBouncer with a soft open-files limit of `files`. tests/support/servers.py starts it
+    through runuser, whose PAM session resets the limits to the system's defaults (a soft 1,024 on
     this machine) whatever this process has; a small wrapper raises its own soft limit
     (within the hard one, which needs no privilege) and execs pgbouncer."""
     real = servers.which("pgbouncer", "apt-get install pgbouncer")

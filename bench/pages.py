@@ -125,12 +125,12 @@ def performance_page(r: dict) -> str:
         out += _load_summary(r["load"], r["date"])
     if "soak" in r:
         out += _soak(r["soak"], r["date"])
-    out += ["## Reproduce", "", "```bash\nmake bench   # or: .venv/bin/python bench/run.py\n```", "",
+    out += ["## Reproduce", "", "```bash\nmake bench   # or: .venv/bin/python -m bench.run\n```", "",
             "It installs the advisor into a throwaway venv, starts its own PostgreSQL, PgBouncer, "
             "pgpool-II and MariaDB on free loopback ports, writes `bench/results.json` (every "
             "sample's summary and the exact commands) and regenerates this page and the burst "
             "page. `BENCH_RUNS=N` changes the number of runs of the fast commands; "
-            "`bench/run.py --only load,soak` measures only those parts again. See "
+            "`python -m bench.run --only load,soak` measures only those parts again. See "
             "`bench/README.md`.", ""]
     return "\n".join(out)
 
@@ -243,11 +243,10 @@ def _fleet(f: dict) -> list[str]:
 def _remote(x: dict) -> list[str]:
     rtt = 2 * x["one_way_ms"]
     pg = x["postgres"]
-    base = pg["advisor_probe"]["median"]
     out = [f"## A server {rtt} ms away", "",
            f"The same servers behind a TCP forward that holds every packet {x['one_way_ms']} ms "
            f"each way (a {rtt} ms round trip, also on each new connection's handshake; "
-           "`tests/delayproxy.py`), as a database in another region or a laptop talking to a "
+           "`tests/support/delayproxy.py`), as a database in another region or a laptop talking to a "
            "cloud database sees it. Round trips now cost time, and so does every extra "
            "connection a tool opens.", "", *TABLE,
            *_pg_rows(pg, "one check, two connections"), ""]
@@ -287,7 +286,7 @@ def _site(s: dict) -> list[str]:
 def _when(part: dict, date: str) -> str:
     """A part measured again on its own (`--only`) says so."""
     when = part.get("date")
-    return "" if not when or when == date else f" Measured on {when} (`bench/run.py --only`)."
+    return "" if not when or when == date else f" Measured on {when} (`python -m bench.run --only`)."
 
 
 def _load_summary(x: dict, date: str) -> list[str]:

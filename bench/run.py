@@ -1,10 +1,11 @@
 """`make bench`: measure the advisor next to the tools people already use, in one run.
 
-Starts its own throwaway servers (tests/servers.py, tests/servers_mysql.py), times every
-command several times (median, min, max), counts server connections from the logs, puts
-`advisor burst` next to `pgbench -C` and holds 2,000 clients (bench/load.py), soaks every
-server kind with 1,000 probes (bench/soak.py), and writes bench/results.json,
-docs/performance.md and docs/burst.md. `--only load,soak` measures some parts again.
+Run as `python -m bench.run` from the checkout's root (it imports `bench` and
+`tests.support` as packages). Starts its own throwaway servers (tests/support/servers.py,
+tests/support/servers_mysql.py), times every command several times (median, min, max),
+counts server connections from the logs, puts `advisor burst` next to `pgbench -C` and
+holds 2,000 clients (bench/load.py), soaks every server kind with 1,000 probes
+(bench/soak.py), and writes bench/results.json, docs/performance.md and docs/burst.md. `--only load,soak` measures some parts again.
 """
 
 from __future__ import annotations
@@ -22,14 +23,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench import load, pages, soak
+from tests.support import servers, servers_mysql
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
-import load  # noqa: E402
-import pages  # noqa: E402
-import servers  # noqa: E402
-import servers_mysql  # noqa: E402
-import soak  # noqa: E402
 
 DEV_PY = sys.executable               # the development venv (.venv): mkdocs, the servers' helpers
 BIN = Path(DEV_PY).parent
@@ -551,7 +548,7 @@ def _write_pages(results: dict) -> None:
 
 
 def write_pages() -> int:
-    """`bench/run.py --pages`: regenerate both pages from bench/results.json, measuring
+    """`python -m bench.run --pages`: regenerate both pages from bench/results.json, measuring
     nothing (after a change to bench/pages.py)."""
     _write_pages(json.loads(RESULTS.read_text()))
     log("docs/performance.md and docs/burst.md written from bench/results.json")
@@ -560,7 +557,7 @@ def write_pages() -> int:
 
 def arguments(argv: list[str]):
     import argparse
-    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", action="store_true",
                         help="rewrite the pages from bench/results.json, measuring nothing")
     parser.add_argument("--only", metavar="PARTS", type=lambda v: tuple(v.split(",")),

@@ -107,7 +107,7 @@ def wait_until(predicate, seconds: float = 5.0):
 def psql_rows(port: int, user: str, db: str, command: str) -> list[dict]:
     """One statement over TCP with psql (the simple query protocol, which PgBouncer's
     admin console and pgpool-II's SHOW commands speak), rows as dicts."""
-    from servers import PASSWORD, pg_bindir
+    from tests.support.servers import PASSWORD, pg_bindir
     r = subprocess.run([str(pg_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", user,
                         "-d", db, "-X", "--csv", "-c", command], capture_output=True, text=True,
                        env={**os.environ, "PGPASSWORD": PASSWORD}, timeout=30)
@@ -243,8 +243,8 @@ BENCH_PROBES, BENCH_FIRST_MARK = 1000, 100
 def bench_soak(python: str, cwd: str, log=print) -> dict:
     """Every kind on servers of its own; the probes run in `python` (the installed advisor)
     as this file run as a script, the leftovers are read from here."""
-    import servers
-    import servers_mysql
+    from tests.support import servers
+    from tests.support import servers_mysql
 
     def probes(url: str) -> dict:
         r = subprocess.run([python, __file__, str(BENCH_PROBES), str(BENCH_FIRST_MARK)],

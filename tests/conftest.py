@@ -1,60 +1,19 @@
-"""Session-scoped live servers. A missing binary skips the live tests, unless
-ADVISOR_REQUIRE_SERVERS=1 (as in CI), which turns it into a failure."""
+"""Session-scoped live servers, the browser and the measured start-up, shared by every test
+module. The helpers behind them live in tests/support/."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import servers  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-REQUIRE = os.environ.get("ADVISOR_REQUIRE_SERVERS") == "1"
-
-
-def need(exc: Exception):
-    """Skip, or fail when servers are required."""
-    if REQUIRE:
-        pytest.fail(f"required server binary missing: {exc}", pytrace=False)
-    pytest.skip(f"missing: {exc}")
-
-
-def start_or_skip(factory):
-    try:
-        return factory()
-    except servers.MissingBinary as exc:
-        need(exc)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve_dir(directory):
-    """Serve a built site on a free loopback port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+from tests.support import servers
+from tests.support.cli import ROOT, run_advisor
+from tests.support.live import need, running
+from tests.support.web import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
@@ -75,50 +34,49 @@ def browser():
 @pytest.fixture(scope="session")
 def pg_plain():
     """PostgreSQL without TLS, small non-default max_connections and reserved slots."""
-    server = start_or_skip(lambda: servers.PostgresServer(
-        "plain", max_connections=23, superuser_reserved=2).start())
-    yield server
-    server.stop()
+    with running(lambda: servers.PostgresServer(
+            "plain", max_connections=23, superuser_reserved=2).start()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def pg_tls():
     """PostgreSQL with TLS (certificate from a throwaway CA made by the fixture)."""
-    server = start_or_skip(lambda: servers.PostgresServer(
-        "tls", max_connections=31, superuser_reserved=4, tls=True).start())
-    yield server
-    server.stop()
+    with running(lambda: servers.PostgresServer(
+            "tls", max_connections=31, superuser_reserved=4, tls=True).start()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def pgbouncer_txn(pg_plain):
-    bouncer = start_or_skip(lambda: servers.PgBouncer(pg_plain, pool_mode="transaction").start())
-    yield bouncer
-    bouncer.stop()
+    with running(lambda: servers.PgBouncer(pg_plain, pool_mode="transaction").start()) as bouncer:
+        yield bouncer
 
 
 @pytest.fixture(scope="session")
 def forwarder(pg_plain):
-    fwd = start_or_skip(lambda: servers.Forwarder(pg_plain.port).start())
-    yield fwd
-    fwd.stop()
+    with running(lambda: servers.Forwarder(pg_plain.port).start()) as fwd:
+        yield fwd
 
 
 @pytest.fixture(scope="session")
 def silent_listener():
-    listener = servers.SilentListener()
-    yield listener
-    listener.stop()
+    with running(servers.SilentListener) as listener:
+        yield listener
 
 
-def run_advisor(*args, env: dict | None = None, timeout: float = 60, cwd=None,
-                input_text: str | None = None) -> subprocess.CompletedProcess:
-    """Run the CLI as a user would: a separate process, real argv, real exit code."""
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("DATABASE_URL", "DIRECT_URL", "PGPASSWORD", "NO_COLOR")}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=cwd or ROOT, input=input_text)
+@pytest.fixture(scope="module")
+def startup() -> float:
+    """Interpreter start-up plus the imports a probe needs, measured (best of three): the
+    slack the time-bound tests allow on top of --timeout + 1 s."""
+    best = 99.0
+    for _ in range(3):
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "advisor", "--version"], capture_output=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-c", "import psycopg, pymysql, advisor.commands"],
+                       capture_output=True, cwd=ROOT)
+        best = min(best, time.monotonic() - started)
+    return best
 
 
 @pytest.fixture

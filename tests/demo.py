@@ -1,5 +1,6 @@
-"""`make demo`: throwaway PostgreSQL + PgBouncer, probe them as a fleet, then build and serve
-the site with the reports on http://127.0.0.1:8000.
+"""`make demo` (`python -m tests.demo` from the checkout's root): throwaway PostgreSQL +
+PgBouncer, probe them as a fleet, then build and serve the site with the reports on
+http://127.0.0.1:8000.
 
 Everything runs on loopback and is removed on exit (Ctrl-C stops servers and site). The
 previous demo's reports become the baseline, so a second run shows what changed.
@@ -16,8 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from servers import Forwarder, MissingBinary, PgBouncer, PostgresServer  # noqa: E402
+from tests.support.servers import Forwarder, MissingBinary, PgBouncer, PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_advisor
+from tests.support.cli import ROOT, run_advisor
 
 PASSWORD = "Pw-Bad-Input-9zQ"
 URL = f"postgresql://app:{PASSWORD}@db.example.com/app"

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-import servers
-from conftest import ROOT, run_advisor, start_or_skip
-
 from advisor.burst import classify, percentiles
+from tests.support import servers
+from tests.support.cli import ROOT, run_advisor
+from tests.support.live import running
 
 pytestmark = pytest.mark.live
 SLOT_ERRORS = {"too_many_clients", "reserved_slots"}
@@ -22,19 +22,17 @@ SLOT_ERRORS = {"too_many_clients", "reserved_slots"}
 
 @pytest.fixture(scope="module")
 def pg20():
-    server = start_or_skip(lambda: servers.PostgresServer(
-        "burst", max_connections=20, superuser_reserved=3).start())
-    yield server
-    server.stop()
+    with running(lambda: servers.PostgresServer(
+            "burst", max_connections=20, superuser_reserved=3).start()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def bouncer20(pg20):
-    bouncer = start_or_skip(lambda: servers.PgBouncer(
-        pg20, pool_mode="transaction", default_pool_size=5,
-        settings={"max_client_conn": 200}, name="pgbouncer-burst").start())
-    yield bouncer
-    bouncer.stop()
+    with running(lambda: servers.PgBouncer(
+            pg20, pool_mode="transaction", default_pool_size=5,
+            settings={"max_client_conn": 200}, name="pgbouncer-burst").start()) as bouncer:
+        yield bouncer
 
 
 def burst(*args, **kw):
@@ -139,9 +137,8 @@ def test_classify_and_percentiles():
 
 
 def test_mariadb_burst():
-    import servers_mysql
-    server = start_or_skip(lambda: servers_mysql.MariaDBServer("burst", max_connections=10).start())
-    try:
+    from tests.support import servers_mysql
+    with running(lambda: servers_mysql.MariaDBServer("burst", max_connections=10).start()) as server:
         r = burst(server.url(), "--clients", "15", "--hold-ms", "300", "--yes", "--format", "json")
         assert r.returncode == 1, r.stderr
         leg = json.loads(r.stdout)["legs"][0]
@@ -149,8 +146,6 @@ def test_mariadb_burst():
         assert set(leg["errors"]) == {"too_many_clients"}, leg["errors"]
         assert "Too many connections" in " ".join(leg["errors"]["too_many_clients"]["messages"])
         assert servers.PASSWORD not in r.stdout + r.stderr
-    finally:
-        server.stop()
 
 
 def test_too_few_open_files_is_a_usage_error(pg_plain):

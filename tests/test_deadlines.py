@@ -1,12 +1,12 @@
 """Hostile servers against one deadline per command: --timeout bounds the whole command.
 
-Real sockets on loopback: a MySQL wire-protocol fake (tests/fakemysql.py) that trickles its
-greeting or a result one byte at a time, floods, sends garbage or asks for the password in
-clear text; real PgBouncer behind a forward that holds every statement 1.9 s
-(tests/delayproxy.py --per-message Q); a listener that never answers, with sub-second
-timeouts. Every command ends within --timeout + 1 s (+ the interpreter start-up, measured as
-tests/test_timebounds.py does) with one clear line, and pool-mode detection that runs out of
-time says so instead of guessing or failing the probe.
+Real sockets on loopback: a MySQL wire-protocol fake (tests/support/fakemysql.py) that
+trickles its greeting or a result one byte at a time, floods, sends garbage or asks for the
+password in clear text; real PgBouncer behind a forward that holds every statement 1.9 s
+(tests/support/delayproxy.py --per-message Q); a listener that never answers, with
+sub-second timeouts. Every command ends within --timeout + 1 s (+ the interpreter start-up,
+the `startup` fixture of tests/conftest.py) with one clear line, and pool-mode detection
+that runs out of time says so instead of guessing or failing the probe.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-import servers
-from conftest import run_advisor
-from fakemysql import FakeMySQL
-from servers import PASSWORD, SilentListener, free_port, stop_process, wait_port
-from test_timebounds import startup  # noqa: F401  (the measured start-up, a fixture)
+from tests.support import delayproxy, servers
+from tests.support.cli import run_advisor
+from tests.support.fakemysql import FakeMySQL
+from tests.support.live import running
+from tests.support.servers import PASSWORD, SilentListener, free_port, stop_process, wait_port
 
 pytestmark = pytest.mark.live
 SLOW_MS = 1900  # each statement through the slow forward: just under a 2 s per-statement cap
@@ -67,9 +66,8 @@ def fake(request, certs):
     """FakeMySQL(mode) or FakeMySQL(mode, plugin, tls?) from the test's parameter."""
     mode, plugin, tls = (request.param, "mysql_clear_password", False) \
         if isinstance(request.param, str) else request.param
-    server = FakeMySQL(mode, plugin=plugin, certs=certs if tls else None)
-    yield server
-    server.stop()
+    with running(lambda: FakeMySQL(mode, plugin=plugin, certs=certs if tls else None)) as server:
+        yield server
 
 
 # -- MySQL: trickles, floods, garbage -------------------------------------------------
@@ -94,11 +92,8 @@ def test_mysql_giant_or_garbage_reply_is_one_error(modes, startup):
     handshake, and a facts row whose numbers are not numbers: exit 3, the requested format
     with one error finding of one line, nothing on stderr."""
     for mode in modes:
-        server = FakeMySQL(mode)
-        try:
+        with running(lambda: FakeMySQL(mode)) as server:
             error = bounded(server.url(PASSWORD), startup, timeout=3)
-        finally:
-            server.stop()
         assert "unexpected reply" in error["message"] and len(error["message"]) <= 300, error
 
 
@@ -131,8 +126,7 @@ def test_mysql_rsa_key_exchange_only_inside_tls(plugin, certs):
     """MySQL 8's full authentication without TLS would encrypt the password with a key the
     server sends itself: an impostor's. The advisor never asks for that key (exit 3, saying
     why), as the mysql client refuses; inside TLS the password goes over the encrypted link."""
-    server = FakeMySQL("rsa-auth", plugin=plugin, certs=certs)
-    try:
+    with running(lambda: FakeMySQL("rsa-auth", plugin=plugin, certs=certs)) as server:
         r = run_advisor("probe", server.url(PASSWORD, **{"ssl-mode": "DISABLED"}), "--format", "json")
         assert r.returncode == 3, r.stdout[-500:]
         error = next(f for f in report_of(r)["findings"] if f["status"] == "error")
@@ -141,15 +135,12 @@ def test_mysql_rsa_key_exchange_only_inside_tls(plugin, certs):
         r = run_advisor("probe", server.url(PASSWORD, **{"ssl-mode": "REQUIRED"}), "--format", "json")
         assert r.returncode in (0, 1), r.stdout[-800:]
         assert server.key_requests == 0
-    finally:
-        server.stop()
 
 
 def test_burst_against_trickling_mysql_ends_in_its_bound(startup):
     """The free-slot read is served; then every client meets a trickling greeting. Each
     connect ends at --timeout, and no stuck thread keeps the process alive."""
-    server = FakeMySQL("serve-once")
-    try:
+    with running(lambda: FakeMySQL("serve-once")) as server:
         timeout = 1.0
         bound = timeout + (2 * timeout + 0 + 1) + 1 + startup  # slot read + the leg + exit
         r, elapsed = timed("burst", server.url(PASSWORD), "--clients", "3", "--hold-ms", "0",
@@ -159,14 +150,11 @@ def test_burst_against_trickling_mysql_ends_in_its_bound(startup):
         leg = report_of(r)["legs"][0]
         assert leg["failed"] == 3 and set(leg["errors"]) == {"timeout"}, leg["errors"]
         assert server.connections == 4
-    finally:
-        server.stop()
 
 
 def test_fleet_inherits_the_deadline(tmp_path, startup):
     """probe --targets: each target's probe has the same bound, the fleet ends in it."""
-    server, listener = FakeMySQL("trickle-greeting"), SilentListener()
-    try:
+    with running(lambda: FakeMySQL("trickle-greeting")) as server, running(SilentListener) as listener:
         targets = tmp_path / "targets.toml"
         targets.write_text(f'[[target]]\nname = "trickle"\nurl = "{server.url(PASSWORD)}"\n'
                            f'[[target]]\nname = "silent"\n'
@@ -177,9 +165,6 @@ def test_fleet_inherits_the_deadline(tmp_path, startup):
         assert elapsed < timeout + 1 + startup, f"{elapsed:.2f} s"
         assert r.returncode == 3, r.stderr
         assert PASSWORD not in r.stdout + r.stderr and "Traceback" not in r.stderr
-    finally:
-        server.stop()
-        listener.stop()
 
 
 # -- sub-second timeouts ----------------------------------------------------------------
@@ -187,19 +172,15 @@ def test_fleet_inherits_the_deadline(tmp_path, startup):
 @pytest.mark.parametrize("scheme", ["postgresql", "mysql"])
 def test_subsecond_timeout_against_a_silent_listener(scheme, startup):
     """No 2 s floor from the drivers' connect timeouts: 0.5 s means 0.5 s."""
-    listener = SilentListener()
-    try:
+    with running(SilentListener) as listener:
         error = bounded(f"{scheme}://app:{PASSWORD}@127.0.0.1:{listener.port}/app", startup,
                         timeout=0.5)
         assert "timed out" in error["message"], error
-    finally:
-        listener.stop()
 
 
 def test_direct_url_shares_the_deadline(startup):
     """--timeout is for the command: a second URL gets what is left, not its own."""
-    one, two = SilentListener(), SilentListener()
-    try:
+    with running(SilentListener) as one, running(SilentListener) as two:
         timeout = 1.5
         r, elapsed = timed("probe", f"postgresql://app:{PASSWORD}@127.0.0.1:{one.port}/app",
                            "--direct-url", f"postgresql://app:{PASSWORD}@127.0.0.1:{two.port}/app",
@@ -207,9 +188,6 @@ def test_direct_url_shares_the_deadline(startup):
         assert r.returncode == 3 and elapsed < timeout + 1 + startup, f"{elapsed:.2f} s"
         direct = report_of(r)["facts"]["direct"]
         assert "--timeout" in direct["error"] or "timed out" in direct["error"], direct
-    finally:
-        one.stop()
-        two.stop()
 
 
 # -- PostgreSQL: every statement 1.9 s through real PgBouncer ---------------------------
@@ -218,7 +196,7 @@ def test_direct_url_shares_the_deadline(startup):
 def slow(pgbouncer_txn):
     """PgBouncer (transaction mode) behind a forward that holds each query 1.9 s."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("delayproxy.py")),
+    proc = subprocess.Popen([sys.executable, delayproxy.__file__,
                              str(port), str(pgbouncer_txn.port), str(SLOW_MS), "--per-message", "Q"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -15,9 +15,10 @@ import psycopg
 import pytest
 
 from advisor.fleet import Progress
-import servers
-from conftest import ROOT, run_advisor
-from test_site import build_site, text_of
+from tests.support import servers
+from tests.support.cli import ROOT, run_advisor
+from tests.support.live import running
+from tests.support.site import build_site, text_of
 
 GITHUB = ROOT / "examples" / "github-actions" / "readiness.yml"
 GITLAB = ROOT / "examples" / "gitlab-ci" / "readiness.gitlab-ci.yml"
@@ -138,10 +139,8 @@ def test_workflow_against_live_servers(pg_plain, pgbouncer_txn, silent_listener,
 @pytest.fixture
 def own_bouncer(pg_tls):
     """A PgBouncer of this test's own: its idle server connections go when the test ends."""
-    from conftest import start_or_skip
-    bouncer = start_or_skip(lambda: servers.PgBouncer(pg_tls, name="pgbouncer-fleet").start())
-    yield bouncer
-    bouncer.stop()
+    with running(lambda: servers.PgBouncer(pg_tls, name="pgbouncer-fleet").start()) as bouncer:
+        yield bouncer
 
 
 @pytest.mark.live

@@ -1,25 +1,22 @@
 """The readiness pages in Chromium: server strings holding HTML/JS stay text.
 
-Chromium runs from a child process (this file as a script): a second Playwright in the
+Chromium runs from a child process (this module, `python -m`): a second Playwright in the
 pytest process next to test_site_browser's upsets the other's timing. Missing Chromium or
 Playwright skips these tests, unless ADVISOR_REQUIRE_SERVERS=1.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, need as _missing  # noqa: E402
+from tests.support.cli import ROOT
+from tests.support.live import need as _missing
+from tests.support.web import CHROMIUM, CHROMIUM_ARGS as ARGS, serve_dir
 
 pytestmark = pytest.mark.browser
 
@@ -86,16 +83,11 @@ if __name__ == "__main__":
 
 # --------------------------------------------------------------------------- tests
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory):
     from advisor.combine import slug
-    from test_report_combine import finding, report
-    from test_site import build_site
+    from tests.support.reports import finding, report
+    from tests.support.site import build_site
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} not installed (apt-get install chromium)")
     try:
@@ -114,15 +106,11 @@ def seen(tmp_path_factory):
     (reports / "baseline" / "prod.json").write_text(json.dumps(old))
     site = tmp_path_factory.mktemp("hostile-site")
     build_site(site, reports)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     pages = ["readiness/", f"readiness/{slug(LABEL)}/"]
-    try:
-        r = subprocess.run([sys.executable, __file__, f"http://127.0.0.1:{server.server_port}/",
-                            *pages], capture_output=True, text=True, timeout=240, cwd=HERE)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_dir(site) as base:
+        # As a module from the checkout's root: it imports tests.support as it does here.
+        r = subprocess.run([sys.executable, "-m", "tests.test_fleet_browser", base, *pages],
+                           capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert r.returncode == 0, r.stderr[-3000:]
     return {"fleet": json.loads(r.stdout)[pages[0]], "env": json.loads(r.stdout)[pages[1]],
             "search": json.loads(r.stdout)["search"]}

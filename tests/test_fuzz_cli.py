@@ -33,8 +33,7 @@ from hypothesis import strategies as st
 from advisor import cli
 from advisor.facts import mysql as mysql_facts
 from advisor.facts import postgres as pg_facts
-from advisor.target import is_ip_address
-from servers import free_port
+from tests.support.servers import free_port
 
 RUNS: Counter = Counter()
 BUDGETS: list[int] = []

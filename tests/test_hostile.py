@@ -15,9 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
-from fakepg import FakePostgres
-from harvest import build_site, run_every_format, site_files
-from servers import PASSWORD
+from tests.support.fakepg import FakePostgres
+from tests.support.harvest import build_site, run_every_format, site_files
+from tests.support.live import running
+from tests.support.servers import PASSWORD
 
 pytestmark = pytest.mark.live
 
@@ -39,10 +40,10 @@ def hostile_pg(pg_plain):
 
 @pytest.fixture(scope="module")
 def fake():
-    server = FakePostgres("hostile", values={"server_version": VERSION, "role_name": ROLE,
-                                             "database_name": DB, "role_connlimit": "5"})
-    yield server
-    server.stop()
+    with running(lambda: FakePostgres("hostile", values={
+            "server_version": VERSION, "role_name": ROLE, "database_name": DB,
+            "role_connlimit": "5"})) as server:
+        yield server
 
 
 def url(port: int, user: str = "app", db: str = "app", **query) -> str:

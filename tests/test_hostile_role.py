@@ -15,15 +15,14 @@ probe: so each run must also succeed.
 from __future__ import annotations
 
 import json
-import threading
 
 import psycopg
 import pytest
 
-import servers
-from conftest import run_advisor, start_or_skip
-
 from advisor.facts import pooler, postgres
+from tests.support import servers
+from tests.support.cli import run_advisor
+from tests.support.live import running_all
 
 pytestmark = pytest.mark.live
 DB = "trapdb"
@@ -109,19 +108,12 @@ def hits(server) -> list[tuple[str, str]]:
 def poolers(trapped):
     """PgBouncer in session and statement mode, and pgpool-II, of our own (small pools:
     pg_plain is shared). Stopped side by side: each takes a while to shut down."""
-    started = {}
-    try:
-        for mode in ("session", "statement"):
-            started[mode] = start_or_skip(lambda: servers.PgBouncer(
-                trapped, pool_mode=mode, default_pool_size=2, name=f"pgbouncer-trap-{mode}").start())
-        started["pgpool"] = start_or_skip(lambda: servers.Pgpool(trapped, num_init_children=2).start())
+    factories = {mode: (lambda mode=mode: servers.PgBouncer(
+        trapped, pool_mode=mode, default_pool_size=2, name=f"pgbouncer-trap-{mode}").start())
+        for mode in ("session", "statement")}
+    factories["pgpool"] = lambda: servers.Pgpool(trapped, num_init_children=2).start()
+    with running_all(factories) as started:
         yield started
-    finally:
-        stops = [threading.Thread(target=p.stop) for p in started.values()]
-        for thread in stops:
-            thread.start()
-        for thread in stops:
-            thread.join()
 
 
 def probe(url: str, *args) -> dict:

@@ -15,7 +15,6 @@ import re
 from urllib.parse import quote
 
 import psycopg
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict

@@ -4,21 +4,14 @@ browser checker). Nothing here knows a vector by name: each is run the same way.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
-import tomllib
-from pathlib import Path
-from urllib.parse import quote, unquote
 
 import pytest
 
 from advisor.cli import main
-from advisor.errors import InvalidTarget
-from advisor.target import parse_target
+from tests.support.vectors import VECTORS, secrets
 
-VECTORS_FILE = Path(__file__).parent / "vectors" / "urls.toml"
-VECTORS = tomllib.loads(VECTORS_FILE.read_text(encoding="utf-8"))["vector"]
 STATUSES = {"pass", "warn", "fail", "absent"}
 
 
@@ -33,27 +26,6 @@ def argv(vector: dict, fmt: str = "json") -> list[str]:
     if vector.get("prisma_version"):
         args += ["--prisma-version", str(vector["prisma_version"])]
     return args
-
-
-def secrets(vector: dict) -> set[str]:
-    """Every password-like value in the vector's URLs, in raw and percent-encoded forms."""
-    found = set()
-    for text in filter(None, (vector["url"], vector.get("direct_url"))):
-        try:
-            found.update(parse_target(text).secrets)
-        except InvalidTarget:
-            pass
-        # Unparseable URLs still must not be echoed.
-        found.update(re.findall(r"://[^/?@\s]*?:([^@/\s]+)@", text))
-        found.update(v for _, v in re.findall(r"(password|api_key)=([^&\s']+)", text))
-    forms = set()
-    for s in found:
-        forms |= {s, quote(s, safe=""), quote(s)}
-        try:
-            forms.add(unquote(s, errors="strict"))
-        except UnicodeDecodeError:
-            pass
-    return {f for f in forms if f}
 
 
 def run(vector: dict, capsys, fmt: str = "json") -> tuple[int, str, str]:

@@ -12,10 +12,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT, run_advisor, start_or_skip
-from servers import PASSWORD
 
-import servers_mysql
+from tests.support import servers_mysql
+from tests.support.cli import ROOT, run_advisor
+from tests.support.live import running
+from tests.support.servers import PASSWORD
 
 pytestmark = pytest.mark.live
 SCHEMA = ROOT / "advisor" / "schema" / "report-v1.json"
@@ -24,17 +25,15 @@ SCHEMA = ROOT / "advisor" / "schema" / "report-v1.json"
 @pytest.fixture(scope="session")
 def maria_plain():
     """MariaDB without TLS, non-default max_connections."""
-    server = start_or_skip(lambda: servers_mysql.MariaDBServer("plain", max_connections=37).start())
-    yield server
-    server.stop()
+    with running(lambda: servers_mysql.MariaDBServer("plain", max_connections=37).start()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def maria_tls():
     """MariaDB with TLS (throwaway CA), require_secure_transport off."""
-    server = start_or_skip(lambda: servers_mysql.MariaDBServer("tls", max_connections=41, tls=True).start())
-    yield server
-    server.stop()
+    with running(lambda: servers_mysql.MariaDBServer("tls", max_connections=41, tls=True).start()) as server:
+        yield server
 
 
 def probe(url: str, *args, timeout: float = 60) -> tuple[int, dict, str]:
@@ -265,7 +264,7 @@ def test_missing_database_exits_3(maria_plain):
 
 
 def test_refused_port_and_silent_listener(silent_listener):
-    from servers import free_port
+    from tests.support.servers import free_port
     code, report, _ = probe(f"mysql://app:{PASSWORD}@127.0.0.1:{free_port()}/app")
     assert code == 3 and report["facts"]["probe"]["error_kind"] == "unreachable"
     started = time.monotonic()

@@ -7,10 +7,11 @@ import time
 
 import pytest
 
-import servers
-from conftest import run_advisor, start_or_skip
 from advisor.facts import postgres
 from advisor.target import parse_target
+from tests.support import servers
+from tests.support.cli import run_advisor
+from tests.support.live import running, running_all
 
 pytestmark = pytest.mark.live
 
@@ -28,39 +29,31 @@ CONFIGS = {
 @pytest.fixture(scope="session")
 def pg_pooled():
     """A server of its own: the poolers here keep server connections open for the session."""
-    server = start_or_skip(lambda: servers.PostgresServer("pooled", max_connections=30).start())
-    yield server
-    server.stop()
+    with running(lambda: servers.PostgresServer("pooled", max_connections=30).start()) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def bouncers(pg_pooled):
-    started = {}
-    try:
-        for name, (mode, size, extra, _) in CONFIGS.items():
-            started[name] = start_or_skip(lambda: servers.PgBouncer(
-                pg_pooled, pool_mode=mode, default_pool_size=size, settings=extra,
-                name=f"pgbouncer-{name}").start())
+    factories = {name: (lambda name=name, mode=mode, size=size, extra=extra: servers.PgBouncer(
+        pg_pooled, pool_mode=mode, default_pool_size=size, settings=extra,
+        name=f"pgbouncer-{name}").start()) for name, (mode, size, extra, _) in CONFIGS.items()}
+    with running_all(factories) as started:
         yield started
-    finally:
-        for bouncer in started.values():
-            bouncer.stop()
 
 
 @pytest.fixture(scope="session")
 def pgpool(pg_pooled):
-    pool = start_or_skip(lambda: servers.Pgpool(pg_pooled).start())
-    yield pool
-    pool.stop()
+    with running(lambda: servers.Pgpool(pg_pooled).start()) as pool:
+        yield pool
 
 
 @pytest.fixture(scope="session")
 def big_pool_bouncer(pg_pooled):
     """A pool larger than the server allows (PG204 must fail)."""
-    bouncer = start_or_skip(lambda: servers.PgBouncer(
-        pg_pooled, pool_mode="transaction", default_pool_size=40, name="pgbouncer-big").start())
-    yield bouncer
-    bouncer.stop()
+    with running(lambda: servers.PgBouncer(
+            pg_pooled, pool_mode="transaction", default_pool_size=40, name="pgbouncer-big").start()) as bouncer:
+        yield bouncer
 
 
 def admin_rows(bouncer, command: str) -> list[tuple]:

@@ -11,9 +11,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import run_advisor
-import servers
-from servers import PASSWORD
+from tests.support import servers
+from tests.support.cli import run_advisor
+from tests.support.live import running
+from tests.support.servers import PASSWORD
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "advisor/schema/report-v1.json").read_text())
 pytestmark = pytest.mark.live
@@ -117,14 +118,11 @@ def test_tcp_forwarder_is_not_a_pooler(forwarder):
 
 
 def test_through_a_far_away_forward(pg_plain):
-    """The bench's delay forward (tests/delayproxy.py, 50 ms each way): the probe's facts
+    """The bench's delay forward (tests/support/delayproxy.py, 50 ms each way): the probe's facts
     come through intact, it is a forward (not a pooler), and the delay is really there:
     the handshake's round trip, the TLS request, and the startup/authentication exchanges."""
-    far = servers.DelayProxy(pg_plain.port, 50).start()
-    try:
+    with running(lambda: servers.DelayProxy(pg_plain.port, 50).start()) as far:
         r, report = probe_json(pg_plain.url(port=far.port))
-    finally:
-        far.stop()
     assert r.returncode in (0, 1), r.stderr
     facts = report["facts"]
     assert facts["max_connections"] == 23 and facts["pooler"]["detected"] is False
@@ -231,7 +229,7 @@ def test_wrong_password_exits_3_and_says_authentication_failed(pg_plain, tmp_pat
 
 
 def test_closed_port_exits_3_quickly():
-    from servers import free_port
+    from tests.support.servers import free_port
     port = free_port()
     started = time.monotonic()
     r = run_advisor("probe", f"postgresql://app:{PASSWORD}@127.0.0.1:{port}/app", "--timeout", "3")

@@ -18,9 +18,10 @@ import time
 import psycopg
 import pytest
 
-from conftest import ROOT, run_advisor
-from fakepg import FakePostgres
-from servers import PASSWORD, PostgresServer, SilentListener
+from tests.support.cli import ROOT, run_advisor
+from tests.support.fakepg import FakePostgres
+from tests.support.live import running
+from tests.support.servers import PASSWORD, PostgresServer, SilentListener
 
 pytestmark = pytest.mark.live
 WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|COPY|"
@@ -29,19 +30,18 @@ WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|G
 
 @pytest.fixture(scope="module")
 def audit():
-    server = PostgresServer("audit", settings={"log_statement": "'all'"}).start()
-    server.psql("CREATE TABLE accounts (id int PRIMARY KEY, balance int)", db="app")
-    server.psql("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 50) g", db="app")
-    server.psql("ALTER TABLE accounts OWNER TO app", db="app")
-    # The trap: app's own current_setting(), found first on its search_path.
-    server.psql("CREATE SCHEMA trap AUTHORIZATION app", db="app")
-    server.psql("CREATE FUNCTION trap.current_setting(text) RETURNS text LANGUAGE plpgsql AS $$ "
-                "BEGIN INSERT INTO public.accounts VALUES (999, 0); "
-                "RETURN pg_catalog.current_setting($1); END $$", db="app")
-    server.psql("ALTER FUNCTION trap.current_setting(text) OWNER TO app", db="app")
-    server.psql("ALTER ROLE app SET search_path = trap, pg_catalog, public")
-    yield server
-    server.stop()
+    with running(lambda: PostgresServer("audit", settings={"log_statement": "'all'"}).start()) as server:
+        server.psql("CREATE TABLE accounts (id int PRIMARY KEY, balance int)", db="app")
+        server.psql("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 50) g", db="app")
+        server.psql("ALTER TABLE accounts OWNER TO app", db="app")
+        # The trap: app's own current_setting(), found first on its search_path.
+        server.psql("CREATE SCHEMA trap AUTHORIZATION app", db="app")
+        server.psql("CREATE FUNCTION trap.current_setting(text) RETURNS text LANGUAGE plpgsql AS $$ "
+                    "BEGIN INSERT INTO public.accounts VALUES (999, 0); "
+                    "RETURN pg_catalog.current_setting($1); END $$", db="app")
+        server.psql("ALTER FUNCTION trap.current_setting(text) OWNER TO app", db="app")
+        server.psql("ALTER ROLE app SET search_path = trap, pg_catalog, public")
+        yield server
 
 
 def state(server) -> str:
@@ -148,8 +148,7 @@ def test_ctrl_c_during_a_slow_query_leaves_no_session(audit, slow_role):
 
 @pytest.mark.parametrize("where", ["silent-listener", "tls-stall", "query-stall"])
 def test_ctrl_c_while_waiting_exits_130(where):
-    server = SilentListener() if where == "silent-listener" else FakePostgres(where)
-    try:
+    with running(lambda: SilentListener() if where == "silent-listener" else FakePostgres(where)) as server:
         proc = start(f"postgresql://app:{PASSWORD}@127.0.0.1:{server.port}/app?sslmode=prefer")
         if where == "query-stall":
             wait_for(lambda: server.queries)
@@ -159,5 +158,3 @@ def test_ctrl_c_while_waiting_exits_130(where):
         assert PASSWORD not in out
         if where == "query-stall":
             wait_for(lambda: server.cancels == 1, 2.0)  # the running query was cancelled
-    finally:
-        server.stop()

@@ -12,13 +12,12 @@ import copy
 import json
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from advisor import combine
-from conftest import ROOT, run_advisor
+from tests.support.cli import ROOT, run_advisor
 
 SCHEMA = json.loads((ROOT / "advisor" / "schema" / "report-v1.json").read_text())
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -3,7 +3,7 @@ PGPASSWORD, in a password file matched through PGHOST/PGPORT/PGUSER/PGDATABASE o
 ~/.pgpass, and in pg_service.conf (service= in the URL or PGSERVICE; PGSERVICEFILE,
 ~/.pg_service.conf, PGSYSCONFDIR), and sends them to whoever asks.
 
-A hostile server (tests/fakepg.py) asks for the password in clear text
+A hostile server (tests/support/fakepg.py) asks for the password in clear text
 (AuthenticationCleartextPassword) and sends it back as its version, as a
 ParameterStatus, in a notice and in the facts row; another fails the login with an error
 that quotes it. For each source the fake must really have received the password (so
@@ -19,19 +19,19 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import run_advisor
-from fakepg import FakePostgres
-from harvest import leaks, run_every_format
+from tests.support.cli import run_advisor
+from tests.support.fakepg import FakePostgres
+from tests.support.harvest import leaks, run_every_format
+from tests.support.live import running_all
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
 def fakes():
-    servers = {mode: FakePostgres(mode) for mode in ("cleartext-echo", "cleartext-fail")}
-    yield servers
-    for server in servers.values():
-        server.stop()
+    with running_all({mode: (lambda mode=mode: FakePostgres(mode))
+                      for mode in ("cleartext-echo", "cleartext-fail")}) as started:
+        yield started
 
 
 def secret(name: str) -> str:

@@ -21,8 +21,8 @@ from advisor.facts import mysql as my
 from advisor.facts import postgres as pg
 from advisor.log import SECRETS, log, remember
 from advisor.target import parse_target
-from harvest import build_site, leaks, run_every_format, site_files
-from servers import SilentListener, free_port
+from tests.support.harvest import build_site, leaks, run_every_format, site_files
+from tests.support.servers import SilentListener, free_port
 
 pytestmark = pytest.mark.live
 

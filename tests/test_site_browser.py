@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import serve_dir
-from test_site import build_site, write_hostile_report, write_lint_report
+from tests.support.site import build_site, write_hostile_report, write_lint_report
+from tests.support.web import serve_dir
 
 pytestmark = pytest.mark.browser
 

@@ -12,16 +12,12 @@ kind (docs/performance.md, "Soak"), about 90 s in all; here 200 per kind, about 
 from __future__ import annotations
 
 import logging
-import sys
 
 import pytest
 
-import servers
-import servers_mysql
-from conftest import ROOT, start_or_skip
-
-sys.path.insert(0, str(ROOT / "bench"))
-import soak  # noqa: E402
+from bench import soak
+from tests.support import servers, servers_mysql
+from tests.support.live import running
 
 pytestmark = pytest.mark.live
 PROBES, FIRST_MARK = 200, 50
@@ -40,24 +36,21 @@ def quiet_logger():
 
 @pytest.fixture(scope="module")
 def bouncer_session(pg_plain):
-    bouncer = start_or_skip(lambda: servers.PgBouncer(
-        pg_plain, pool_mode="session", default_pool_size=2, name="pgbouncer-soak").start())
-    yield bouncer
-    bouncer.stop()
+    with running(lambda: servers.PgBouncer(
+            pg_plain, pool_mode="session", default_pool_size=2, name="pgbouncer-soak").start()) as bouncer:
+        yield bouncer
 
 
 @pytest.fixture(scope="module")
 def pgpool(pg_plain):
-    pool = start_or_skip(lambda: servers.Pgpool(pg_plain, num_init_children=2).start())
-    yield pool
-    pool.stop()
+    with running(lambda: servers.Pgpool(pg_plain, num_init_children=2).start()) as pool:
+        yield pool
 
 
 @pytest.fixture(scope="module")
 def maria():
-    server = start_or_skip(lambda: servers_mysql.MariaDBServer("soak").start())
-    yield server
-    server.stop()
+    with running(lambda: servers_mysql.MariaDBServer("soak").start()) as server:
+        yield server
 
 
 def probes(url: str) -> dict:

@@ -1,5 +1,6 @@
 """Time bounds: whatever the network or the server does, `probe` ends with exit 3 within
---timeout plus one second (plus the interpreter's start-up, measured once).
+--timeout plus one second (plus the interpreter's start-up, measured once: the `startup`
+fixture of tests/conftest.py).
 
 Real sockets on loopback: a closed port, a listener that never answers, a fake server
 that stalls mid-handshake (TLS or startup) or never answers a query, a real PostgreSQL
@@ -16,25 +17,13 @@ import time
 import psycopg
 import pytest
 
-from conftest import ROOT, run_advisor
-from fakepg import FakePostgres
-from servers import PASSWORD, SilentListener, free_port
+from tests.support.cli import run_advisor
+from tests.support.fakepg import FakePostgres
+from tests.support.live import running
+from tests.support.servers import PASSWORD, SilentListener, free_port
 
 pytestmark = pytest.mark.live
 TIMEOUT = 2.0
-
-
-@pytest.fixture(scope="module")
-def startup() -> float:
-    """Interpreter start-up plus the imports a probe needs, measured (best of three)."""
-    best = 99.0
-    for _ in range(3):
-        started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "advisor", "--version"], capture_output=True, cwd=ROOT)
-        subprocess.run([sys.executable, "-c", "import psycopg, pymysql, advisor.commands"],
-                       capture_output=True, cwd=ROOT)
-        best = min(best, time.monotonic() - started)
-    return best
 
 
 def bounded(url: str, startup: float, env: dict | None = None, timeout: float = TIMEOUT) -> dict:
@@ -53,16 +42,14 @@ def bounded(url: str, startup: float, env: dict | None = None, timeout: float = 
 
 @pytest.fixture(scope="module")
 def silent():
-    listener = SilentListener()
-    yield listener
-    listener.stop()
+    with running(SilentListener) as listener:
+        yield listener
 
 
 @pytest.fixture(params=["tls-stall", "startup-stall", "query-stall"])
 def stalling(request):
-    server = FakePostgres(request.param)
-    yield request.param, server
-    server.stop()
+    with running(lambda: FakePostgres(request.param)) as server:
+        yield request.param, server
 
 
 def pg(port: int, host: str = "127.0.0.1", **query) -> str:

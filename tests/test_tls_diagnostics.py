@@ -23,9 +23,10 @@ from urllib.parse import quote
 
 import pytest
 
-import servers
-from conftest import run_advisor, start_or_skip
-from servers import PASSWORD
+from tests.support import servers
+from tests.support.cli import run_advisor
+from tests.support.live import running
+from tests.support.servers import PASSWORD
 
 pytestmark = pytest.mark.live
 
@@ -69,17 +70,16 @@ def certs():
 @pytest.fixture(scope="module")
 def pg_expired(certs):
     cert, key = certs["expired"]
-    server = start_or_skip(lambda: servers.PostgresServer(
-        "tlsdiag", tls=True, settings={"ssl_cert_file": f"'{cert}'",
-                                       "ssl_key_file": f"'{key}'"}).start())
-    # app may not log in over TLS; in plain text it needs its password.
-    (server.data / "pg_hba.conf").write_text("local all all trust\n"
-                                             "hostssl all app 127.0.0.1/32 reject\n"
-                                             "host all all 127.0.0.1/32 scram-sha-256\n")
-    server.psql("SELECT pg_catalog.pg_reload_conf()")
-    time.sleep(0.3)  # the postmaster rereads pg_hba.conf on SIGHUP
-    yield server
-    server.stop()
+    with running(lambda: servers.PostgresServer(
+            "tlsdiag", tls=True, settings={"ssl_cert_file": f"'{cert}'",
+                                           "ssl_key_file": f"'{key}'"}).start()) as server:
+        # app may not log in over TLS; in plain text it needs its password.
+        (server.data / "pg_hba.conf").write_text("local all all trust\n"
+                                                 "hostssl all app 127.0.0.1/32 reject\n"
+                                                 "host all all 127.0.0.1/32 scram-sha-256\n")
+        server.psql("SELECT pg_catalog.pg_reload_conf()")
+        time.sleep(0.3)  # the postmaster rereads pg_hba.conf on SIGHUP
+        yield server
 
 
 class TLSListener:
@@ -146,15 +146,12 @@ def test_an_expired_certificate_from_the_right_ca_says_expired(pg_expired, certs
 
 
 def test_a_certificate_not_valid_yet_says_so_and_nothing_logs_in(certs):
-    listener = TLSListener(*certs["future"])
-    try:
+    with running(lambda: TLSListener(*certs["future"])) as listener:
         code, report, message = probe(url(listener.port, sslmode="verify-full",
                                           sslrootcert=certs["ca"]))
         assert code == 3 and report["facts"]["probe"]["error_kind"] == "tls"
         assert "not yet valid" in message and "unknown CA" not in message, message
         assert listener.accepted == 2 and listener.received == b""  # a handshake, no login
-    finally:
-        listener.stop()
 
 
 def test_prefer_says_it_tried_tls_then_plain_text(pg_expired):

@@ -2,7 +2,7 @@
 fails clearly (exit 3, the reason named) with the wrong CA or host name; `require` passes
 and the report says the certificate is not verified.
 
-The server certificate names `localhost` and 127.0.0.1 only (tests/servers.make_certs).
+The server certificate names `localhost` and 127.0.0.1 only (tests.support.servers.make_certs).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from conftest import run_advisor
-from servers import PASSWORD
+from tests.support.cli import run_advisor
+from tests.support.servers import PASSWORD
 
 pytestmark = pytest.mark.live
 

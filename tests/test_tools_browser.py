@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from advisor.catalog import load_checks
+from advisor.catalog.providers import ORMS, load_providers
 from advisor.checks import Context
 from advisor.errors import InvalidTarget
 from advisor.probe import lint
 from advisor.target import parse_target
-from advisor.catalog.providers import ORMS, load_providers
-from test_lint_vectors import VECTORS, secrets
-from conftest import serve_dir
-from test_site import build_site
+from tests.support.site import build_site
+from tests.support.vectors import VECTORS, secrets
+from tests.support.web import serve_dir
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,7 @@ from typing import Callable
 
 from ..catalog import docs_url, load_checks
 from ..report import Finding
-
-STATUSES = ("pass", "warn", "fail", "skip", "error")
+from ..status import Status
 
 
 @dataclass
@@ -26,8 +25,9 @@ class Result:
     message: str
 
     def __post_init__(self):
-        if self.status not in STATUSES:
+        if Status.of(self.status) is None:
             raise ValueError(f"bad status {self.status!r}")
+        self.status = Status(self.status).value  # the plain string the report carries
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""Renderers: one module per output format, each a function Report -> str."""
+"""Every renderer of the advisor: a single report (one module per output format, each a
+function Report -> str, chosen by render() below), the combined report (combined.py), a burst
+result (burst.py) and the docs site's readiness pages (site.py). safe.py makes the strings
+they show safe for each output; advisor/status.py says how each status looks."""
 
 from __future__ import annotations
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from ..status import Status
 from .safe import markdown as md
 from .safe import plain
-
-ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "🛑"}
 
 
 def render_markdown(report) -> str:
     d = report.to_dict()
     t, facts, s = d["target"], d["facts"], d["summary"]
-    title = f"{ICONS[s['status']]} Pooling readiness: {s['status'].upper()}"
+    title = f"{Status(s['status']).icon} Pooling readiness: {s['status'].upper()}"
     out = [f"### {title}", "", f"`{plain(t['url']).replace('`', '')}`"
            + (f" ({md(d['label'])})" if d.get("label") else ""), ""]
     if facts.get("max_connections") is not None:
@@ -29,7 +28,7 @@ def render_markdown(report) -> str:
         ]
     out += ["| | Check | Result |", "|---|---|---|"]
     for f in d["findings"]:
-        out.append(f"| {ICONS[f['status']]} | [{f['id']}]({f['docs_url']}) {md(f['title'])} | "
+        out.append(f"| {Status(f['status']).icon} | [{f['id']}]({f['docs_url']}) {md(f['title'])} | "
                    f"{md(f['message'])} |")
     out += ["", f"{s['pass']} passed, {s['warn']} warnings, {s['fail']} failed, "
             f"{s['error']} errors, {s['skip']} skipped · {d['tool']['name']} "

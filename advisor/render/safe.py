@@ -28,3 +28,8 @@ def markdown(value, limit: int = LIMIT) -> str:
     text = plain(value, limit).replace("\n", " ")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"([\\`*_{}\[\]()#+!|~>])", r"\\\1", text)
+
+
+def slug(text) -> str:
+    """Lower-case letters, digits and dashes: safe in file names and URLs."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text or "").lower()).strip("-")[:80]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from ..status import Status
 from .safe import plain
-
-MARKS = {"pass": "✔", "warn": "!", "fail": "✖", "skip": "-", "error": "✖"}
-COLORS = {"pass": "32", "warn": "33", "fail": "31", "skip": "90", "error": "31;1"}
 
 
 def _paint(text: str, status: str, color: bool) -> str:
-    return f"\x1b[{COLORS[status]}m{text}\x1b[0m" if color else text
+    return f"\x1b[{Status(status).color}m{text}\x1b[0m" if color else text
 
 
 def render_text(report, color: bool = False) -> str:
@@ -46,9 +44,9 @@ def render_text(report, color: bool = False) -> str:
                                           if client.get("in_use") else "not in use"))
     lines.append("")
     for f in d["findings"]:
-        mark = _paint(MARKS[f["status"]], f["status"], color)
+        mark = _paint(Status(f["status"]).mark, f["status"], color)
         lines.append(f"{mark} {plain(f['id'], 40)} {plain(f['title'])}: {plain(f['message'])}")
-        if f["status"] in ("fail", "warn", "error"):
+        if Status(f["status"]).needs_attention:
             lines.append(f"    fix: {f['docs_url']}")
     s = d["summary"]
     lines.append("")

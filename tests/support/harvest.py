@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, run_advisor
 from advisor.target import secret_forms
+from tests.support.cli import ROOT, run_advisor
 
 FILE_FORMATS = {"json": "json", "markdown": "md", "junit": "xml"}
 

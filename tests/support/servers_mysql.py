@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from servers import (PASSWORD, ROOT, MissingBinary, _as_user, _chown_tree, free_port,
+from tests.support.servers import (PASSWORD, ROOT, MissingBinary, _as_user, _chown_tree, free_port,
                      make_certs, make_workdir, stop_process, wait_port)
 
 OS_USER = "mysql"

@@ -1,8 +1,8 @@
 """A TCP forward that holds traffic for a fixed time: a database N ms away, or a pooler
 that takes N ms over every statement.
 
-    python tests/delayproxy.py LISTEN_PORT TARGET_PORT ONE_WAY_MS
-    python tests/delayproxy.py LISTEN_PORT TARGET_PORT MS --per-message Q
+    python tests/support/delayproxy.py LISTEN_PORT TARGET_PORT ONE_WAY_MS
+    python tests/support/delayproxy.py LISTEN_PORT TARGET_PORT MS --per-message Q
 
 Linux's netem would do this in the kernel, but it needs the sch_netem module, which
 sandboxes and CI machines often lack.

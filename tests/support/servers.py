@@ -300,7 +300,8 @@ class Forwarder:
 
 
 class DelayProxy:
-    """A TCP forward with a fixed delay each way (tests/delayproxy.py): a server far away."""
+    """A TCP forward with a fixed delay each way (tests/support/delayproxy.py): a server
+    far away."""
 
     def __init__(self, target_port: int, one_way_ms: float):
         self.target_port, self.one_way_ms = target_port, one_way_ms

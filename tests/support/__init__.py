@@ -1,0 +1,6 @@
+"""Helpers shared by the tests, the demo and the bench: throwaway servers (`servers`,
+`servers_mysql`), wire-protocol fakes (`fakepg`, `fakemysql`), the delay forward
+(`delayproxy`), starting them or skipping (`live`), running the CLI (`cli`), serving and
+building the site (`web`, `site`), sample reports (`reports`), the URL vectors (`vectors`)
+and harvesting every artifact of a run (`harvest`). Test modules import these, never each
+other."""
