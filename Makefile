@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test demo docs site bench system venv clean
+.PHONY: test lint demo docs site bench system venv clean
 
 test: system venv  ## the whole suite, live servers and browser included
 	$(BIN)/python -m pytest
+
+lint: venv  ## ruff (lint and format) and mypy (strict on advisor/)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 demo: system venv  ## throwaway PostgreSQL + PgBouncer, probe both, build and serve the site
 	$(BIN)/python -m tests.demo
@@ -28,7 +33,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,docs]'
+	$(BIN)/pip install -q -e '.[test,docs,lint]'
 	touch $@
 
 clean:

@@ -15,12 +15,17 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
 
 from . import __version__
 from .errors import ProbeFailed, UsageError
 from .target import Target
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MAX_CLIENTS = 2000
 APPLICATION_NAME = "advisor-burst"
@@ -52,37 +57,49 @@ def classify(message: str, timed_out: bool = False) -> str:
     return next((name for name, needles in CLASSES if any(n in low for n in needles)), "other")
 
 
-def percentiles(values: list[float]) -> dict:
+def percentiles(values: list[float]) -> dict[str, Any]:
     """p50/p95/p99 (nearest rank), min and max, in ms; None when nothing succeeded."""
     if not values:
-        return {k: None for k in ("p50", "p95", "p99", "min", "max")}
+        return dict.fromkeys(("p50", "p95", "p99", "min", "max"))
     s = sorted(values)
 
     def rank(p: float) -> float:
         return round(s[max(0, min(len(s) - 1, int(-(-p * len(s) // 100)) - 1))], 1)
 
-    return {"p50": rank(50), "p95": rank(95), "p99": rank(99),
-            "min": round(s[0], 1), "max": round(s[-1], 1)}
+    return {
+        "p50": rank(50),
+        "p95": rank(95),
+        "p99": rank(99),
+        "min": round(s[0], 1),
+        "max": round(s[-1], 1),
+    }
 
 
-def free_slots(target: Target, timeout: float) -> dict:
+def free_slots(target: Target, timeout: float) -> dict[str, Any]:
     """One probe connection: the slots a non-superuser client can still take."""
     if target.engine == "postgresql":
         from .facts import postgres
+
         facts = postgres.gather(target, timeout=timeout, detect_mode=False)
     else:
         from .facts import mysql
+
         facts = mysql.gather(target, timeout=timeout)
     # The probe's own session was counted in use; it is closed again now.
-    return {"max_connections": facts["max_connections"],
-            "reserved": facts["reserved_connections"],
-            "in_use": facts["connections_in_use"] - 1,
-            "free": facts["available_connections"] + 1}
+    return {
+        "max_connections": facts["max_connections"],
+        "reserved": facts["reserved_connections"],
+        "in_use": facts["connections_in_use"] - 1,
+        "free": facts["available_connections"] + 1,
+    }
 
 
 # -- one client --------------------------------------------------------------
 
-async def _pg_client(kw: dict, hold: float, timeout: float, open_conns: set) -> float:
+
+async def _pg_client(
+    kw: dict[str, Any], hold: float, timeout: float, open_conns: set[Any]
+) -> float:
     import psycopg
 
     started = time.monotonic()
@@ -98,8 +115,15 @@ async def _pg_client(kw: dict, hold: float, timeout: float, open_conns: set) -> 
         await _close(conn)
 
 
-def _mysql_connect(target: Target, kw: dict, found: list | None, timeout: float, stop,
-                   open_conns: set, guards: set):
+def _mysql_connect(
+    target: Target,
+    kw: dict[str, Any],
+    found: list[Any] | None,
+    timeout: float,
+    stop: threading.Event,
+    open_conns: set[Any],
+    guards: set[Any],
+) -> tuple[Any, float]:
     """Connect and run SELECT 1, each within `timeout`: a SocketGuard shuts the socket down
     when time is up (PyMySQL's read timeout restarts on every byte), and the end of the
     burst shuts down whatever is still waiting."""
@@ -138,12 +162,22 @@ def _mysql_connect(target: Target, kw: dict, found: list | None, timeout: float,
     return conn, connect_ms
 
 
-async def _mysql_client(target: Target, kw: dict, found: list | None, hold: float,
-                        timeout: float, open_conns: set, pool, stop, guards: set) -> float:
+async def _mysql_client(
+    target: Target,
+    kw: dict[str, Any],
+    found: list[Any] | None,
+    hold: float,
+    timeout: float,
+    open_conns: set[Any],
+    pool: Executor,
+    stop: threading.Event,
+    guards: set[Any],
+) -> float:
     # No wait_for here: a thread cannot be cancelled; its guard ends it in time.
     loop = asyncio.get_running_loop()
     conn, connect_ms = await loop.run_in_executor(
-        pool, _mysql_connect, target, kw, found, timeout, stop, open_conns, guards)
+        pool, _mysql_connect, target, kw, found, timeout, stop, open_conns, guards
+    )
     try:
         await asyncio.sleep(hold)
         return connect_ms
@@ -156,12 +190,16 @@ class DaemonThreads(Executor):
     """A bounded thread pool of daemon threads: unlike ThreadPoolExecutor's workers (which
     the interpreter joins at exit) a thread stuck in a driver cannot keep the process alive."""
 
-    def __init__(self, size: int):
-        self.size, self.threads = size, []
-        self.work: queue.SimpleQueue = queue.SimpleQueue()
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.threads: list[threading.Thread] = []
+        # (future, function, args, kwargs) per call; None tells a worker to stop.
+        self.work: queue.SimpleQueue[
+            tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None
+        ] = queue.SimpleQueue()
 
-    def submit(self, fn, *args, **kwargs) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
         self.work.put((future, fn, args, kwargs))
         if len(self.threads) < self.size:
             thread = threading.Thread(target=self._worker, name="advisor-burst", daemon=True)
@@ -179,8 +217,9 @@ class DaemonThreads(Executor):
             except BaseException as exc:  # noqa: B036 - handed to the waiting coroutine
                 future.set_exception(exc)
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
-                 grace: float = 2.0) -> None:
+    def shutdown(
+        self, wait: bool = True, *, cancel_futures: bool = False, grace: float = 2.0
+    ) -> None:
         """Cancel what has not started; wait at most `grace` s for the running threads."""
         while cancel_futures:
             try:
@@ -199,19 +238,24 @@ class DaemonThreads(Executor):
 
 # -- the burst ---------------------------------------------------------------
 
-async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> dict:
+
+async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> dict[str, Any]:
     """All clients against one target; every connection is closed on any exit."""
-    hold, open_conns, stop, guards = hold_ms / 1000, set(), threading.Event(), set()
+    hold, stop = hold_ms / 1000, threading.Event()
+    open_conns: set[Any] = set()
+    guards: set[Any] = set()
     pool = DaemonThreads(MYSQL_THREADS) if target.engine == "mysql" else None
     go = asyncio.Event()
     if pool is None:
         from .facts.libpq import pinned_kwargs
+
         # Looked up once, with a deadline: every client then dials the same address.
         kw = pinned_kwargs(target, timeout)
         kw["application_name"] = APPLICATION_NAME
     else:
         from .facts import mysql
         from .facts.deadline import Deadline
+
         kw = mysql.connect_kwargs(target, timeout)
         kw["program_name"] = APPLICATION_NAME
         # Looked up once, with a deadline, as for PostgreSQL (None: a Unix socket).
@@ -244,7 +288,7 @@ async def _leg(target: Target, clients: int, hold_ms: int, timeout: float) -> di
     return _summarise(target, tasks, clients, wall_ms)
 
 
-async def _close(conn) -> None:
+async def _close(conn: Any) -> None:  # a psycopg AsyncConnection or a PyMySQL one
     try:
         result = conn.close()
         if asyncio.iscoroutine(result):
@@ -253,8 +297,11 @@ async def _close(conn) -> None:
         pass
 
 
-def _summarise(target: Target, tasks, clients: int, wall_ms: float) -> dict:
-    latencies, errors = [], {}
+def _summarise(
+    target: Target, tasks: list[asyncio.Task[float]], clients: int, wall_ms: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: dict[str, dict[str, Any]] = {}
     for t in tasks:
         exc = None if t.cancelled() else t.exception()
         if t.cancelled() or isinstance(exc, (asyncio.TimeoutError, asyncio.CancelledError)):
@@ -268,14 +315,21 @@ def _summarise(target: Target, tasks, clients: int, wall_ms: float) -> dict:
         entry = errors.setdefault(name, {"count": 0, "messages": {}})
         entry["count"] += 1
         entry["messages"][words] = entry["messages"].get(words, 0) + 1
-    return {"target": target.display, "engine": target.engine, "clients": clients,
-            "succeeded": len(latencies), "failed": clients - len(latencies),
-            "errors": errors, "connect_ms": percentiles(latencies), "wall_ms": round(wall_ms, 1)}
+    return {
+        "target": target.display,
+        "engine": target.engine,
+        "clients": clients,
+        "succeeded": len(latencies),
+        "failed": clients - len(latencies),
+        "errors": errors,
+        "connect_ms": percentiles(latencies),
+        "wall_ms": round(wall_ms, 1),
+    }
 
 
 def _words(exc: BaseException, target: Target) -> str:
     """The server's (or driver's) own words, first line, without secrets."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):  # PyMySQL: (code, message)
         text = f"{args[0]} {args[1]}"
     else:
@@ -314,8 +368,15 @@ def _raise_fd_limit(need: int) -> int | None:
     return soft
 
 
-def run(target: Target, clients: int, hold_ms: int, timeout: float,
-        pooler: Target | None = None, yes: bool = False, confirm=None) -> dict:
+def run(
+    target: Target,
+    clients: int,
+    hold_ms: int,
+    timeout: float,
+    pooler: Target | None = None,
+    yes: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+) -> dict[str, Any]:
     """Guard rails, the free-slot read, then the legs one after the other."""
     if not 1 <= clients <= MAX_CLIENTS:
         raise UsageError(f"--clients must be between 1 and {MAX_CLIENTS}")
@@ -329,16 +390,22 @@ def run(target: Target, clients: int, hold_ms: int, timeout: float,
     files = _raise_fd_limit(need)
     if files is not None and files < need:
         # Otherwise the clients past the limit fail with the driver's "connection is bad".
-        raise UsageError(f"{clients} clients need about {need} open files and this process "
-                         f"may open {files} (its hard limit, ulimit -Hn): raise the limit "
-                         "or use fewer clients")
+        raise UsageError(
+            f"{clients} clients need about {need} open files and this process "
+            f"may open {files} (its hard limit, ulimit -Hn): raise the limit "
+            "or use fewer clients"
+        )
     try:
         slots = free_slots(target, timeout)
     except ProbeFailed as exc:
-        raise ProbeFailed(f"could not read the free connection slots: {exc}", kind=exc.kind) from None
+        raise ProbeFailed(
+            f"could not read the free connection slots: {exc}", kind=exc.kind
+        ) from None
     if clients > slots["free"] and not yes:
-        question = (f"{clients} clients exceed the {slots['free']} free connection slots of "
-                    f"{target.display}: the burst will make other clients fail while it runs")
+        question = (
+            f"{clients} clients exceed the {slots['free']} free connection slots of "
+            f"{target.display}: the burst will make other clients fail while it runs"
+        )
         if confirm is None or not confirm(question):
             raise UsageError(question + "; pass --yes to run it anyway")
     legs = [("direct", target)] + ([("via pooler", pooler)] if pooler is not None else [])
@@ -347,10 +414,16 @@ def run(target: Target, clients: int, hold_ms: int, timeout: float,
         if i:
             time.sleep(1.0)  # let the direct leg's backends exit before the pooler needs slots
         results.append({"name": name, **asyncio.run(_leg(t, clients, hold_ms, timeout))})
-    return {"kind": "burst", "tool": {"name": "advisor", "version": __version__},
-            "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "clients": clients, "hold_ms": hold_ms, "timeout_s": timeout,
-            "server_slots": slots, "legs": results}
+    return {
+        "kind": "burst",
+        "tool": {"name": "advisor", "version": __version__},
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "clients": clients,
+        "hold_ms": hold_ms,
+        "timeout_s": timeout,
+        "server_slots": slots,
+        "legs": results,
+    }
 
 
 def tty_confirm(question: str) -> bool:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Never
 
-from . import __version__
-from . import interrupts, redact
+from . import __version__, interrupts, redact
 from .errors import EXIT_PROBE, EXIT_USAGE, AdvisorError
 from .options import MAX_TIMEOUT, ORMS, valid_timeout
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_CODES = """\
 exit codes:
@@ -28,23 +31,23 @@ exit codes:
 def seconds(text: str) -> float:
     """An argparse type: a finite number of seconds, more than 0 and at most MAX_TIMEOUT."""
     import argparse
+
     value = float(text)  # ValueError: argparse says "invalid seconds value"
     if not valid_timeout(value):
-        raise argparse.ArgumentTypeError(
-            f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     return value
 
 
-def _parser_class():
+def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
 
     class Parser(argparse.ArgumentParser):
         """argparse with one-line, redacted usage errors (subparsers inherit the class)."""
 
-        def error(self, message: str):
+        def error(self, message: str) -> Never:
             self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)")
 
-        def exit(self, status: int = 0, message: str | None = None):
+        def exit(self, status: int = 0, message: str | None = None) -> Never:
             if message:  # errors; --help and --version have printed already (status 0)
                 sys.stderr.write(redact.redact(message) + "\n")
             raise SystemExit(status)
@@ -52,94 +55,174 @@ def _parser_class():
     return Parser
 
 
-def _report_options(p) -> None:
+def _report_options(p: argparse.ArgumentParser) -> None:
     import argparse
-    p.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
-                   help="output format (default: text)")
-    p.add_argument("--output", metavar="FILE",
-                   help="write the report in --format to FILE, or into a directory (existing or "
-                        "ending in /) as <label-host-db>.json/.md/.xml (the text report still "
-                        "goes to stdout)")
+
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "junit"),
+        default="text",
+        help="output format (default: text)",
+    )
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the report in --format to FILE, or into a directory (existing or "
+        "ending in /) as <label-host-db>.json/.md/.xml (the text report still "
+        "goes to stdout)",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     p.add_argument("--label", help="name of the environment, e.g. production")
     p.add_argument("--no-color", action="store_true", help="no colour (also honoured: NO_COLOR)")
-    p.add_argument("--direct-url", metavar="URL",
-                   help="the migration (direct) URL; default: $DIRECT_URL")
+    p.add_argument(
+        "--direct-url", metavar="URL", help="the migration (direct) URL; default: $DIRECT_URL"
+    )
     p.add_argument("--orm", choices=ORMS, help="the ORM or driver the application uses")
-    p.add_argument("--prisma-version", type=int, metavar="N",
-                   help="major Prisma version (7 moved pool settings to driver adapters)")
-    p.add_argument("--serverless", action=argparse.BooleanOptionalAction, default=True,
-                   help="the clients are serverless functions (default: yes)")
-    p.add_argument("--env-file", metavar="FILE",
-                   help="read DATABASE_URL / DIRECT_URL from a dotenv file")
-    p.add_argument("--prisma-schema", metavar="FILE",
-                   help="take the env variable names for url/directUrl from a Prisma schema")
-    p.add_argument("--threshold", action="append", default=[], metavar="ID.NAME=VALUE",
-                   help="override a check threshold, e.g. PG101.warn_below_percent=30")
+    p.add_argument(
+        "--prisma-version",
+        type=int,
+        metavar="N",
+        help="major Prisma version (7 moved pool settings to driver adapters)",
+    )
+    p.add_argument(
+        "--serverless",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the clients are serverless functions (default: yes)",
+    )
+    p.add_argument(
+        "--env-file", metavar="FILE", help="read DATABASE_URL / DIRECT_URL from a dotenv file"
+    )
+    p.add_argument(
+        "--prisma-schema",
+        metavar="FILE",
+        help="take the env variable names for url/directUrl from a Prisma schema",
+    )
+    p.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="ID.NAME=VALUE",
+        help="override a check threshold, e.g. PG101.warn_below_percent=30",
+    )
     p.add_argument("--verbose", action="store_true", help="log progress to stderr")
-    p.add_argument("--debug", action="store_true",
-                   help="log every connection step to stderr (secrets are never logged)")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="log every connection step to stderr (secrets are never logged)",
+    )
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     import argparse  # here, not at the top: run() guards Ctrl-C before this import
+
     parser = _parser_class()(
         prog="advisor",
         description="Is this database ready for serverless traffic? Probes PostgreSQL and "
-                    "MySQL/MariaDB (directly or through a pooler) and reviews connection URLs.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "MySQL/MariaDB (directly or through a pooler) and reviews connection URLs.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"advisor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     probe = sub.add_parser(
-        "probe", help="connect to a database (read-only, one connection) and report readiness",
+        "probe",
+        help="connect to a database (read-only, one connection) and report readiness",
         description="Connect once, read-only, and report max_connections, headroom, the pooler "
-                    "in front, TLS on each leg and what the URL gets wrong.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    probe.add_argument("url", nargs="?", help="database URL or libpq keyword string "
-                       "(default: $DATABASE_URL)")
+        "in front, TLS on each leg and what the URL gets wrong.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    probe.add_argument(
+        "url", nargs="?", help="database URL or libpq keyword string (default: $DATABASE_URL)"
+    )
     _report_options(probe)
-    probe.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS",
-                       help="bound for the whole command: every URL (--direct-url, "
-                            "--pooler-admin-url), connection and statement (default: 10, "
-                            "at most 3600)")
-    probe.add_argument("--pooler-admin-url", metavar="URL",
-                       help="PgBouncer admin console, e.g. postgresql://admin@host:6432/pgbouncer "
-                            "(reads SHOW VERSION/CONFIG/POOLS/DATABASES)")
-    probe.add_argument("--concurrency", type=int, metavar="N",
-                       help="expected concurrent serverless instances (capacity check PG207)")
-    probe.add_argument("--pool-size", type=int, metavar="N",
-                       help="connections each instance may open (default: connection_limit in the URL)")
-    probe.add_argument("--targets", metavar="FILE",
-                       help="probe every [[target]] in a TOML file at once; one report per "
-                            "target into --output DIR, a combined summary to stdout")
-    probe.add_argument("--jobs", type=int, default=4, metavar="N",
-                       help="with --targets: probes running at the same time (default: 4)")
+    probe.add_argument(
+        "--timeout",
+        type=seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="bound for the whole command: every URL (--direct-url, "
+        "--pooler-admin-url), connection and statement (default: 10, "
+        "at most 3600)",
+    )
+    probe.add_argument(
+        "--pooler-admin-url",
+        metavar="URL",
+        help="PgBouncer admin console, e.g. postgresql://admin@host:6432/pgbouncer "
+        "(reads SHOW VERSION/CONFIG/POOLS/DATABASES)",
+    )
+    probe.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="expected concurrent serverless instances (capacity check PG207)",
+    )
+    probe.add_argument(
+        "--pool-size",
+        type=int,
+        metavar="N",
+        help="connections each instance may open (default: connection_limit in the URL)",
+    )
+    probe.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="probe every [[target]] in a TOML file at once; one report per "
+        "target into --output DIR, a combined summary to stdout",
+    )
+    probe.add_argument(
+        "--jobs",
+        type=int,
+        default=4,
+        metavar="N",
+        help="with --targets: probes running at the same time (default: 4)",
+    )
 
     lint = sub.add_parser(
-        "lint", help="review a connection URL offline (no network, no DNS)",
+        "lint",
+        help="review a connection URL offline (no network, no DNS)",
         description="Review a connection URL against the provider catalog and the ORM, offline.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     lint.add_argument("url", nargs="?", help="database URL (default: $DATABASE_URL)")
     _report_options(lint)
 
     report = sub.add_parser(
-        "report", help="combine report JSON files; compare with a baseline run",
+        "report",
+        help="combine report JSON files; compare with a baseline run",
         description="Combine report JSON files (from probe or lint --format json) into one "
-                    "summary, and with --baseline say per target what got worse and what got fixed.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    report.add_argument("files", nargs="+", metavar="REPORT",
-                        help="report JSON files, or directories holding them")
-    report.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text",
-                        help="output format (default: text)")
-    report.add_argument("--baseline", metavar="PATH",
-                        help="an earlier run: a report JSON file or a directory of them")
-    report.add_argument("--output", metavar="FILE",
-                        help="write the combined report in --format to FILE (the text summary "
-                             "still goes to stdout)")
+        "summary, and with --baseline say per target what got worse and what got fixed.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument(
+        "files", nargs="+", metavar="REPORT", help="report JSON files, or directories holding them"
+    )
+    report.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "junit"),
+        default="text",
+        help="output format (default: text)",
+    )
+    report.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="an earlier run: a report JSON file or a directory of them",
+    )
+    report.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the combined report in --format to FILE (the text summary "
+        "still goes to stdout)",
+    )
     report.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    report.add_argument("--exit-zero", action="store_true",
-                        help="exit 0 whatever the findings (still 2 for unreadable input)")
+    report.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 whatever the findings (still 2 for unreadable input)",
+    )
 
     checks = sub.add_parser("checks", help="list the checks or explain one (like `ruff rule`)")
     checks.add_argument("id", nargs="?", help="a check id, e.g. PG101")
@@ -150,27 +233,46 @@ def build_parser():
     providers.add_argument("--format", choices=("text", "json"), default="text")
 
     burst = sub.add_parser(
-        "burst", help="open N connections at once, as a serverless fleet starting would",
+        "burst",
+        help="open N connections at once, as a serverless fleet starting would",
         description="Simulate N serverless instances starting together: each connects, runs "
-                    "SELECT 1, holds the connection and closes. Reports successes, failures by "
-                    "error and connect latency, directly and through the pooler side by side. "
-                    "This is load on the server: it reads the free slots first and asks for "
-                    "--yes when the burst would take more.",
+        "SELECT 1, holds the connection and closes. Reports successes, failures by "
+        "error and connect latency, directly and through the pooler side by side. "
+        "This is load on the server: it reads the free slots first and asks for "
+        "--yes when the burst would take more.",
         epilog="exit codes: 0 every client succeeded; 1 some failed; 2 usage error or "
-               "no --yes; 3 could not read the free slots; 130 interrupted",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "no --yes; 3 could not read the free slots; 130 interrupted",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     burst.add_argument("url", help="database URL (required: no environment default)")
-    burst.add_argument("--clients", type=int, metavar="N",
-                       help="simultaneous clients, 1 to 2000 (required)")
-    burst.add_argument("--hold-ms", type=int, default=200, metavar="M",
-                       help="how long each client holds its connection (default: 200)")
-    burst.add_argument("--via-pooler", metavar="URL",
-                       help="run the same burst through this pooler URL too, side by side")
-    burst.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS",
-                       help="bound for each connect and query; the whole leg gets "
-                            "2 x SECONDS + the hold (default: 10, at most 3600)")
-    burst.add_argument("--yes", action="store_true",
-                       help="run even when N exceeds the server's free connection slots")
+    burst.add_argument(
+        "--clients", type=int, metavar="N", help="simultaneous clients, 1 to 2000 (required)"
+    )
+    burst.add_argument(
+        "--hold-ms",
+        type=int,
+        default=200,
+        metavar="M",
+        help="how long each client holds its connection (default: 200)",
+    )
+    burst.add_argument(
+        "--via-pooler",
+        metavar="URL",
+        help="run the same burst through this pooler URL too, side by side",
+    )
+    burst.add_argument(
+        "--timeout",
+        type=seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="bound for each connect and query; the whole leg gets "
+        "2 x SECONDS + the hold (default: 10, at most 3600)",
+    )
+    burst.add_argument(
+        "--yes",
+        action="store_true",
+        help="run even when N exceeds the server's free connection slots",
+    )
     burst.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
 
@@ -186,9 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             from . import commands  # after parsing: `advisor --help` stays light
             from .log import setup
+
             setup(getattr(args, "verbose", False), getattr(args, "debug", False))
             interrupts.to_command(True)
-            code = getattr(commands, f"run_{args.command}")(args)
+            code: int = getattr(commands, f"run_{args.command}")(args)
             sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported below
             return code
         finally:
@@ -210,8 +313,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"advisor: error: cannot write the output: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
         # a bug: still one line, and never the URL
-        print(f"advisor: internal error ({type(exc).__name__}); please report it with the "
-              "command line minus the URL", file=sys.stderr)
+        print(
+            f"advisor: internal error ({type(exc).__name__}); please report it with the "
+            "command line minus the URL",
+            file=sys.stderr,
+        )
         return EXIT_PROBE
 
 
@@ -235,6 +341,7 @@ def run() -> None:
     # more (~20 ms): collect rarely, and freeze what is left before exiting (atexit
     # handlers and buffered output still run as usual). See docs/performance.md.
     import gc
+
     gc.set_threshold(100_000, 50, 100)
     try:
         code = main()

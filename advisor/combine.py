@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Never, cast
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE, UsageError
+
 # The renderers live in render/combined.py; their names stay reachable from here.
 from .render.combined import render, render_junit, render_markdown, render_text  # noqa: F401
 from .render.safe import slug
@@ -28,29 +31,48 @@ SCHEMA_FILE = Path(__file__).parent / "schema" / "report-v1.json"
 
 # --------------------------------------------------------------------------- reading
 
+
 @lru_cache(maxsize=1)
-def _schema() -> dict:
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+def _schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
 
 
 _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-_WORDS = {"object": "an object", "array": "a list", "string": "a string", "boolean": "true or false",
-          "null": "null", "integer": "a whole number", "number": "a number"}
+_WORDS = {
+    "object": "an object",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "true or false",
+    "null": "null",
+    "integer": "a whole number",
+    "number": "a number",
+}
 # The keywords validate() checks, and those that only describe. Any other keyword in the
 # schema file is an error, so the schema cannot grow a rule this code silently skips.
-_CHECKS = {"type", "const", "enum", "pattern", "minimum", "maximum", "required", "properties",
-           "items", "$ref"}
+_CHECKS = {
+    "type",
+    "const",
+    "enum",
+    "pattern",
+    "minimum",
+    "maximum",
+    "required",
+    "properties",
+    "items",
+    "$ref",
+}
 _ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "format"}
 
 
-def _is(value, name: str) -> bool:
+def _is(value: object, name: str) -> bool:
     if name in ("integer", "number"):  # bool is an int in Python, never in JSON
         kinds = int if name == "integer" else (int, float)
         return isinstance(value, kinds) and not isinstance(value, bool)
     return isinstance(value, _TYPES[name])
 
 
-def validate(value, schema: dict, where: str = "the report") -> None:
+def validate(value: Any, schema: dict[str, Any], where: str = "the report") -> None:
     """The subset of JSON Schema 2020-12 that report-v1.json uses; ValueError names the
     failing field and what it should be, never the value (a report may hold anything)."""
     if "$ref" in schema:  # only local references: "#/$defs/name"
@@ -69,14 +91,21 @@ def validate(value, schema: dict, where: str = "the report") -> None:
     if "const" in schema and not _same(value, schema["const"]):
         raise ValueError(f"{where} must be {json.dumps(schema['const'])}")
     if "enum" in schema and not any(_same(value, v) for v in schema["enum"]):
-        raise ValueError(f"{where} must be one of {', '.join(json.dumps(v) for v in schema['enum'])}")
-    if isinstance(value, str) and "pattern" in schema \
-            and not re.search(schema["pattern"], value, re.ASCII):
+        raise ValueError(
+            f"{where} must be one of {', '.join(json.dumps(v) for v in schema['enum'])}"
+        )
+    if (
+        isinstance(value, str)
+        and "pattern" in schema
+        and not re.search(schema["pattern"], value, re.ASCII)
+    ):
         raise ValueError(f"{where} does not have the expected form")
     if _is(value, "number"):
         if value < schema.get("minimum", value) or value > schema.get("maximum", value):
-            raise ValueError(f"{where} must be between {schema.get('minimum', '-∞')} and "
-                             f"{schema.get('maximum', '∞')}")
+            raise ValueError(
+                f"{where} must be between {schema.get('minimum', '-∞')} and "
+                f"{schema.get('maximum', '∞')}"
+            )
     if isinstance(value, dict):
         missing = [k for k in schema.get("required", ()) if k not in value]
         if missing:
@@ -89,13 +118,12 @@ def validate(value, schema: dict, where: str = "the report") -> None:
             validate(item, schema["items"], f"{where}[{i}]")
 
 
-
-def _same(a, b) -> bool:
+def _same(a: object, b: object) -> bool:
     """JSON equality: 1 is not true, 1 is 1.0."""
     return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
 
 
-def validate_report(d) -> None:
+def validate_report(d: object) -> None:
     """Validate against schema v1 (advisor/schema/report-v1.json); ValueError says what is
     wrong. `advisor report` reads files with this: every field it uses has its type."""
     if not isinstance(d, dict) or d.get("schema_version") != 1:
@@ -104,14 +132,23 @@ def validate_report(d) -> None:
 
 
 REQUIRED = {
-    "": ("schema_version", "kind", "tool", "generated_at", "target", "facts", "findings", "summary"),
+    "": (
+        "schema_version",
+        "kind",
+        "tool",
+        "generated_at",
+        "target",
+        "facts",
+        "findings",
+        "summary",
+    ),
     "target": ("url", "engine", "host", "port", "database", "provider"),
     "summary": ("status", *(s.value for s in ORDER)),
 }
 FINDING_KEYS = ("id", "title", "severity", "status", "message", "remediation", "docs_url")
 
 
-def check_report(d) -> None:
+def check_report(d: object) -> None:
     """The shape only (the site's readiness page shows what passes, escaped, and lists the
     rest as skipped); ValueError says what is wrong. validate_report() is the full check."""
     if not isinstance(d, dict) or d.get("schema_version") != 1:
@@ -122,15 +159,20 @@ def check_report(d) -> None:
             raise ValueError(f"{where} is not an object")
         missing = [k for k in keys if k not in obj]
         if missing:
-            raise ValueError(f"missing {', '.join((where + '.' if where else '') + k for k in missing)}")
+            raise ValueError(
+                f"missing {', '.join((where + '.' if where else '') + k for k in missing)}"
+            )
     if not isinstance(d["findings"], list) or not all(
-            isinstance(f, dict) and all(k in f for k in FINDING_KEYS) for f in d["findings"]):
+        isinstance(f, dict) and all(k in f for k in FINDING_KEYS) for f in d["findings"]
+    ):
         raise ValueError("findings is not a list of findings")
     if Status.of(d["summary"]["status"]) is None:
         raise ValueError("summary.status is not a known status")
 
 
-def read_folder(folder: Path | None) -> tuple[list[tuple[Path, dict]], list[tuple[str, str]]]:
+def read_folder(
+    folder: Path | None,
+) -> tuple[list[tuple[Path, dict[str, Any]]], list[tuple[str, str]]]:
     """The site's reading of a reports folder: (path, report) for each *.json that passes
     check_report(), and (file name, reason) for each one skipped. Lenient on purpose: the
     readiness page shows what it can and lists the rest, where `advisor report` refuses."""
@@ -145,7 +187,7 @@ def read_folder(folder: Path | None) -> tuple[list[tuple[Path, dict]], list[tupl
     return reports, skipped
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> Never:
     raise ValueError(f"{name} is not a JSON number")
 
 
@@ -162,13 +204,18 @@ def _float(text: str) -> float:
     return value
 
 
-def load_report(path: Path) -> dict:
+def load_report(path: Path) -> dict[str, Any]:
     """One report file: a regular file, JSON, valid against the schema; else UsageError."""
     from .sources import read_input
+
     data = read_input(path, "report")
     try:
-        d = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant,
-                       parse_int=_integer, parse_float=_float)
+        d: dict[str, Any] = json.loads(
+            data.decode("utf-8-sig"),
+            parse_constant=_no_constant,
+            parse_int=_integer,
+            parse_float=_float,
+        )
         validate_report(d)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
@@ -181,9 +228,9 @@ def load_report(path: Path) -> dict:
     return d
 
 
-def load_reports(paths) -> list[tuple[Path, dict]]:
+def load_reports(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, Any]]]:
     """Files, or directories (their *.json), in the order given."""
-    out = []
+    out: list[tuple[Path, dict[str, Any]]] = []
     for p in map(Path, paths):
         files = sorted(p.glob("*.json")) if p.is_dir() else [p]
         out += [(f, load_report(f)) for f in files]
@@ -194,13 +241,14 @@ def load_reports(paths) -> list[tuple[Path, dict]]:
 
 # --------------------------------------------------------------------------- names
 
-def report_name(target: dict, label: str | None = None) -> str:
+
+def report_name(target: dict[str, Any], label: str | None = None) -> str:
     """File name stem for a report: label, host and database."""
     parts = [label, target.get("host") or "socket", target.get("database")]
     return slug("-".join(str(p) for p in parts if p)) or "report"
 
 
-def key(d: dict) -> str:
+def key(d: dict[str, Any]) -> str:
     """How a report is matched across runs: its label, else host:port/database."""
     if d.get("label"):
         return str(d["label"])
@@ -208,7 +256,7 @@ def key(d: dict) -> str:
     return f"{t.get('host') or 'socket'}:{t.get('port')}/{t.get('database') or ''}"
 
 
-def worst_exit(statuses, strict: bool = False) -> int:
+def worst_exit(statuses: Iterable[str], strict: bool = False) -> int:
     code = EXIT_OK
     for s in statuses:
         if s == Status.ERROR:
@@ -220,47 +268,83 @@ def worst_exit(statuses, strict: bool = False) -> int:
 
 # --------------------------------------------------------------------------- comparing
 
-def _headroom(d: dict):
+
+def _headroom(d: dict[str, Any]) -> int | None:
     facts = d.get("facts") or {}
-    return facts.get("available_connections") if isinstance(
-        facts.get("available_connections"), int) else None
+    return (
+        facts.get("available_connections")
+        if isinstance(facts.get("available_connections"), int)
+        else None
+    )
 
 
-def diff(new: dict, old: dict | None) -> dict:
+def diff(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     """What got worse and what got better since the baseline report of the same target."""
     if old is None:
-        return {"baseline": False, "worse": [], "better": [], "status": [None, new["summary"]["status"]]}
+        return {
+            "baseline": False,
+            "worse": [],
+            "better": [],
+            "status": [None, new["summary"]["status"]],
+        }
     before = {f["id"]: f for f in old["findings"]}
     after = {f["id"]: f for f in new["findings"]}
-    worse, better = [], []
+    worse: list[dict[str, Any]] = []
+    better: list[dict[str, Any]] = []
     for fid in list(after) + [i for i in before if i not in after]:
         was, now = before.get(fid), after.get(fid)
+        shown = cast("dict[str, Any]", now or was)  # in one of the two at least
         r0 = rank(was["status"]) if was else None
         r1 = rank(now["status"]) if now else None
-        item = {"id": fid, "title": (now or was)["title"], "docs_url": (now or was)["docs_url"],
-                "from": was and was["status"], "to": now and now["status"],
-                "message": (now or was)["message"]}
+        item = {
+            "id": fid,
+            "title": shown["title"],
+            "docs_url": shown["docs_url"],
+            "from": was and was["status"],
+            "to": now and now["status"],
+            "message": shown["message"],
+        }
         if r1 is not None and r1 > (r0 or 0):
             worse.append(item)
         elif r0 and (r1 is None or r1 < r0):
             better.append(item)
     h0, h1 = _headroom(old), _headroom(new)
     if h0 is not None and h1 is not None and h1 != h0:
-        item = {"id": "headroom", "title": "available connections", "docs_url": None,
-                "from": h0, "to": h1, "message": f"available connections {h0} → {h1}"}
+        item = {
+            "id": "headroom",
+            "title": "available connections",
+            "docs_url": None,
+            "from": h0,
+            "to": h1,
+            "message": f"available connections {h0} → {h1}",
+        }
         (worse if h1 < h0 else better).append(item)
-    return {"baseline": True, "worse": worse, "better": better,
-            "status": [old["summary"]["status"], new["summary"]["status"]]}
+    return {
+        "baseline": True,
+        "worse": worse,
+        "better": better,
+        "status": [old["summary"]["status"], new["summary"]["status"]],
+    }
 
 
-def target_row(path: Path, d: dict) -> dict:
+def target_row(path: Path, d: dict[str, Any]) -> dict[str, Any]:
     facts, t = d["facts"], d["target"]
     pooler = facts.get("pooler") if isinstance(facts.get("pooler"), dict) else {}
-    client = ((facts.get("tls") or {}).get("client") or {}) if isinstance(facts.get("tls"), dict) else {}
+    client = (
+        ((facts.get("tls") or {}).get("client") or {}) if isinstance(facts.get("tls"), dict) else {}
+    )
     return {
-        "key": key(d), "label": d.get("label"), "file": str(path), "kind": d["kind"],
-        "status": d["summary"]["status"], "url": t["url"], "engine": t["engine"],
-        "host": t["host"], "port": t["port"], "database": t["database"], "provider": t["provider"],
+        "key": key(d),
+        "label": d.get("label"),
+        "file": str(path),
+        "kind": d["kind"],
+        "status": d["summary"]["status"],
+        "url": t["url"],
+        "engine": t["engine"],
+        "host": t["host"],
+        "port": t["port"],
+        "database": t["database"],
+        "provider": t["provider"],
         "max_connections": facts.get("max_connections"),
         "reserved_connections": facts.get("reserved_connections"),
         "available_connections": facts.get("available_connections"),
@@ -270,12 +354,17 @@ def target_row(path: Path, d: dict) -> dict:
         "generated_at": d["generated_at"],
         "tool_version": d["tool"].get("version") if isinstance(d["tool"], dict) else None,
         "counts": {s.value: d["summary"][s.value] for s in ORDER},
-        "findings": [{k: f[k] for k in ("id", "title", "severity", "status", "message", "docs_url")}
-                     for f in d["findings"]],
+        "findings": [
+            {k: f[k] for k in ("id", "title", "severity", "status", "message", "docs_url")}
+            for f in d["findings"]
+        ],
     }
 
 
-def combine(reports: list[tuple[Path, dict]], baseline: list[tuple[Path, dict]] | None = None) -> dict:
+def combine(
+    reports: list[tuple[Path, dict[str, Any]]],
+    baseline: list[tuple[Path, dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     """The combined object: one entry per report, the change since the baseline when given."""
     old = {key(d): d for _, d in baseline or []}
     targets = []
@@ -289,12 +378,16 @@ def combine(reports: list[tuple[Path, dict]], baseline: list[tuple[Path, dict]] 
     return {
         "combined_version": COMBINED_VERSION,
         "tool": {"name": "pooling-advisor", "version": __version__},
-        "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "summary": {"status": worst(statuses).value, "targets": len(targets),
-                    **{s.value: statuses.count(s.value) for s in ORDER if s != Status.SKIP},
-                    "worse": sum(len(t.get("change", {}).get("worse", [])) for t in targets),
-                    "better": sum(len(t.get("change", {}).get("better", [])) for t in targets)},
-        "baseline": None if baseline is None else {
-            "reports": len(baseline), "missing_now": sorted(k for k in old if k not in keys)},
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "summary": {
+            "status": worst(statuses).value,
+            "targets": len(targets),
+            **{s.value: statuses.count(s.value) for s in ORDER if s != Status.SKIP},
+            "worse": sum(len(t.get("change", {}).get("worse", [])) for t in targets),
+            "better": sum(len(t.get("change", {}).get("better", [])) for t in targets),
+        },
+        "baseline": None
+        if baseline is None
+        else {"reports": len(baseline), "missing_now": sorted(k for k in old if k not in keys)},
         "targets": targets,
     }

@@ -6,24 +6,36 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import checks
 from .catalog import docs_url, load_checks
 from .errors import UsageError
+from .log import remember
 from .render import render
 from .sources import resolve_urls, write_output
-from .log import remember
 from .target import parse_target
 from .thresholds import parse_thresholds
 
+if TYPE_CHECKING:
+    import argparse
 
-def _context(args, direct) -> checks.Context:
-    return checks.Context(serverless=args.serverless, orm=args.orm, direct_target=direct,
-                          prisma_version=args.prisma_version,
-                          thresholds=parse_thresholds(args.threshold))
+    from .report import Report
+    from .sources import URLs
+    from .target import Target
 
 
-def _targets(args):
+def _context(args: argparse.Namespace, direct: Target | None) -> checks.Context:
+    return checks.Context(
+        serverless=args.serverless,
+        orm=args.orm,
+        direct_target=direct,
+        prisma_version=args.prisma_version,
+        thresholds=parse_thresholds(args.threshold),
+    )
+
+
+def _targets(args: argparse.Namespace) -> tuple[Target, Target | None, URLs]:
     urls = resolve_urls(args.url, args.direct_url, args.env_file, args.prisma_schema)
     target = parse_target(urls.url)
     direct = parse_target(urls.direct_url) if urls.direct_url else None
@@ -31,17 +43,18 @@ def _targets(args):
     return target, direct, urls
 
 
-def _output_path(output: str, report, fmt: str) -> Path:
+def _output_path(output: str, report: Report, fmt: str) -> Path:
     """FILE as given; a directory (existing, or ending in /) gets <label-host-db>.<ext>."""
     path = Path(output)
     if output.endswith(("/", os.sep)) or path.is_dir():
         from .combine import report_name
         from .fleet import EXTENSIONS
+
         path = path / f"{report_name(report.target, report.label)}.{EXTENSIONS[fmt]}"
     return path
 
 
-def _emit(report, args) -> int:
+def _emit(report: Report, args: argparse.Namespace) -> int:
     color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
     if args.output:
         write_output(_output_path(args.output, report, args.format), render(report, args.format))
@@ -51,10 +64,12 @@ def _emit(report, args) -> int:
     return report.exit_code(strict=args.strict)
 
 
-def run_probe(args) -> int:
+def run_probe(args: argparse.Namespace) -> int:
     from .probe import probe
+
     if args.targets:
         from .fleet import run_fleet
+
         return run_fleet(args)
     for name in ("concurrency", "pool_size"):
         value = getattr(args, name)
@@ -65,20 +80,24 @@ def run_probe(args) -> int:
     remember(admin)
     ctx = _context(args, direct)
     ctx.concurrency, ctx.pool_size = args.concurrency, args.pool_size
-    report = probe(target, ctx, timeout=args.timeout, source=urls.source, label=args.label,
-                   admin_target=admin)
+    report = probe(
+        target, ctx, timeout=args.timeout, source=urls.source, label=args.label, admin_target=admin
+    )
     return _emit(report, args)
 
 
-def run_report(args) -> int:
+def run_report(args: argparse.Namespace) -> int:
     from .combine import combine, load_reports, worst_exit
     from .render.combined import render as render_combined
+
     reports = load_reports(args.files)
     baseline = None
     if args.baseline:
         folder = Path(args.baseline)
         if folder.is_dir() and not any(folder.glob("*.json")):
-            print(f"advisor: {folder} holds no reports yet: nothing to compare with", file=sys.stderr)
+            print(
+                f"advisor: {folder} holds no reports yet: nothing to compare with", file=sys.stderr
+            )
         else:
             baseline = load_reports([args.baseline])
     combined = combine(reports, baseline)
@@ -92,8 +111,9 @@ def run_report(args) -> int:
     return worst_exit((t["status"] for t in combined["targets"]), strict=args.strict)
 
 
-def run_lint(args) -> int:
+def run_lint(args: argparse.Namespace) -> int:
     from .probe import lint
+
     target, direct, urls = _targets(args)
     report = lint(target, _context(args, direct), source=urls.source, label=args.label)
     if "direct_url" in report.facts:
@@ -101,8 +121,9 @@ def run_lint(args) -> int:
     return _emit(report, args)
 
 
-def run_checks(args) -> int:
+def run_checks(args: argparse.Namespace) -> int:
     from .catalog.checks import LIFECYCLES
+
     catalog = load_checks()
     if args.id:
         entry = catalog.get(args.id.upper())
@@ -112,7 +133,9 @@ def run_checks(args) -> int:
         if args.format == "json":
             print(json.dumps(entry, indent=2))
             return 0
-        print(f"{entry['id']}: {entry['title']}  ({entry['severity']}, {entry['kind']}, {entry['engine']})\n")
+        print(
+            f"{entry['id']}: {entry['title']}  ({entry['severity']}, {entry['kind']}, {entry['engine']})\n"
+        )
         print(f"Lifecycle: {entry['lifecycle']} ({LIFECYCLES[entry['lifecycle']]})\n")
         print(entry["summary"] + "\n")
         print("Why:\n" + entry["rationale"] + "\n")
@@ -125,16 +148,21 @@ def run_checks(args) -> int:
         print(f"Docs: {entry['docs_url']}")
         return 0
     if args.format == "json":
-        print(json.dumps([{**e, "docs_url": docs_url(e["id"])} for e in catalog.values()], indent=2))
+        print(
+            json.dumps([{**e, "docs_url": docs_url(e["id"])} for e in catalog.values()], indent=2)
+        )
         return 0
     for entry in catalog.values():
-        print(f"{entry['id']:7} {entry['severity']:6} {entry['kind']:5} {entry['lifecycle']:10} "
-              f"{entry['title']}")
+        print(
+            f"{entry['id']:7} {entry['severity']:6} {entry['kind']:5} {entry['lifecycle']:10} "
+            f"{entry['title']}"
+        )
     return 0
 
 
-def run_providers(args) -> int:
+def run_providers(args: argparse.Namespace) -> int:
     from .catalog.providers import load_providers
+
     providers = load_providers()
     if args.id:
         entry = providers.get(args.id.lower())
@@ -163,14 +191,17 @@ def run_providers(args) -> int:
         return 0
     for pid, entry in providers.items():
         pooled = sum(1 for e in entry.get("endpoints", []) if e.get("role") == "pooled")
-        print(f"{pid:22} {entry['name']:40} {'/'.join(entry['engines']):17} "
-              f"{pooled} pooled endpoint(s)")
+        print(
+            f"{pid:22} {entry['name']:40} {'/'.join(entry['engines']):17} "
+            f"{pooled} pooled endpoint(s)"
+        )
     return 0
 
 
-def run_burst(args) -> int:
+def run_burst(args: argparse.Namespace) -> int:
     from . import burst
     from .render.burst import render_burst
+
     if args.clients is None:
         raise UsageError("burst needs an explicit --clients N (1 to 2000)")
     if not 0 <= args.hold_ms <= 600_000:
@@ -178,10 +209,18 @@ def run_burst(args) -> int:
     target = parse_target(args.url)
     pooler = parse_target(args.via_pooler) if args.via_pooler else None
     remember(target, pooler)
-    result = burst.run(target, args.clients, args.hold_ms, args.timeout, pooler=pooler,
-                       yes=args.yes, confirm=burst.tty_confirm)
+    result = burst.run(
+        target,
+        args.clients,
+        args.hold_ms,
+        args.timeout,
+        pooler=pooler,
+        yes=args.yes,
+        confirm=burst.tty_confirm,
+    )
     from .log import known_secrets
     from .target import scrub_data
+
     # Burst results hold driver error texts (already scrubbed per target): once more, with
     # every secret the process knows, as every Report is.
     sys.stdout.write(render_burst(scrub_data(result, known_secrets()), args.format))

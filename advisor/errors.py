@@ -1,9 +1,9 @@
 """Errors the CLI turns into one-line messages and documented exit codes."""
 
-EXIT_OK = 0          # no failing finding
-EXIT_FINDINGS = 1    # at least one failing finding (warnings too with --strict)
-EXIT_USAGE = 2       # usage error or invalid URL
-EXIT_PROBE = 3       # could not probe: unreachable, timeout, auth, TLS, missing database
+EXIT_OK = 0  # no failing finding
+EXIT_FINDINGS = 1  # at least one failing finding (warnings too with --strict)
+EXIT_USAGE = 2  # usage error or invalid URL
+EXIT_PROBE = 3  # could not probe: unreachable, timeout, auth, TLS, missing database
 
 
 class AdvisorError(Exception):
@@ -27,6 +27,6 @@ class ProbeFailed(AdvisorError):
 
     exit_code = EXIT_PROBE
 
-    def __init__(self, message: str, kind: str = "unreachable"):
+    def __init__(self, message: str, kind: str = "unreachable") -> None:
         super().__init__(message)
         self.kind = kind

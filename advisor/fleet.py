@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import checks
 from .combine import combine, worst_exit
@@ -29,10 +30,28 @@ from .status import Status, rank
 from .target import Target, parse_target
 from .thresholds import parse_thresholds
 
+if TYPE_CHECKING:
+    import argparse
+
+    from .report import Report
+
 EXTENSIONS = {"json": "json", "markdown": "md", "junit": "xml", "text": "txt"}
 URL_KEYS = ("url", "direct_url", "pooler_admin_url")
-KEYS = {"name", "label", "orm", "prisma_version", "serverless", "timeout", "concurrency",
-        "pool_size", "thresholds"} | set(URL_KEYS) | {k + "_env" for k in URL_KEYS}
+KEYS = (
+    {
+        "name",
+        "label",
+        "orm",
+        "prisma_version",
+        "serverless",
+        "timeout",
+        "concurrency",
+        "pool_size",
+        "thresholds",
+    }
+    | set(URL_KEYS)
+    | {k + "_env" for k in URL_KEYS}
+)
 
 
 @dataclass
@@ -42,11 +61,13 @@ class Entry:
     ctx: checks.Context
     label: str
     timeout: float
-    source: str
+    source: str | None
     admin: Target | None = None
 
 
-def _url(raw: dict, key: str, where: str, env: dict) -> tuple[str | None, str | None]:
+def _url(
+    raw: dict[str, Any], key: str, where: str, env: dict[str, Any]
+) -> tuple[str | None, str | None]:
     """(url, source) from `key` or the variable named by `key_env`."""
     if key in raw and f"{key}_env" in raw:
         raise UsageError(f"{where}: give {key} or {key}_env, not both")
@@ -65,16 +86,19 @@ def _url(raw: dict, key: str, where: str, env: dict) -> tuple[str | None, str | 
     return raw[key], "targets file"
 
 
-def _entry_thresholds(pairs: list[str], where: str) -> dict:
+def _entry_thresholds(pairs: list[str], where: str) -> dict[str, Any]:
     try:
         return parse_thresholds(pairs)
     except UsageError as exc:
         raise UsageError(f"{where}: {exc}") from None
 
 
-def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
+def load_targets(
+    path: str, args: argparse.Namespace, env: dict[str, Any] | None = None
+) -> list[Entry]:
     """Parse the file; CLI options (--timeout, --orm, ...) are defaults for every entry."""
     import tomllib
+
     text = read_text_input(path, "targets file")
     try:
         data = tomllib.loads(text)
@@ -96,7 +120,8 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
         name = raw.get("name")
         if not isinstance(name, str) or not slug(name):
             raise UsageError(f"{where}: needs a name (letters or digits)")
-        where = f"{path}: target {name!r}"
+        if re.fullmatch(r"[\w .-]{1,80}", name):  # never echo a pasted URL or DSN
+            where = f"{path}: target {name!r}"
         if slug(name) in names:
             raise UsageError(f"{where}: two targets share the file name {slug(name)}")
         names.add(slug(name))
@@ -117,58 +142,95 @@ def load_targets(path: str, args, env: dict | None = None) -> list[Entry]:
             raise UsageError(f"{where}: label must be a string")
         thresholds = raw.get("thresholds") or {}
         if not isinstance(thresholds, dict):
-            raise UsageError(f"{where}: thresholds must be a table, "
-                             "e.g. thresholds = {\"PG101.warn_below_percent\" = 30}")
+            raise UsageError(
+                f"{where}: thresholds must be a table, "
+                'e.g. thresholds = {"PG101.warn_below_percent" = 30}'
+            )
         pairs = [f"{k}={v}" for k, v in thresholds.items()]
         serverless = raw.get("serverless", args.serverless)
         if not isinstance(serverless, bool):
             raise UsageError(f"{where}: serverless must be true or false")
         ctx = checks.Context(
             serverless=serverless,
-            orm=raw.get("orm", args.orm), prisma_version=raw.get("prisma_version", args.prisma_version),
+            orm=raw.get("orm", args.orm),
+            prisma_version=raw.get("prisma_version", args.prisma_version),
             direct_target=direct_target,
             concurrency=raw.get("concurrency", args.concurrency),
             pool_size=raw.get("pool_size", args.pool_size),
-            thresholds={**parse_thresholds(args.threshold), **_entry_thresholds(pairs, where)})
+            thresholds={**parse_thresholds(args.threshold), **_entry_thresholds(pairs, where)},
+        )
         if ctx.orm is not None and ctx.orm not in ORMS:
             raise UsageError(f"{where}: orm must be one of {', '.join(ORMS)}")
         for opt in ("concurrency", "pool_size", "prisma_version"):
             value = getattr(ctx, opt)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
                 raise UsageError(f"{where}: {opt} must be a whole number of at least 1")
         timeout = raw.get("timeout", args.timeout)
-        if (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
-                or not valid_timeout(timeout)):
-            raise UsageError(f"{where}: timeout must be a number of seconds, more than 0 and "
-                             f"at most {MAX_TIMEOUT:g}")
-        entries.append(Entry(name=name, target=target, ctx=ctx, label=label,
-                             timeout=float(timeout), source=source, admin=admin_target))
+        if (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or not valid_timeout(timeout)
+        ):
+            raise UsageError(
+                f"{where}: timeout must be a number of seconds, more than 0 and "
+                f"at most {MAX_TIMEOUT:g}"
+            )
+        entries.append(
+            Entry(
+                name=name,
+                target=target,
+                ctx=ctx,
+                label=label,
+                timeout=float(timeout),
+                source=source,
+                admin=admin_target,
+            )
+        )
     return entries
 
 
-def probe_one(entry: Entry):
+def probe_one(entry: Entry) -> Report:
     """The Report for one target; an unexpected exception becomes an error report."""
     from .probe import probe
     from .report import Report
     from .urlfacts import target_summary, url_facts
+
     try:
-        report = probe(entry.target, entry.ctx, timeout=entry.timeout, source=entry.source,
-                       label=entry.label, admin_target=entry.admin)
+        report = probe(
+            entry.target,
+            entry.ctx,
+            timeout=entry.timeout,
+            source=entry.source,
+            label=entry.label,
+            admin_target=entry.admin,
+        )
     except Exception as exc:  # a bug in one probe must not stop the fleet
         entry.ctx.target = entry.target
-        facts = {"engine": entry.target.engine, "url": url_facts(entry.target, entry.source),
-                 "probe": {"error": f"internal error ({type(exc).__name__})",
-                           "error_kind": "internal", "connections_opened": 0}}
-        report = Report(kind="probe", target=target_summary(entry.target), facts=facts,
-                        findings=checks.run(facts, entry.ctx), label=entry.label)
+        facts = {
+            "engine": entry.target.engine,
+            "url": url_facts(entry.target, entry.source),
+            "probe": {
+                "error": f"internal error ({type(exc).__name__})",
+                "error_kind": "internal",
+                "connections_opened": 0,
+            },
+        }
+        report = Report(
+            kind="probe",
+            target=target_summary(entry.target),
+            facts=facts,
+            findings=checks.run(facts, entry.ctx),
+            label=entry.label,
+        )
     return report
 
 
 class Progress:
     """A bar on a terminal (stderr), one plain line per finished target otherwise."""
 
-    def __init__(self, total: int, stream=None):
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.total, self.done, self.bad = total, 0, 0
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
@@ -179,8 +241,10 @@ class Progress:
         if self.tty:
             width = 30
             filled = width * self.done // self.total
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                              f" probed, {self.bad} failing ")
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                f" probed, {self.bad} failing "
+            )
             if self.done == self.total:
                 self.stream.write("\n")
         else:
@@ -188,10 +252,12 @@ class Progress:
         self.stream.flush()
 
 
-def run_fleet(args) -> int:
+def run_fleet(args: argparse.Namespace) -> int:
     if args.url or args.direct_url or args.pooler_admin_url or args.label or args.prisma_schema:
-        raise UsageError("--targets takes the URLs from the file: drop the URL, --direct-url, "
-                         "--pooler-admin-url, --label and --prisma-schema")
+        raise UsageError(
+            "--targets takes the URLs from the file: drop the URL, --direct-url, "
+            "--pooler-admin-url, --label and --prisma-schema"
+        )
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     env = read_env_file(args.env_file) if args.env_file else {}
@@ -207,7 +273,7 @@ def run_fleet(args) -> int:
     checks.load_all()  # register the checks once, before the threads
     progress = Progress(len(entries))
     started = time.monotonic()
-    results: dict[str, tuple[Path, dict]] = {}
+    results: dict[str, tuple[Path, dict[str, Any]]] = {}
     pool = ThreadPoolExecutor(max_workers=min(args.jobs, len(entries)))
     try:
         futures = {pool.submit(probe_one, e): e for e in entries}
@@ -223,6 +289,9 @@ def run_fleet(args) -> int:
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: no new probes start
     reports = [results[e.name] for e in entries]  # file order, not finishing order
     sys.stdout.write(render_combined(combine(reports), args.format))
-    print(f"advisor: probed {len(entries)} target(s) in {time.monotonic() - started:.1f} s "
-          f"with {min(args.jobs, len(entries))} job(s)", file=sys.stderr)
+    print(
+        f"advisor: probed {len(entries)} target(s) in {time.monotonic() - started:.1f} s "
+        f"with {min(args.jobs, len(entries))} job(s)",
+        file=sys.stderr,
+    )
     return worst_exit((d["summary"]["status"] for _, d in reports), strict=args.strict)

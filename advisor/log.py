@@ -12,13 +12,13 @@ import logging
 import sys
 
 from .render.safe import plain
-from .target import scrub
+from .target import Target, scrub
 
 log = logging.getLogger("advisor")
 
 
 class SecretFilter(logging.Filter):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.secrets: set[str] = set()
 
@@ -33,7 +33,7 @@ SECRETS = SecretFilter()
 log.addFilter(SECRETS)
 
 
-def remember(*targets) -> None:
+def remember(*targets: Target | None) -> None:
     """Register the secrets of these targets (None entries are skipped): log records and
     every Report built in this process are scrubbed of them."""
     for target in targets:
@@ -59,7 +59,7 @@ def setup(verbose: bool = False, debug: bool = False) -> None:
         log.setLevel(logging.NOTSET)
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.advisor_cli = True
+    handler.advisor_cli = True  # type: ignore[attr-defined]  # marks the handler setup() added
     handler.setFormatter(logging.Formatter("advisor: %(levelname)s: %(message)s"))
     handler.addFilter(SECRETS)  # defence in depth: also scrub at the handler
     log.addHandler(handler)

@@ -13,36 +13,50 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Target(Protocol):
     """What these functions read of an advisor.target.Target (which imports this module)."""
 
-    password: str | None
+    @property
+    def password(self) -> str | None: ...
 
-    def libpq_kwargs(self) -> dict: ...
+    def libpq_kwargs(self) -> dict[str, Any]: ...
 
 
-ENV_DEFAULTS = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT",
-                "dbname": "PGDATABASE", "user": "PGUSER", "password": "PGPASSWORD",
-                "passfile": "PGPASSFILE", "service": "PGSERVICE", "sslmode": "PGSSLMODE",
-                "sslrootcert": "PGSSLROOTCERT"}
+ENV_DEFAULTS = {
+    "host": "PGHOST",
+    "hostaddr": "PGHOSTADDR",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "passfile": "PGPASSFILE",
+    "service": "PGSERVICE",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+}
 DEFAULT_SOCKET_DIRS = ("/var/run/postgresql", "/run/postgresql", "/tmp")
 SYSCONFDIR = "/etc/postgresql-common"  # where the libpq psycopg ships looks without PGSYSCONFDIR
-SECRET_KEYWORDS = ("password", "sslpassword")  # the libpq keywords a service file may hold secrets in
+SECRET_KEYWORDS = (
+    "password",
+    "sslpassword",
+)  # the libpq keywords a service file may hold secrets in
 
 
-def libpq_option(t: Target, key: str, service: dict | None = None) -> str | None:
+def libpq_option(t: Target, key: str, service: dict[str, Any] | None = None) -> str | None:
     """The value libpq ends up with for `key` before its built-in defaults: the
     connection string (an empty value too), else the service file, else the environment."""
     given = t.libpq_kwargs()
-    if given.get(key) is not None:
-        return given[key]
+    value: str | None = given.get(key)
+    if value is not None:
+        return value
     if service is None:
         service = service_options(libpq_option(t, "service", {}))
     if key in service:
-        return service[key]
+        found: str | None = service[key]
+        return found
     return os.environ.get(ENV_DEFAULTS[key]) if key in ENV_DEFAULTS else None
 
 
@@ -61,12 +75,14 @@ def libpq_secrets(t: Target) -> list[str]:
         host = pick("host") or pick("hostaddr") or ""
         if not host or host in DEFAULT_SOCKET_DIRS:
             host = "localhost"
-        found += pgpass_passwords(pick("passfile") or _home_file(".pgpass"),
-                                  (host, pick("port") or "5432", pick("dbname") or user, user))
+        found += pgpass_passwords(
+            pick("passfile") or _home_file(".pgpass"),
+            (host, pick("port") or "5432", pick("dbname") or user, user),
+        )
     return found
 
 
-def service_options(name: str | None) -> dict:
+def service_options(name: str | None) -> dict[str, Any]:
     """The keywords of service `name`: PGSERVICEFILE or ~/.pg_service.conf first, then
     PGSYSCONFDIR/pg_service.conf; the first file that has the group wins."""
     if not name:
@@ -80,7 +96,7 @@ def service_options(name: str | None) -> dict:
     return {}
 
 
-def _read_lines(path) -> list[str] | None:
+def _read_lines(path: str | Path) -> list[str] | None:
     """A regular file's lines (libpq skips anything else: a FIFO must not block us)."""
     try:
         if not Path(path).is_file():
@@ -90,11 +106,12 @@ def _read_lines(path) -> list[str] | None:
         return None
 
 
-def _service_group(path, name: str) -> dict | None:
+def _service_group(path: str | Path, name: str) -> dict[str, Any] | None:
     lines = _read_lines(path)
     if lines is None:
         return None
-    group, found = None, None
+    group = False
+    found: dict[str, str] | None = None
     for line in (raw.strip() for raw in lines):
         if not line or line.startswith("#"):
             continue
@@ -103,25 +120,25 @@ def _service_group(path, name: str) -> dict | None:
                 break
             group = line.startswith(f"[{name}]")  # libpq ignores what follows the ']'
             found = {} if group else None
-        elif group and "=" in line:
+        elif group and found is not None and "=" in line:
             key, _, value = line.partition("=")
             found.setdefault(key, value)  # the first setting of a keyword wins
     return found
 
 
-def pgpass_passwords(path, wanted: tuple) -> list[str]:
+def pgpass_passwords(path: str | Path | None, wanted: tuple[Any, ...]) -> list[str]:
     """Passwords of the password-file lines matching (host, port, dbname, user), with
     libpq's matching (`*` fields, backslash escapes). libpq uses the first; all are kept."""
     lines = _read_lines(path) if path else None
-    found = []
+    found: list[str] = []
     for line in lines or ():
         if not line or line.startswith("#"):
             continue
-        pos = 0
+        pos: int | None = 0
         for token in wanted:
             pos = _pgpass_field(line, pos, str(token)) if pos is not None else None
         if pos is not None:  # the password runs to the next unescaped ':'
-            field_text = re.match(r"(?:\\.|[^:\\])*\\?", line[pos:]).group()
+            field_text = re.match(r"(?:\\.|[^:\\])*\\?", line[pos:]).group()  # type: ignore[union-attr]  # matches "" at least
             found.append(re.sub(r"\\(.)", r"\1", field_text))
     return found
 
@@ -155,6 +172,7 @@ def _home_file(name: str) -> str | None:
 def _os_user() -> str:
     try:
         import pwd
+
         return pwd.getpwuid(os.geteuid()).pw_name
     except (ImportError, KeyError):
         return ""

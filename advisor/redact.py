@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 
-
 ARGV: list[str] = []  # what main() parses, so that usage errors can blank its secrets
 # key=value, key = 'value', key="value": possessive, so a long line costs one pass.
 # Compiled on first use (re caches them): only error messages need them.
@@ -20,16 +19,23 @@ _WORD = r"""[^\s'"]++"""
 
 def _secret_looking(text: str) -> bool:
     """A URL, a keyword DSN, anything with an @ or a secret-looking key=value."""
-    return ("://" in text or "@" in text or ("=" in text and any(c.isspace() for c in text))
-            or any(re.search(_SECRET_KEY, m[1]) for m in re.finditer(_ASSIGN, text)))
+    return (
+        "://" in text
+        or "@" in text
+        or ("=" in text and any(c.isspace() for c in text))
+        or any(re.search(_SECRET_KEY, m[1]) for m in re.finditer(_ASSIGN, text))
+    )
 
 
 def _pieces(token: str) -> list[str]:
     """What a message may quote of a secret-looking token: all of it, the part before or
     after an =, or the token as a path (pathlib turns postgresql://... into postgresql:/...)."""
     parts = token.split("=", 20)
-    return [token, os.path.normpath(token)] + ["=".join(parts[:i]) for i in range(1, len(parts))] \
+    return (
+        [token, os.path.normpath(token)]
+        + ["=".join(parts[:i]) for i in range(1, len(parts))]
         + ["=".join(parts[i:]) for i in range(1, len(parts))]
+    )
 
 
 def redact(message: str, argv: list[str] | None = None, patterns: bool = True) -> str:
@@ -38,6 +44,7 @@ def redact(message: str, argv: list[str] | None = None, patterns: bool = True) -
     patterns: also blank whatever looks like a URL or a password=... in the message itself
     (for argparse's messages; the advisor's own mention schemes such as postgresql://)."""
     from .render.safe import one_line
+
     forms: dict[str, str] = {}
     for token in ARGV if argv is None else argv:
         option, eq, value = token.partition("=")
@@ -53,7 +60,8 @@ def redact(message: str, argv: list[str] | None = None, patterns: bool = True) -
     for form in sorted(forms, key=len, reverse=True):
         message = message.replace(form, forms[form])
     if patterns:  # whatever the exact forms missed
-        message = re.sub(_ASSIGN, lambda m: f"{m[1]}=***" if re.search(_SECRET_KEY, m[1])
-                         else m[0], message)
+        message = re.sub(
+            _ASSIGN, lambda m: f"{m[1]}=***" if re.search(_SECRET_KEY, m[1]) else m[0], message
+        )
         message = re.sub(_WORD, lambda m: "***" if "://" in m[0] or "@" in m[0] else m[0], message)
     return one_line(message, 1000)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE
@@ -27,16 +28,19 @@ class Finding:
 
 @dataclass
 class Report:
-    kind: str                      # "probe" | "lint"
-    target: dict                   # url (redacted), engine, host, port, database, provider
-    facts: dict
+    kind: str  # "probe" | "lint"
+    target: dict[str, Any]  # url (redacted), engine, host, port, database, provider
+    facts: dict[str, Any]
     findings: list[Finding]
     label: str | None = None
     generated_at: str = field(
-        default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    secrets: tuple = field(default=(), repr=False, compare=False)  # besides the registered ones
+        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    secrets: tuple[Any, ...] = field(
+        default=(), repr=False, compare=False
+    )  # besides the registered ones
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Every report passes here, whatever the format or the command. Server strings
         # are data the server chose: a server that asks for the password in clear text
         # can send it back as its version, a setting or an error. So the facts, the
@@ -50,13 +54,12 @@ class Report:
         self.facts = scrub_data(self.facts, secrets)
         if engine is not None:
             self.facts["engine"] = engine  # the advisor's own word, renderers branch on it
-        self.findings = [replace(f, message=scrub_data(f.message, secrets))
-                         for f in self.findings]
+        self.findings = [replace(f, message=scrub_data(f.message, secrets)) for f in self.findings]
         if self.label:  # the user's word, but `--label "$DATABASE_URL"` is an easy slip
             self.label = scrub_data(self.label, secrets)
 
     @property
-    def counts(self) -> dict:
+    def counts(self) -> dict[str, Any]:
         counts = {s.value: 0 for s in ORDER}
         for f in self.findings:
             counts[Status(f.status).value] += 1
@@ -78,7 +81,7 @@ class Report:
             return EXIT_FINDINGS
         return EXIT_OK
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,

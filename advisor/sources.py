@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import UsageError
+
+# A file name as the user gave it (str), or a Path.
+PathArg = str | os.PathLike[str]
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"  # what a message may echo as a variable's name
@@ -21,11 +26,11 @@ ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"  # what a message may echo as a varia
 class URLs:
     url: str | None
     direct_url: str | None
-    source: str            # where the main URL came from: "argument", "DATABASE_URL", ...
+    source: str  # where the main URL came from: "argument", "DATABASE_URL", ...
     direct_source: str | None = None
 
 
-def read_input(path, what: str) -> bytes:
+def read_input(path: PathArg, what: str) -> bytes:
     """The bytes of a regular file; UsageError (one line, the name, never the content)."""
     try:  # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on files)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -37,7 +42,8 @@ def read_input(path, what: str) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UsageError(f"{what} {path} is not a regular file")
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
             size += len(chunk)
@@ -50,7 +56,7 @@ def read_input(path, what: str) -> bytes:
         os.close(fd)
 
 
-def read_text_input(path, what: str) -> str:
+def read_text_input(path: PathArg, what: str) -> str:
     """read_input() decoded as UTF-8 (a BOM is dropped)."""
     try:
         return read_input(path, what).decode("utf-8-sig")
@@ -58,25 +64,29 @@ def read_text_input(path, what: str) -> str:
         raise UsageError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from None
 
 
-def write_output(path, text: str) -> None:
+def write_output(path: PathArg, text: str) -> None:
     """Write an --output file (creating its folder); UsageError names the file on failure."""
     from pathlib import Path
-    path = Path(path)
+
+    out = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as fh:
             fh.write(text)  # close() flushes: a full disk fails here, inside the try
     except (FileExistsError, NotADirectoryError):  # mkdir, or open, met a file on the way
-        raise UsageError(f"cannot write {path}: a part of its path is a file, "
-                         "not a directory") from None
+        raise UsageError(
+            f"cannot write {path}: a part of its path is a file, not a directory"
+        ) from None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
 
 
-def read_env_file(path: str) -> dict:
+def read_env_file(path: str) -> dict[str, Any]:
     """The variables of a dotenv file (python-dotenv's rules), values None dropped."""
     import io
+
     from dotenv import dotenv_values
+
     if not os.path.exists(path):
         raise UsageError(f"no such env file: {path}")
     text = read_text_input(path, "env file")
@@ -100,9 +110,10 @@ _TOKEN = r"""(?x)
 """  # compiled on first use: most runs never read a schema
 
 
-def _statements(text: str):
+def _statements(text: str) -> Iterator[tuple[int, list[tuple[str | None, str]]]]:
     """(line number, significant tokens) for each line: comments and spaces left out."""
-    line, tokens = 1, []
+    line = 1
+    tokens: list[tuple[str | None, str]] = []
     for m in re.finditer(_TOKEN, text):
         kind = m.lastgroup
         if kind == "newline":
@@ -115,6 +126,7 @@ def _statements(text: str):
 
 def _string_value(token: str) -> str | None:
     import json
+
     try:
         value = json.loads(token)
     except ValueError:  # unterminated, or a bad escape: Prisma rejects the schema too
@@ -122,27 +134,37 @@ def _string_value(token: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_prisma_datasource(text: str) -> tuple[bool, dict]:
+def parse_prisma_datasource(text: str) -> tuple[bool, dict[str, Any]]:
     """(a datasource block was found, {"url"/"directUrl": env variable name}).
 
     Only `key = env("NAME")` lines of the first datasource block count; like Prisma, the
     rest of the line after the block's `{` is ignored, and so is everything commented out.
     """
-    depth, inside, found, names = 0, False, False, {}
+    depth, inside, found = 0, False, False
+    names: dict[str, Any] = {}
     for _, tokens in _statements(text):
         values = [v for _, v in tokens]
         if inside:
             if values[:1] == ["}"]:
                 return True, names
-            if (len(tokens) == 6 and values[0] in ("url", "directUrl")
-                    and values[1:4] == ["=", "env", "("] and tokens[4][0] == "string"
-                    and values[5] == ")"):
+            if (
+                len(tokens) == 6
+                and values[0] in ("url", "directUrl")
+                and values[1:4] == ["=", "env", "("]
+                and tokens[4][0] == "string"
+                and values[5] == ")"
+            ):
                 name = _string_value(values[4])
                 if name is not None:
                     names.setdefault(values[0], name)
             continue
-        if depth == 0 and len(values) >= 3 and values[0] == "datasource" \
-                and tokens[1][0] == "word" and values[2] == "{":
+        if (
+            depth == 0
+            and len(values) >= 3
+            and values[0] == "datasource"
+            and tokens[1][0] == "word"
+            and values[2] == "{"
+        ):
             inside = found = True
             continue
         depth = max(0, depth + values.count("{") - values.count("}"))
@@ -158,23 +180,26 @@ def prisma_env_names(schema_path: str) -> tuple[str | None, str | None]:
     return names.get("url"), names.get("directUrl")
 
 
-def resolve_urls(url: str | None, direct_url: str | None, env_file: str | None,
-                 prisma_schema: str | None) -> URLs:
+def resolve_urls(
+    url: str | None, direct_url: str | None, env_file: str | None, prisma_schema: str | None
+) -> URLs:
     url_var, direct_var = "DATABASE_URL", "DIRECT_URL"
     if prisma_schema:
         found_url, found_direct = prisma_env_names(prisma_schema)
         if not found_url and not url:
-            raise UsageError(f"{prisma_schema} has no url = env(\"...\") in its datasource "
-                             "(Prisma 7 keeps it in prisma.config.ts): pass the URL instead")
+            raise UsageError(
+                f'{prisma_schema} has no url = env("...") in its datasource '
+                "(Prisma 7 keeps it in prisma.config.ts): pass the URL instead"
+            )
         url_var = found_url or url_var
         direct_var = found_direct or direct_var
-    env: dict = {}
+    env: dict[str, Any] = {}
     where = "environment"
     if env_file:
         env = read_env_file(env_file)
         where = env_file
 
-    def lookup(name: str):
+    def lookup(name: str) -> tuple[str | None, Any]:  # (value, where it was found)
         if name in env:
             return env[name], f"{name} in {where}"
         if name in os.environ:

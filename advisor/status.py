@@ -8,10 +8,11 @@ how each output shows it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 
 
-class Status(str, Enum):
+class Status(str, Enum):  # noqa: UP042 - StrEnum is left for a change of its own
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
@@ -57,7 +58,7 @@ class Status(str, Enum):
         return self.rank > 0
 
     @classmethod
-    def of(cls, value) -> Status | None:
+    def of(cls, value: object) -> Status | None:
         """The member for a string from a report, None for anything else."""
         try:
             return cls(value)
@@ -67,15 +68,35 @@ class Status(str, Enum):
 
 # pass and skip both rank 0: a skipped check is not a problem.
 _RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
-_ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️",
-         Status.ERROR: "🛑"}
+_ICON = {
+    Status.PASS: "✅",
+    Status.WARN: "⚠️",
+    Status.FAIL: "❌",
+    Status.SKIP: "⏭️",
+    Status.ERROR: "🛑",
+}
 _MARK = {Status.PASS: "✔", Status.WARN: "!", Status.FAIL: "✖", Status.SKIP: "-", Status.ERROR: "✖"}
-_COLOR = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.SKIP: "90",
-          Status.ERROR: "31;1"}
-_SITE_LABEL = {Status.PASS: "✔ pass", Status.WARN: "⚠ warn", Status.FAIL: "✖ **fail**",
-               Status.SKIP: "– skip", Status.ERROR: "✖ **error**"}
-_SITE_MARK = {Status.PASS: "✔", Status.WARN: "⚠", Status.FAIL: "✖", Status.SKIP: "–",
-              Status.ERROR: "✖"}
+_COLOR = {
+    Status.PASS: "32",
+    Status.WARN: "33",
+    Status.FAIL: "31",
+    Status.SKIP: "90",
+    Status.ERROR: "31;1",
+}
+_SITE_LABEL = {
+    Status.PASS: "✔ pass",
+    Status.WARN: "⚠ warn",
+    Status.FAIL: "✖ **fail**",
+    Status.SKIP: "– skip",
+    Status.ERROR: "✖ **error**",
+}
+_SITE_MARK = {
+    Status.PASS: "✔",
+    Status.WARN: "⚠",
+    Status.FAIL: "✖",
+    Status.SKIP: "–",
+    Status.ERROR: "✖",
+}
 
 # Summaries count in this order (the JSON summary's keys: pass, warn, fail, skip, error).
 ORDER = tuple(Status)
@@ -83,25 +104,25 @@ ORDER = tuple(Status)
 VERDICTS = tuple(sorted((s for s in Status if s.needs_attention), key=lambda s: -s.rank))
 
 
-def icon(value) -> str:
+def icon(value: object) -> str:
     """The Markdown icon of a status read from a file; "?" for anything else."""
     status = Status.of(value)
     return status.icon if status else "?"
 
 
-def needs_attention(value) -> bool:
+def needs_attention(value: object) -> bool:
     """warn, fail or error; False for anything that is not a status."""
     status = Status.of(value)
     return bool(status and status.needs_attention)
 
 
-def rank(value) -> int:
+def rank(value: object) -> int:
     """The rank of a status read from a file; 0 for anything else (as a pass)."""
     status = Status.of(value)
     return status.rank if status else 0
 
 
-def worst(statuses) -> Status:
+def worst(statuses: Iterable[str]) -> Status:
     """The verdict over several statuses: the highest rank; skip alone counts as pass."""
     found = [Status(s) for s in statuses]
     top = max(found, key=lambda s: s.rank, default=Status.PASS)

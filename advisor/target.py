@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote
 
 from .errors import InvalidTarget
+
+T = TypeVar("T")
 
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
@@ -25,14 +29,30 @@ SCHEMES = {
     "mariadb": "mysql",
 }
 
-OTHER_SCHEMES = ("http", "https", "jdbc:postgresql", "jdbc:mysql", "jdbc:mariadb", "pg", "psql",
-                 "mongodb", "mongodb+srv", "redis", "rediss", "sqlite", "mssql", "sqlserver", "file")
+OTHER_SCHEMES = (
+    "http",
+    "https",
+    "jdbc:postgresql",
+    "jdbc:mysql",
+    "jdbc:mariadb",
+    "pg",
+    "psql",
+    "mongodb",
+    "mongodb+srv",
+    "redis",
+    "rediss",
+    "sqlite",
+    "mssql",
+    "sqlserver",
+    "file",
+)
 
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 MYSQL_SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
 
 # libpq connection keywords other than host/port/dbname/user/password.
-LIBPQ_PARAMS = frozenset("""
+LIBPQ_PARAMS = frozenset(
+    """
     hostaddr connect_timeout client_encoding options application_name
     fallback_application_name keepalives keepalives_idle keepalives_interval
     keepalives_count tcp_user_timeout replication gssencmode sslmode requiressl
@@ -40,25 +60,32 @@ LIBPQ_PARAMS = frozenset("""
     sslsni requirepeer ssl_min_protocol_version ssl_max_protocol_version krbsrvname
     gsslib gssdelegation service target_session_attrs load_balance_hosts
     channel_binding sslnegotiation require_auth passfile
-""".split())
+""".split()
+)
 
 # Understood and recorded, never passed to libpq: Prisma's URL parameters and a
 # few other clients' (Supabase's Vercel workaround, node-postgres' libpq switch).
-PG_CLIENT_PARAMS = frozenset("""
+PG_CLIENT_PARAMS = frozenset(
+    """
     pgbouncer connection_limit pool_timeout schema sslaccept socket_timeout
     statement_cache_size sslidentity max_idle_connection_lifetime
     max_connection_lifetime workaround uselibpqcompat
-""".split())
+""".split()
+)
 
 # MySQL client options (mysql CLI spelling) and Prisma's MySQL parameters.
-MYSQL_PARAMS = frozenset("""
+MYSQL_PARAMS = frozenset(
+    """
     ssl-mode ssl-ca ssl-cert ssl-key ssl-cipher tls-version connect-timeout
     connect_timeout socket charset
-""".split())
-MYSQL_CLIENT_PARAMS = frozenset("""
+""".split()
+)
+MYSQL_CLIENT_PARAMS = frozenset(
+    """
     sslaccept sslcert sslidentity sslpassword connection_limit pool_timeout
     socket_timeout statement_cache_size
-""".split())
+""".split()
+)
 
 PASSWORD_KEYS = ("password", "sslpassword")
 # Any parameter whose name looks like a credential is masked in every output.
@@ -73,6 +100,7 @@ _BLANKS = " \t\n\r\f\v"  # libpq's isspace() in the C locale
 def is_ip_address(host: str) -> bool:
     """An IPv4 or IPv6 literal (brackets allowed): no name to look up or to match."""
     import ipaddress  # small, and only the callers that see a host need it
+
     try:
         ipaddress.ip_address(host.strip("[]"))
         return True
@@ -86,18 +114,18 @@ def is_secret_key(key: str) -> bool:
 
 @dataclass(frozen=True)
 class Target:
-    engine: str                      # "postgresql" | "mysql"
-    scheme: str                      # as written, e.g. "postgres" or "mariadb"
-    host: str | None                 # hostname, IP literal, or a socket directory/path
-    port: int | None                 # as written; see `effective_port`
+    engine: str  # "postgresql" | "mysql"
+    scheme: str  # as written, e.g. "postgres" or "mariadb"
+    host: str | None  # hostname, IP literal, or a socket directory/path
+    port: int | None  # as written; see `effective_port`
     database: str | None
     user: str | None
     password: str | None = field(default=None, repr=False)
-    params: dict = field(default_factory=dict)         # for the driver
-    client_params: dict = field(default_factory=dict)  # Prisma & co: recorded only
-    unknown_params: dict = field(default_factory=dict)
-    form: str = "url"                # "url" | "keywords"
-    driver: str | None = None        # SQLAlchemy-style "+psycopg2" suffix, if any
+    params: dict[str, Any] = field(default_factory=dict)  # for the driver
+    client_params: dict[str, Any] = field(default_factory=dict)  # Prisma & co: recorded only
+    unknown_params: dict[str, Any] = field(default_factory=dict)
+    form: str = "url"  # "url" | "keywords"
+    driver: str | None = None  # SQLAlchemy-style "+psycopg2" suffix, if any
 
     # -- derived -------------------------------------------------------------
     @property
@@ -106,7 +134,7 @@ class Target:
 
     @property
     def is_socket(self) -> bool:
-        return bool(self.host) and self.host.startswith("/")
+        return self.host is not None and self.host.startswith("/")
 
     @property
     def sslmode(self) -> str | None:
@@ -120,12 +148,13 @@ class Target:
         found = [self.password] + [v for k, v in self.all_params().items() if is_secret_key(k)]
         if self.engine == "postgresql":
             from .pgenv import libpq_secrets
+
             found += libpq_secrets(self)
         else:
             found.append(os.environ.get("MYSQL_PWD"))
         return [s for s in dict.fromkeys(found) if s]
 
-    def all_params(self) -> dict:
+    def all_params(self) -> dict[str, Any]:
         return {**self.params, **self.client_params, **self.unknown_params}
 
     @property
@@ -159,12 +188,16 @@ class Target:
         """Remove every secret (raw, percent-encoded, DSN-quoted) from a message."""
         return scrub(text, self.secrets)
 
-    def libpq_kwargs(self) -> dict:
+    def libpq_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for psycopg.connect; only libpq's own parameters."""
-        kw = {k: v for k, v in self.params.items()}
-        for key, value in (("host", self.host), ("port", self.port),
-                           ("dbname", self.database), ("user", self.user),
-                           ("password", self.password)):
+        kw = dict(self.params)
+        for key, value in (
+            ("host", self.host),
+            ("port", self.port),
+            ("dbname", self.database),
+            ("user", self.user),
+            ("password", self.password),
+        ):
             if value is not None:
                 kw[key] = str(value)
         return kw
@@ -172,12 +205,17 @@ class Target:
 
 def secret_forms(secret: str) -> list[str]:
     """The ways a secret shows up in URLs, DSNs and messages; longest first."""
-    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret),
-             secret.replace("\\", "\\\\").replace("'", "\\'")}
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        secret.replace("\\", "\\\\").replace("'", "\\'"),
+    }
     return sorted((f for f in forms if f), key=len, reverse=True)
 
 
-def scrub(text: str, secrets) -> str:
+def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         for form in secret_forms(secret):
             text = text.replace(form, _MASK)
@@ -187,20 +225,24 @@ def scrub(text: str, secrets) -> str:
 SHORT = 4  # secrets shorter than this are masked as whole words only (scrub_data)
 
 
-def scrub_data(value, secrets):
+def scrub_data(value: T, secrets: Iterable[str]) -> T:
     """`value` (a str, or dicts and lists holding them) with every form of every secret in
     its strings masked; dict keys (the advisor's own names) and other values unchanged.
     A secret shorter than SHORT is masked only as a whole word ("p" in "15.0 p", not in
     "pgbouncer"): masking it everywhere would leave nothing readable."""
-    forms = sorted({f for s in secrets if s and s.strip("*") for f in secret_forms(s)},
-                   key=len, reverse=True)
+    forms = sorted(
+        {f for s in secrets if s and s.strip("*") for f in secret_forms(s)}, key=len, reverse=True
+    )
     if not forms:
         return value
     long = [f for f in forms if len(f) >= SHORT]
-    short = [re.compile(rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])")
-             for f in forms if len(f) < SHORT]
+    short = [
+        re.compile(rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])")
+        for f in forms
+        if len(f) < SHORT
+    ]
 
-    def walk(v):
+    def walk(v: Any) -> Any:
         if isinstance(v, str):
             for form in long:
                 if form in v:
@@ -213,13 +255,19 @@ def scrub_data(value, secrets):
         if isinstance(v, (list, tuple)):
             return type(v)(walk(x) for x in v)
         return v
-    return walk(value)
+
+    return walk(value)  # type: ignore[no-any-return]  # same shape as value
 
 
 def _keywords_display(t: Target) -> str:
     parts = []
-    for key, value in (("host", t.host), ("port", t.port), ("dbname", t.database),
-                       ("user", t.user), ("password", t.password)):
+    for key, value in (
+        ("host", t.host),
+        ("port", t.port),
+        ("dbname", t.database),
+        ("user", t.user),
+        ("password", t.password),
+    ):
         if value is not None:
             parts.append((key, _MASK if key == "password" else str(value)))
     parts += [(k, _MASK if is_secret_key(k) else str(v)) for k, v in t.params.items()]
@@ -240,9 +288,11 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 _SCHEME_TYPO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!//)")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 OVERRIDES = ("host", "port", "dbname", "user", "password")
-AMBIGUOUS = ("ambiguous URL: libpq would not read the user name and password as written "
-             "(an '@' after the host); percent-encode '@', '/', ':' and '?' in them "
-             "(%40, %2F, %3A, %3F)")
+AMBIGUOUS = (
+    "ambiguous URL: libpq would not read the user name and password as written "
+    "(an '@' after the host); percent-encode '@', '/', ':' and '?' in them "
+    "(%40, %2F, %3A, %3F)"
+)
 
 
 def parse_target(text: str | None) -> Target:
@@ -255,12 +305,13 @@ def parse_target(text: str | None) -> Target:
         raise InvalidTarget("the URL contains control characters")
     scheme = _SCHEME.match(text)
     if scheme:
-        return _parse_url(scheme.group(1), text[scheme.end():])
+        return _parse_url(scheme.group(1), text[scheme.end() :])
     typo = _SCHEME_TYPO.match(text)
     if typo and typo.group(1).lower().partition("+")[0] in SCHEMES:
         base = SCHEMES[typo.group(1).lower().partition("+")[0]]
         raise InvalidTarget(
-            f"the scheme must be followed by '://' (two slashes), e.g. {base}://user@host/db")
+            f"the scheme must be followed by '://' (two slashes), e.g. {base}://user@host/db"
+        )
     keyword = _KEYWORD_RE.match(text)
     if keyword:
         if _SCHEME.match(text, keyword.end()):
@@ -269,14 +320,22 @@ def parse_target(text: str | None) -> Target:
     if text[0] in "'\"":
         raise InvalidTarget("the URL is wrapped in quotes: remove them")
     if "://" in text:
-        known = next((s for s in sorted(OTHER_SCHEMES, key=len, reverse=True)
-                      if text.lower().startswith(s + "://")), None)
+        known = next(
+            (
+                s
+                for s in sorted(OTHER_SCHEMES, key=len, reverse=True)
+                if text.lower().startswith(s + "://")
+            ),
+            None,
+        )
         shown = f" {known!r}" if known else ""
         raise InvalidTarget(
-            f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://")
+            f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://"
+        )
     raise InvalidTarget(
         "not a database URL: expected postgresql://, postgres://, mysql://, mariadb:// "
-        "or a keyword string such as 'host=... dbname=...'")
+        "or a keyword string such as 'host=... dbname=...'"
+    )
 
 
 def _parse_url(scheme_text: str, rest: str) -> Target:
@@ -285,10 +344,12 @@ def _parse_url(scheme_text: str, rest: str) -> Target:
         # Echo only well-known schemes: text before :// may be a pasted password.
         shown = f" {base!r}" if base in OTHER_SCHEMES else ""
         raise InvalidTarget(
-            f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://")
+            f"unsupported scheme{shown}: use postgresql://, postgres://, mysql:// or mariadb://"
+        )
     if driver and not re.fullmatch(r"[a-z0-9_]+", driver):
-        raise InvalidTarget(f"unsupported scheme: after {base}+ comes a driver name "
-                            "(letters, digits and '_')")
+        raise InvalidTarget(
+            f"unsupported scheme: after {base}+ comes a driver name (letters, digits and '_')"
+        )
     engine = SCHEMES[base]
     uri = _split_uri(rest)
     pieces = _query_pieces(uri.query, uri.query_at)
@@ -321,23 +382,35 @@ def _parse_url(scheme_text: str, rest: str) -> Target:
     password = overrides.get("password", password)
 
     params, client, unknown = _classify(engine, raw_params)
-    return Target(engine=engine, scheme=base, host=host, port=port, database=database,
-                  user=user, password=password, params=params, client_params=client,
-                  unknown_params=unknown, form="url", driver=driver or None)
+    return Target(
+        engine=engine,
+        scheme=base,
+        host=host,
+        port=port,
+        database=database,
+        user=user,
+        password=password,
+        params=params,
+        client_params=client,
+        unknown_params=unknown,
+        form="url",
+        driver=driver or None,
+    )
 
 
 @dataclass
 class _Uri:
     """The raw (still percent-encoded) parts of a URL, cut where libpq cuts them."""
+
     user: str | None = None
     password: str | None = None
     host: str = ""
     bracketed: bool = False
-    port: str | None = None      # None: no ':' after the host
+    port: str | None = None  # None: no ':' after the host
     database: str | None = None  # None: no '/' after the host
-    query: str | None = None     # None: no '?'
-    host_at: int = 0             # where the host starts in the text after '://'
-    query_at: int = 0            # where the query starts
+    query: str | None = None  # None: no '?'
+    host_at: int = 0  # where the host starts in the text after '://'
+    query_at: int = 0  # where the query starts
 
 
 def _split_uri(rest: str) -> _Uri:
@@ -357,7 +430,7 @@ def _split_uri(rest: str) -> _Uri:
         end = rest.find("]", pos)
         if end == -1:
             raise InvalidTarget("unterminated IPv6 address: '[' without ']'")
-        uri.host, uri.bracketed, pos = rest[pos + 1:end], True, end + 1
+        uri.host, uri.bracketed, pos = rest[pos + 1 : end], True, end + 1
         if pos < len(rest) and rest[pos] not in ":/?,":
             raise InvalidTarget("unexpected text after the IPv6 address")
     else:
@@ -365,15 +438,16 @@ def _split_uri(rest: str) -> _Uri:
         uri.host, pos = rest[pos:end], end
     if rest.startswith(":", pos):
         end = _find(rest, "/?,", pos + 1)
-        uri.port, pos = rest[pos + 1:end], end
+        uri.port, pos = rest[pos + 1 : end], end
     if rest.startswith(",", pos):
         raise InvalidTarget(
-            "several hosts in one URL are not supported; probe each host on its own")
+            "several hosts in one URL are not supported; probe each host on its own"
+        )
     if rest.startswith("/", pos):
         end = _find(rest, "?", pos + 1)
-        uri.database, pos = rest[pos + 1:end], end
+        uri.database, pos = rest[pos + 1 : end], end
     if rest.startswith("?", pos):
-        uri.query, uri.query_at = rest[pos + 1:], pos + 1
+        uri.query, uri.query_at = rest[pos + 1 :], pos + 1
     return uri
 
 
@@ -385,12 +459,16 @@ def _find(text: str, chars: str, start: int) -> int:
     return len(text)
 
 
-def _query_pieces(query: str | None, offset: int) -> list[tuple[str, str | None, int]]:
+_Piece = tuple[str, str | None, int]  # key, value (None: no "="), where the value starts
+
+
+def _query_pieces(query: str | None, offset: int) -> list[_Piece]:
     """(key, value or None without '=', where the value starts) for each '&' piece; a
     single trailing '&' ends the query, as in libpq."""
     if not query:
         return []
-    pieces, pos = [], offset
+    pieces: list[_Piece] = []
+    pos = offset
     parts = query.split("&")
     if parts[-1] == "":
         parts.pop()
@@ -401,20 +479,23 @@ def _query_pieces(query: str | None, offset: int) -> list[tuple[str, str | None,
     return pieces
 
 
-def _known_keys(engine: str) -> frozenset:
+def _known_keys(engine: str) -> frozenset[Any]:
     if engine == "postgresql":
         return LIBPQ_PARAMS | PG_CLIENT_PARAMS | frozenset(OVERRIDES)
     return MYSQL_PARAMS | MYSQL_CLIENT_PARAMS | frozenset(OVERRIDES) | {"socket"}
 
 
-def _refuse_ambiguous(engine: str, rest: str, uri: _Uri, pieces) -> None:
+def _refuse_ambiguous(engine: str, rest: str, uri: _Uri, pieces: list[_Piece]) -> None:
     """An '@' libpq reads as part of the host, port, database or a parameter name means
     the user name or password held an unencoded '/', '@' or '?': what libpq would use is
     not what was written, and parts of the password would land in other fields (and in
     every output). Only the value of a known parameter may hold an '@' (?user=me@corp)."""
     known = _known_keys(engine)
-    inside = [(start, start + len(value)) for key, value, start in pieces
-              if value is not None and _lenient(key) in known]
+    inside = [
+        (start, start + len(value))
+        for key, value, start in pieces
+        if value is not None and _lenient(key) in known
+    ]
     for i in range(uri.host_at, len(rest)):
         if rest[i] == "@" and not any(a <= i < b for a, b in inside):
             raise InvalidTarget(AMBIGUOUS)
@@ -448,30 +529,35 @@ def _port(text: str, empty_ok: bool = False) -> int | None:
     return int(text)
 
 
-def _parse_query(engine: str, pieces) -> dict:
+def _parse_query(engine: str, pieces: list[_Piece]) -> dict[str, Any]:
     """libpq's rules: every piece is key=value with exactly one '='. A parameter the
     advisor does not know, right after a password, is the password's own tail when the
     password holds an unencoded '&': refused rather than shown."""
-    params: dict = {}
+    params: dict[str, Any] = {}
     after_password = False
     for raw_key, raw_value, _ in pieces:
         if raw_value is None:
             raise InvalidTarget("a query parameter has no '=': percent-encode '&' in values as %26")
         if "=" in raw_value:
             raise InvalidTarget(
-                "a query parameter has two '=': percent-encode '=' in values as %3D")
+                "a query parameter has two '=': percent-encode '=' in values as %3D"
+            )
         key = _unquote(raw_key, "parameter name")
         if not key:
             raise InvalidTarget("empty parameter name in the query string")
         if after_password and key not in _known_keys(engine) and not is_secret_key(key):
-            raise InvalidTarget("an unknown parameter follows the password: if the password "
-                                "holds '&', percent-encode it as %26")
+            raise InvalidTarget(
+                "an unknown parameter follows the password: if the password "
+                "holds '&', percent-encode it as %26"
+            )
         after_password = key in PASSWORD_KEYS
         params[key] = _unquote(raw_value, "value of a query parameter")
     return params
 
 
-def _classify(engine: str, raw: dict) -> tuple[dict, dict, dict]:
+def _classify(
+    engine: str, raw: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     if engine == "postgresql":
         driver_keys, client_keys = LIBPQ_PARAMS, PG_CLIENT_PARAMS
     else:
@@ -491,7 +577,7 @@ def _classify(engine: str, raw: dict) -> tuple[dict, dict, dict]:
     return params, client, unknown
 
 
-def _validate_pg(params: dict) -> None:
+def _validate_pg(params: dict[str, Any]) -> None:
     mode = params.get("sslmode")
     if mode is not None and mode not in SSLMODES:
         raise InvalidTarget(f"unknown sslmode: use one of {', '.join(SSLMODES)}")
@@ -500,7 +586,7 @@ def _validate_pg(params: dict) -> None:
         raise InvalidTarget("connect_timeout must be a whole number of seconds")
 
 
-def _validate_mysql(params: dict) -> None:
+def _validate_mysql(params: dict[str, Any]) -> None:
     mode = params.get("ssl-mode")
     if mode is not None:
         if mode.upper() not in MYSQL_SSL_MODES:
@@ -509,7 +595,7 @@ def _validate_mysql(params: dict) -> None:
 
 
 def _parse_keywords(text: str) -> Target:
-    values: dict = {}
+    values: dict[str, Any] = {}
     pos = 0
     while pos < len(text):
         m = _KEYWORD_RE.match(text, pos)
@@ -533,7 +619,9 @@ def _parse_keywords(text: str) -> Target:
         hint = f" ({prisma!r} is a URL parameter for Prisma & co, not for libpq)" if prisma else ""
         raise InvalidTarget(f"unknown connection keyword{hint}")
     if "," in values.get("host", ""):
-        raise InvalidTarget("several hosts in one DSN are not supported; probe each host on its own")
+        raise InvalidTarget(
+            "several hosts in one DSN are not supported; probe each host on its own"
+        )
     host = values.pop("host", None) or None
     if host and ":" in host and not host.startswith("/"):
         host = host.strip("[]")
@@ -542,9 +630,17 @@ def _parse_keywords(text: str) -> Target:
     user = values.pop("user", None)
     password = values.pop("password", None)
     _validate_pg(values)
-    return Target(engine="postgresql", scheme="postgresql", host=host, port=port,
-                  database=database, user=user, password=password, params=values,
-                  form="keywords")
+    return Target(
+        engine="postgresql",
+        scheme="postgresql",
+        host=host,
+        port=port,
+        database=database,
+        user=user,
+        password=password,
+        params=values,
+        form="keywords",
+    )
 
 
 def _unquoted_value(text: str, pos: int) -> tuple[str, int]:
@@ -578,8 +674,9 @@ def _quoted_value(text: str, pos: int) -> tuple[str, int]:
 def _unquote(text: str, what: str) -> str:
     """libpq's strict percent-decoding (every '%' starts %XY), then UTF-8."""
     if _BAD_PERCENT.search(text):
-        raise InvalidTarget(f"the {what} has a '%' that is not followed by two hex digits: "
-                            "write '%' as %25")
+        raise InvalidTarget(
+            f"the {what} has a '%' that is not followed by two hex digits: write '%' as %25"
+        )
     try:
         value = unquote(text, errors="strict")
     except UnicodeDecodeError:

@@ -3,53 +3,74 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .catalog.providers import load_providers, match_endpoint
 from .target import Target, is_secret_key
 
 
-def endpoint_facts(target: Target) -> dict:
+def endpoint_facts(target: Target) -> dict[str, Any]:
     """What the provider catalog says about this host and port."""
     host = None if target.is_socket else target.host
-    provider_id, endpoint, host_provider = match_endpoint(target.engine, host, target.effective_port)
+    provider_id, endpoint, host_provider = match_endpoint(
+        target.engine, host, target.effective_port
+    )
     providers = load_providers()
     provider = providers.get(provider_id) if provider_id else None
     facts = {
         "provider": provider_id,
         "provider_name": provider["name"] if provider else None,
         "host_provider": host_provider,
-        "endpoint_id": None, "label": None, "role": None, "pooler": None,
-        "pool_mode": None, "prepared_statements": None, "for_migrations": None,
-        "ipv6_only": False, "user_regex": None,
+        "endpoint_id": None,
+        "label": None,
+        "role": None,
+        "pooler": None,
+        "pool_mode": None,
+        "prepared_statements": None,
+        "for_migrations": None,
+        "ipv6_only": False,
+        "user_regex": None,
     }
     if endpoint:
-        facts.update({
-            "endpoint_id": endpoint["id"], "label": endpoint.get("label"),
-            "role": endpoint.get("role"), "pooler": endpoint.get("pooler"),
-            "pool_mode": endpoint.get("pool_mode"),
-            "prepared_statements": endpoint.get("prepared_statements"),
-            "for_migrations": endpoint.get("for_migrations"),
-            "ipv6_only": bool(endpoint.get("ipv6_only")),
-            "user_regex": endpoint.get("user_regex"),
-        })
+        facts.update(
+            {
+                "endpoint_id": endpoint["id"],
+                "label": endpoint.get("label"),
+                "role": endpoint.get("role"),
+                "pooler": endpoint.get("pooler"),
+                "pool_mode": endpoint.get("pool_mode"),
+                "prepared_statements": endpoint.get("prepared_statements"),
+                "for_migrations": endpoint.get("for_migrations"),
+                "ipv6_only": bool(endpoint.get("ipv6_only")),
+                "user_regex": endpoint.get("user_regex"),
+            }
+        )
     if provider:
         # Endpoints this very host serves on other ports: tells a wrong port from an
         # unknown host of the same provider (e.g. Railway's TCP proxy on a random port).
         facts["host_ports"] = [
             {"port": e["port"], "role": e.get("role"), "pool_mode": e.get("pool_mode")}
             for e in provider.get("endpoints", [])
-            if e.get("engine") == target.engine and e.get("port") and host
+            if e.get("engine") == target.engine
+            and e.get("port")
+            and host
             and re.fullmatch(e["host_regex"], host.rstrip("."), re.IGNORECASE)
         ]
         facts["other_endpoints"] = [
-            {"id": e["id"], "role": e.get("role"), "port": e.get("port"), "label": e.get("label"),
-             "pool_mode": e.get("pool_mode")}
-            for e in provider.get("endpoints", []) if e.get("engine") == target.engine
+            {
+                "id": e["id"],
+                "role": e.get("role"),
+                "port": e.get("port"),
+                "label": e.get("label"),
+                "pool_mode": e.get("pool_mode"),
+            }
+            for e in provider.get("endpoints", [])
+            if e.get("engine") == target.engine
         ]
     return facts
 
 
-def url_facts(target: Target, source: str | None = None) -> dict:
+def url_facts(target: Target, source: str | None = None) -> dict[str, Any]:
     """The URL part of a report's facts: parameters (secrets masked) and its endpoint."""
     masked = {k: ("***" if is_secret_key(k) else v) for k, v in target.all_params().items()}
     return {
@@ -57,7 +78,8 @@ def url_facts(target: Target, source: str | None = None) -> dict:
         "source": source,
         "has_password": target.password is not None,
         "socket": target.is_socket,
-        "sslmode": target.params.get("sslmode") if target.engine == "postgresql"
+        "sslmode": target.params.get("sslmode")
+        if target.engine == "postgresql"
         else target.params.get("ssl-mode"),
         "params": masked,
         "client_params": sorted(target.client_params),
@@ -66,7 +88,7 @@ def url_facts(target: Target, source: str | None = None) -> dict:
     }
 
 
-def target_summary(target: Target) -> dict:
+def target_summary(target: Target) -> dict[str, Any]:
     endpoint = endpoint_facts(target)
     return {
         "url": target.display,

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import load, pages, soak
@@ -28,7 +28,7 @@ from tests.support import servers, servers_mysql
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DEV_PY = sys.executable               # the development venv (.venv): mkdocs, the servers' helpers
+DEV_PY = sys.executable  # the development venv (.venv): mkdocs, the servers' helpers
 BIN = Path(DEV_PY).parent
 DEV_ADVISOR = [str(BIN / "advisor")] if (BIN / "advisor").exists() else [DEV_PY, "-m", "advisor"]
 # Set by install_advisor(): the advisor as users install it (`pip install .`, byte-compiled).
@@ -37,8 +37,8 @@ PW = servers.PASSWORD
 # Commands run from here, not from the checkout: `python -m advisor` and `python -c` put the
 # working directory first on sys.path, which would import the checkout instead of the install.
 NEUTRAL = tempfile.gettempdir()
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))   # fast commands
-SLOW_RUNS = 5                                    # mysqltuner, fleet, site builds, burst
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))  # fast commands
+SLOW_RUNS = 5  # mysqltuner, fleet, site builds, burst
 
 
 def log(msg: str) -> None:
@@ -46,8 +46,12 @@ def log(msg: str) -> None:
 
 
 def stats(samples: list[float]) -> dict:
-    return {"median": round(statistics.median(samples), 1), "min": round(min(samples), 1),
-            "max": round(max(samples), 1), "runs": len(samples)}
+    return {
+        "median": round(statistics.median(samples), 1),
+        "min": round(min(samples), 1),
+        "max": round(max(samples), 1),
+        "runs": len(samples),
+    }
 
 
 def shown(argv: list[str]) -> str:
@@ -68,35 +72,60 @@ def install_advisor(directory: Path) -> dict:
     checkout's modules are compiled from source on every run: neither is what users pay.
     The drivers are pinned to the development venv's versions, so both measure the same."""
     global PY, ADVISOR
-    pins = subprocess.run([DEV_PY, "-m", "pip", "list", "--format", "json"], capture_output=True,
-                          text=True, check=True).stdout
-    wanted = {d["name"].lower(): d["version"] for d in json.loads(pins) if d["name"].lower() in DRIVERS}
+    pins = subprocess.run(
+        [DEV_PY, "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    wanted = {
+        d["name"].lower(): d["version"] for d in json.loads(pins) if d["name"].lower() in DRIVERS
+    }
     constraints = directory / "constraints.txt"
     constraints.write_text("".join(f"{name}=={v}\n" for name, v in sorted(wanted.items())))
     # A copy of the checkout: setuptools writes build/ and *.egg-info next to the sources.
     source = directory / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "site", "build", "*.egg-info", "test-artifacts", "__pycache__"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "site", "build", "*.egg-info", "test-artifacts", "__pycache__"
+        ),
+    )
     venv = directory / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-c", str(constraints),
-                        str(source)], capture_output=True, text=True, cwd=directory)
+    r = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "-c", str(constraints), str(source)],
+        capture_output=True,
+        text=True,
+        cwd=directory,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"pip install . failed:\n{r.stderr[-2000:]}")
     PY, ADVISOR = str(venv / "bin" / "python"), [str(venv / "bin" / "advisor")]
-    return {"how": "pip install . into a fresh venv (byte-compiled, not editable)",
-            "drivers": wanted}
+    return {
+        "how": "pip install . into a fresh venv (byte-compiled, not editable)",
+        "drivers": wanted,
+    }
 
 
 def run_once(argv: list[str], env: dict | None = None, ok=(0,), expect: str | None = None) -> float:
     """Wall time of a whole process (start-up included), in ms."""
     t0 = time.perf_counter()
-    r = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **(env or {})},
-                       timeout=600, cwd=NEUTRAL)
+    r = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+        cwd=NEUTRAL,
+    )
     elapsed = (time.perf_counter() - t0) * 1000
     if r.returncode not in ok or (expect and expect not in r.stdout + r.stderr):
-        raise RuntimeError(f"{shown(argv)} exited {r.returncode}:\n"
-                           f"{(r.stdout + r.stderr).replace(PW, '***')[-2000:]}")
+        raise RuntimeError(
+            f"{shown(argv)} exited {r.returncode}:\n"
+            f"{(r.stdout + r.stderr).replace(PW, '***')[-2000:]}"
+        )
     return elapsed
 
 
@@ -109,19 +138,28 @@ def interleaved(specs: dict, runs: dict, keep: tuple = ()) -> dict:
         for name, spec in specs.items():
             if i < runs[name]:
                 samples[name].append(run_once(**spec))
-    return {name: {**stats(samples[name]), "command": shown(specs[name]["argv"]),
-                   **({"samples": [round(x, 1) for x in samples[name]]} if name in keep else {})}
-            for name in specs}
+    return {
+        name: {
+            **stats(samples[name]),
+            "command": shown(specs[name]["argv"]),
+            **({"samples": [round(x, 1) for x in samples[name]]} if name in keep else {}),
+        }
+        for name in specs
+    }
 
 
 def per_round(out: dict, slower: str, faster: str) -> dict:
     """The two commands timed in the same rounds: each round's ratio, so that a claim does
     not rest on two medians alone."""
-    pairs = list(zip(out[slower]["samples"], out[faster]["samples"]))
+    pairs = list(zip(out[slower]["samples"], out[faster]["samples"], strict=False))
     ratios = [a / b for a, b in pairs]
-    return {"rounds": len(pairs), "median_ratio": round(statistics.median(ratios), 2),
-            "min_ratio": round(min(ratios), 2), "max_ratio": round(max(ratios), 2),
-            "faster_rounds": sum(1 for a, b in pairs if b < a)}
+    return {
+        "rounds": len(pairs),
+        "median_ratio": round(statistics.median(ratios), 2),
+        "min_ratio": round(min(ratios), 2),
+        "max_ratio": round(max(ratios), 2),
+        "faster_rounds": sum(1 for a, b in pairs if b < a),
+    }
 
 
 def version(argv: list[str]) -> str:
@@ -133,13 +171,23 @@ def version(argv: list[str]) -> str:
 
 
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor() or "unknown")
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-    osrel = dict(ln.split("=", 1) for ln in Path("/etc/os-release").read_text().splitlines() if "=" in ln)
+    osrel = dict(
+        ln.split("=", 1) for ln in Path("/etc/os-release").read_text().splitlines() if "=" in ln
+    )
     bindir = servers.pg_bindir()
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
         "os": osrel.get("PRETTY_NAME", "").strip('"') + f" (kernel {platform.release()})",
         "python": platform.python_version(),
         "postgresql": version([str(bindir / "postgres"), "--version"]),
@@ -166,6 +214,7 @@ def _mysqltuner_version() -> str:
 
 # -- PostgreSQL: the probe next to check_postgres and psql ---------------------
 
+
 def pg_env(pg) -> dict:
     return {"PGPASSWORD": PW, "PGCONNECT_TIMEOUT": "10"}
 
@@ -176,8 +225,18 @@ def pg_commands(pg, port: int | None = None) -> dict:
     host = ["-h", "127.0.0.1", "-p", str(port)]
     return {
         "advisor_probe": ADVISOR + ["probe", pg.url(port=port), "--format", "json"],
-        "check_postgres_backends": ["check_postgres", "--action=backends", "-H", "127.0.0.1",
-                                    "-p", str(port), "-u", "app", "-db", "app"],
+        "check_postgres_backends": [
+            "check_postgres",
+            "--action=backends",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-u",
+            "app",
+            "-db",
+            "app",
+        ],
         "psql_select_1": ["psql", *host, "-U", "app", "-d", "app", "-XAtqc", "select 1"],
     }
 
@@ -190,8 +249,9 @@ def pg_specs(pg, port: int | None = None) -> dict:
     cmds, env = pg_commands(pg, port), pg_env(pg)
     return {
         "advisor_probe": dict(argv=cmds["advisor_probe"], ok=(0, 1)),
-        "check_postgres_backends": dict(argv=cmds["check_postgres_backends"], env=env,
-                                        ok=(0, 1, 2), expect="POSTGRES_BACKENDS"),
+        "check_postgres_backends": dict(
+            argv=cmds["check_postgres_backends"], env=env, ok=(0, 1, 2), expect="POSTGRES_BACKENDS"
+        ),
         "psql_select_1": dict(argv=cmds["psql_select_1"], env=env),
     }
 
@@ -200,16 +260,19 @@ def bench_postgres(pg, bouncer) -> dict:
     specs = {
         **pg_specs(pg),
         "advisor_probe_via_pgbouncer": dict(
-            argv=ADVISOR + ["probe", bouncer.url(), "--format", "json"], ok=(0, 1)),
+            argv=ADVISOR + ["probe", bouncer.url(), "--format", "json"], ok=(0, 1)
+        ),
         # The same probe without the entry point's collector tuning (cli.run): main() alone.
-        "advisor_probe_gc_default": dict(argv=[PY, "-c", GC_DEFAULT, "probe", pg.url(),
-                                               "--format", "json"], ok=(0, 1)),
+        "advisor_probe_gc_default": dict(
+            argv=[PY, "-c", GC_DEFAULT, "probe", pg.url(), "--format", "json"], ok=(0, 1)
+        ),
         # From the development checkout (.venv, editable install).
-        "advisor_probe_dev_checkout": dict(argv=DEV_ADVISOR + ["probe", pg.url(), "--format", "json"],
-                                           ok=(0, 1)),
+        "advisor_probe_dev_checkout": dict(
+            argv=DEV_ADVISOR + ["probe", pg.url(), "--format", "json"], ok=(0, 1)
+        ),
     }
     # The goal's two commands run twice as many rounds as the others.
-    runs = {name: RUNS for name in specs}
+    runs = dict.fromkeys(specs, RUNS)
     runs.update(advisor_probe=2 * RUNS, check_postgres_backends=2 * RUNS)
     out = interleaved(specs, runs, keep=("advisor_probe", "check_postgres_backends"))
     base = out["advisor_probe"]["median"]
@@ -237,23 +300,36 @@ def count_connections(pg, argv: list[str], env: dict | None = None, ok=(0, 1)) -
 def connections_per_probe(pg, mariadb) -> dict:
     """From the server logs (log_connections): TCP connections each command opened."""
     cmds, env = pg_commands(pg), pg_env(pg)
-    out = {name: [count_connections(pg, argv, env, ok=(0, 1, 2)) for _ in range(3)]
-           for name, argv in cmds.items()}
+    out = {
+        name: [count_connections(pg, argv, env, ok=(0, 1, 2)) for _ in range(3)]
+        for name, argv in cmds.items()
+    }
     # Through a fresh PgBouncer: the first probe finds an empty pool, later ones a warm one.
     bouncer = servers.PgBouncer(pg, pool_mode="transaction", name="pgbouncer-count").start()
     try:
         rows = []
         for _ in range(3):
-            pg_off, pb_size = pg.log_size(), bouncer.log.stat().st_size if bouncer.log.exists() else 0
-            r = subprocess.run(ADVISOR + ["probe", bouncer.url(), "--format", "json"],
-                               capture_output=True, text=True)
+            pg_off, pb_size = (
+                pg.log_size(),
+                bouncer.log.stat().st_size if bouncer.log.exists() else 0,
+            )
+            r = subprocess.run(
+                ADVISOR + ["probe", bouncer.url(), "--format", "json"],
+                capture_output=True,
+                text=True,
+            )
             assert r.returncode in (0, 1), r.stderr.replace(PW, "***")
             time.sleep(0.3)
             pb_log = bouncer.log.read_bytes()[pb_size:].decode(errors="replace")
-            rows.append({"client_logins": len(re.findall(r"login attempt: db=app user=app", pb_log)),
-                         "server_connections_pg_log": tcp_connections(pg.log_since(pg_off)),
-                         "server_connections_pgbouncer_log":
-                             len(re.findall(r"new connection to server", pb_log))})
+            rows.append(
+                {
+                    "client_logins": len(re.findall(r"login attempt: db=app user=app", pb_log)),
+                    "server_connections_pg_log": tcp_connections(pg.log_since(pg_off)),
+                    "server_connections_pgbouncer_log": len(
+                        re.findall(r"new connection to server", pb_log)
+                    ),
+                }
+            )
         out["advisor_probe_via_pgbouncer"] = rows
     finally:
         bouncer.stop()
@@ -271,19 +347,54 @@ def connections_per_probe(pg, mariadb) -> dict:
 
 # -- MariaDB: the probe next to mysqltuner -------------------------------------
 
+
 def mysqltuner_argv(mariadb, port: int | None = None) -> list[str]:
     """Credentials on the command line (non-interactive); no colour, no table sizes."""
-    return ["mysqltuner", "--host", "127.0.0.1", "--port", str(port or mariadb.port),
-            "--protocol", "tcp",
-            "--user", "app", "--pass", PW, "--nocolor", "--skipsize", "--skippassword",
-            "--forcemem", "24576", "--forceswap", "0", "--nodbstat", "--notbstat",
-            "--noidxstat", "--nosysstat", "--nopfstat"]
+    return [
+        "mysqltuner",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port or mariadb.port),
+        "--protocol",
+        "tcp",
+        "--user",
+        "app",
+        "--pass",
+        PW,
+        "--nocolor",
+        "--skipsize",
+        "--skippassword",
+        "--forcemem",
+        "24576",
+        "--forceswap",
+        "0",
+        "--nodbstat",
+        "--notbstat",
+        "--noidxstat",
+        "--nosysstat",
+        "--nopfstat",
+    ]
 
 
 def mariadb_client_argv(mariadb) -> list[str]:
     """The floor: the C client connecting over TCP and running one query."""
-    return [mariadb.client, "--no-defaults", "-h", "127.0.0.1", "-P", str(mariadb.port),
-            "--protocol", "tcp", "-u", "app", f"-p{PW}", "app", "-Nse", "select 1"]
+    return [
+        mariadb.client,
+        "--no-defaults",
+        "-h",
+        "127.0.0.1",
+        "-P",
+        str(mariadb.port),
+        "--protocol",
+        "tcp",
+        "-u",
+        "app",
+        f"-p{PW}",
+        "app",
+        "-Nse",
+        "select 1",
+    ]
 
 
 TABLES = 1000
@@ -291,73 +402,113 @@ TABLES = 1000
 
 def add_tables(mariadb, count: int = TABLES) -> None:
     """An application schema of `count` InnoDB tables in the app's database."""
-    ddl = "".join(f"CREATE TABLE app.t{i:04d} (id BIGINT PRIMARY KEY AUTO_INCREMENT, "
-                  f"name VARCHAR(100), created DATETIME, KEY (name), KEY (created));"
-                  for i in range(count))
+    ddl = "".join(
+        f"CREATE TABLE app.t{i:04d} (id BIGINT PRIMARY KEY AUTO_INCREMENT, "
+        f"name VARCHAR(100), created DATETIME, KEY (name), KEY (created));"
+        for i in range(count)
+    )
     mariadb.sql(ddl)
 
 
 def bench_mariadb(mariadb) -> dict:
-    specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", mariadb.url(), "--format", "json"],
-                                   ok=(0, 1)),
-             "mariadb_select_1": dict(argv=mariadb_client_argv(mariadb))}
+    specs = {
+        "advisor_probe": dict(
+            argv=ADVISOR + ["probe", mariadb.url(), "--format", "json"], ok=(0, 1)
+        ),
+        "mariadb_select_1": dict(argv=mariadb_client_argv(mariadb)),
+    }
     runs = {"advisor_probe": RUNS, "mariadb_select_1": RUNS}
     if shutil.which("mysqltuner"):
         argv = mysqltuner_argv(mariadb)
         specs["mysqltuner"] = dict(argv=argv, ok=(0, 1))
         # Without the --no*stat options: database, table and index statistics too.
-        specs["mysqltuner_defaults"] = dict(argv=argv[:argv.index("--nodbstat")], ok=(0, 1))
+        specs["mysqltuner_defaults"] = dict(argv=argv[: argv.index("--nodbstat")], ok=(0, 1))
         runs.update(mysqltuner=SLOW_RUNS, mysqltuner_defaults=SLOW_RUNS)
     out = interleaved(specs, runs)
     if "mysqltuner" in out:
-        out["ratios"] = {"mysqltuner_over_probe": round(
-            out["mysqltuner"]["median"] / out["advisor_probe"]["median"], 1),
+        out["ratios"] = {
+            "mysqltuner_over_probe": round(
+                out["mysqltuner"]["median"] / out["advisor_probe"]["median"], 1
+            ),
             "mysqltuner_over_client": round(
-            out["mysqltuner"]["median"] / out["mariadb_select_1"]["median"], 1)}
+                out["mysqltuner"]["median"] / out["mariadb_select_1"]["median"], 1
+            ),
+        }
         # The same server once the app's database holds an application schema: mysqltuner
         # reads every table's statistics (its default, without --skipsize), the probe nothing.
         add_tables(mariadb)
         argv = mysqltuner_argv(mariadb)
-        specs = {"advisor_probe": specs["advisor_probe"],
-                 "mysqltuner_defaults": dict(argv=[a for a in argv[:argv.index("--nodbstat")]
-                                                   if a != "--skipsize"], ok=(0, 1))}
+        specs = {
+            "advisor_probe": specs["advisor_probe"],
+            "mysqltuner_defaults": dict(
+                argv=[a for a in argv[: argv.index("--nodbstat")] if a != "--skipsize"], ok=(0, 1)
+            ),
+        }
         big = interleaved(specs, {"advisor_probe": RUNS, "mysqltuner_defaults": SLOW_RUNS})
         big["tables"] = TABLES
-        big["ratios"] = {"mysqltuner_over_probe": round(
-            big["mysqltuner_defaults"]["median"] / big["advisor_probe"]["median"], 1)}
+        big["ratios"] = {
+            "mysqltuner_over_probe": round(
+                big["mysqltuner_defaults"]["median"] / big["advisor_probe"]["median"], 1
+            )
+        }
         out["with_tables"] = big
     return out
 
 
 # -- start-up and imports --------------------------------------------------------
 
+
 def imported(argv_tail: list[str]) -> dict:
-    r = subprocess.run([PY, "-X", "importtime", "-m", "advisor", *argv_tail],
-                       capture_output=True, text=True, cwd=NEUTRAL)
-    names = [ln.split("|")[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")]
+    r = subprocess.run(
+        [PY, "-X", "importtime", "-m", "advisor", *argv_tail],
+        capture_output=True,
+        text=True,
+        cwd=NEUTRAL,
+    )
+    names = [
+        ln.split("|")[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")
+    ]
     names = [n for n in names if n and n != "package"]
     heavy = sorted({n.split(".")[0] for n in names if n.split(".")[0] in ("psycopg", "pymysql")})
-    return {"command": "advisor " + shown(argv_tail), "modules": len(names), "drivers_imported": heavy}
+    return {
+        "command": "advisor " + shown(argv_tail),
+        "modules": len(names),
+        "drivers_imported": heavy,
+    }
 
 
 def bench_startup(pg) -> dict:
-    specs = {"advisor_version": dict(argv=ADVISOR + ["--version"]),
-             "python_pass": dict(argv=[PY, "-c", "pass"]),
-             "python_import_psycopg": dict(argv=[PY, "-c", "import psycopg"]),
-             "python_import_pymysql": dict(argv=[PY, "-c", "import pymysql"]),
-             "advisor_lint": dict(argv=ADVISOR + ["lint", "postgresql://u:p@db.example.com/app"],
-                                  ok=(0, 1))}
+    specs = {
+        "advisor_version": dict(argv=ADVISOR + ["--version"]),
+        "python_pass": dict(argv=[PY, "-c", "pass"]),
+        "python_import_psycopg": dict(argv=[PY, "-c", "import psycopg"]),
+        "python_import_pymysql": dict(argv=[PY, "-c", "import pymysql"]),
+        "advisor_lint": dict(
+            argv=ADVISOR + ["lint", "postgresql://u:p@db.example.com/app"], ok=(0, 1)
+        ),
+    }
     return {
-        **interleaved(specs, {"advisor_version": 2 * RUNS, "python_pass": 2 * RUNS,
-                              "python_import_psycopg": RUNS, "python_import_pymysql": RUNS,
-                              "advisor_lint": RUNS}),
-        "imports": [imported(["--version"]), imported(["--help"]),
-                    imported(["lint", "postgresql://u:p@db.example.com/app"]),
-                    imported(["probe", pg.url(), "--format", "json"])],
+        **interleaved(
+            specs,
+            {
+                "advisor_version": 2 * RUNS,
+                "python_pass": 2 * RUNS,
+                "python_import_psycopg": RUNS,
+                "python_import_pymysql": RUNS,
+                "advisor_lint": RUNS,
+            },
+        ),
+        "imports": [
+            imported(["--version"]),
+            imported(["--help"]),
+            imported(["lint", "postgresql://u:p@db.example.com/app"]),
+            imported(["probe", pg.url(), "--format", "json"]),
+        ],
     }
 
 
 # -- fleet -------------------------------------------------------------------------
+
 
 def bench_fleet(url: str, sizes=(1, 10, 50, 200), jobs=(1, 20), runs: dict | None = None) -> dict:
     """Every target is its own entry pointing at the same server (`url`)."""
@@ -365,13 +516,28 @@ def bench_fleet(url: str, sizes=(1, 10, 50, 200), jobs=(1, 20), runs: dict | Non
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = Path(tmp) / f"targets-{n}.toml"
-            path.write_text("".join(f'[[target]]\nname = "db-{i:03d}"\nurl = "{url}"\n\n'
-                                    for i in range(n)))
-            specs = {j: dict(argv=ADVISOR + ["probe", "--targets", str(path), "--jobs", str(j),
-                                             "--format", "json", "--output",
-                                             str(Path(tmp) / f"out-{n}-{j}")], ok=(0, 1))
-                     for j in jobs}
-            measured = interleaved(specs, runs or {j: SLOW_RUNS for j in jobs})
+            path.write_text(
+                "".join(f'[[target]]\nname = "db-{i:03d}"\nurl = "{url}"\n\n' for i in range(n))
+            )
+            specs = {
+                j: dict(
+                    argv=ADVISOR
+                    + [
+                        "probe",
+                        "--targets",
+                        str(path),
+                        "--jobs",
+                        str(j),
+                        "--format",
+                        "json",
+                        "--output",
+                        str(Path(tmp) / f"out-{n}-{j}"),
+                    ],
+                    ok=(0, 1),
+                )
+                for j in jobs
+            }
+            measured = interleaved(specs, runs or dict.fromkeys(jobs, SLOW_RUNS))
             for j in jobs:
                 out["rows"].append({"targets": n, "jobs": j, **measured[j]})
                 log(f"fleet {n} targets, --jobs {j}: {measured[j]['median']} ms")
@@ -390,21 +556,33 @@ def bench_remote(pg, mariadb) -> dict:
     my_far = servers.DelayProxy(mariadb.port, ONE_WAY_MS).start()
     try:
         specs = pg_specs(pg, pg_far.port)
-        postgres = interleaved(specs, {name: RUNS for name in specs})
-        postgres["ratios"] = {"check_postgres_over_probe": round(
-            postgres["check_postgres_backends"]["median"] / postgres["advisor_probe"]["median"], 2)}
+        postgres = interleaved(specs, dict.fromkeys(specs, RUNS))
+        postgres["ratios"] = {
+            "check_postgres_over_probe": round(
+                postgres["check_postgres_backends"]["median"] / postgres["advisor_probe"]["median"],
+                2,
+            )
+        }
         out = {"one_way_ms": ONE_WAY_MS, "postgres": postgres}
         if shutil.which("mysqltuner"):
-            specs = {"advisor_probe": dict(argv=ADVISOR + ["probe", mariadb.url(port=my_far.port),
-                                                           "--format", "json"], ok=(0, 1)),
-                     "mysqltuner": dict(argv=mysqltuner_argv(mariadb, my_far.port), ok=(0, 1))}
+            specs = {
+                "advisor_probe": dict(
+                    argv=ADVISOR + ["probe", mariadb.url(port=my_far.port), "--format", "json"],
+                    ok=(0, 1),
+                ),
+                "mysqltuner": dict(argv=mysqltuner_argv(mariadb, my_far.port), ok=(0, 1)),
+            }
             mariadb_far = interleaved(specs, {"advisor_probe": RUNS, "mysqltuner": SLOW_RUNS})
-            mariadb_far["ratios"] = {"mysqltuner_over_probe": round(
-                mariadb_far["mysqltuner"]["median"] / mariadb_far["advisor_probe"]["median"], 1)}
+            mariadb_far["ratios"] = {
+                "mysqltuner_over_probe": round(
+                    mariadb_far["mysqltuner"]["median"] / mariadb_far["advisor_probe"]["median"], 1
+                )
+            }
             out["mariadb"] = mariadb_far
         log("fleet against the far server")
-        out["fleet"] = bench_fleet(pg.url(port=pg_far.port), sizes=(10, 50),
-                                   runs={1: 3, 20: SLOW_RUNS})
+        out["fleet"] = bench_fleet(
+            pg.url(port=pg_far.port), sizes=(10, 50), runs={1: 3, 20: SLOW_RUNS}
+        )
         return out
     finally:
         pg_far.stop()
@@ -413,51 +591,109 @@ def bench_remote(pg, mariadb) -> dict:
 
 # -- the site ------------------------------------------------------------------------
 
+
 def bench_site(pg) -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp) / "one"
         one.mkdir()
-        r = subprocess.run(ADVISOR + ["probe", pg.url(), "--format", "json", "--label", "bench",
-                                      "--output", str(one / "bench.json")], capture_output=True)
+        r = subprocess.run(
+            ADVISOR
+            + [
+                "probe",
+                pg.url(),
+                "--format",
+                "json",
+                "--label",
+                "bench",
+                "--output",
+                str(one / "bench.json"),
+            ],
+            capture_output=True,
+        )
         assert r.returncode in (0, 1)
         report = json.loads((one / "bench.json").read_text())
         many = Path(tmp) / "many"
         many.mkdir()
         for i in range(200):
-            (many / f"service-{i:03d}.json").write_text(json.dumps(
-                {**report, "label": f"service-{i:03d} ({('production', 'staging', 'preview')[i % 3]})"}))
-        specs = {name: dict(argv=[str(BIN / "mkdocs"), "build", "--strict", "-q", "-f",
-                                  str(ROOT / "mkdocs.yml"), "-d", str(Path(tmp) / f"site-{name}")],
-                            env={"ADVISOR_REPORTS_DIR": str(folder), "NO_MKDOCS_2_WARNING": "1"})
-                 for name, folder in (("reports_1", one), ("reports_200", many))}
-        out = interleaved(specs, {name: SLOW_RUNS for name in specs})
+            (many / f"service-{i:03d}.json").write_text(
+                json.dumps(
+                    {
+                        **report,
+                        "label": f"service-{i:03d} ({('production', 'staging', 'preview')[i % 3]})",
+                    }
+                )
+            )
+        specs = {
+            name: dict(
+                argv=[
+                    str(BIN / "mkdocs"),
+                    "build",
+                    "--strict",
+                    "-q",
+                    "-f",
+                    str(ROOT / "mkdocs.yml"),
+                    "-d",
+                    str(Path(tmp) / f"site-{name}"),
+                ],
+                env={"ADVISOR_REPORTS_DIR": str(folder), "NO_MKDOCS_2_WARNING": "1"},
+            )
+            for name, folder in (("reports_1", one), ("reports_200", many))
+        }
+        out = interleaved(specs, dict.fromkeys(specs, SLOW_RUNS))
     for name in out:
-        out[name]["command"] = f"ADVISOR_REPORTS_DIR=<{name.split('_')[1]} reports> mkdocs build --strict"
+        out[name]["command"] = (
+            f"ADVISOR_REPORTS_DIR=<{name.split('_')[1]} reports> mkdocs build --strict"
+        )
     return out
 
 
 # -- the burst -------------------------------------------------------------------------
 
+
 def bench_burst() -> dict:
     pg = servers.PostgresServer("bench-burst", max_connections=20, superuser_reserved=3).start()
-    bouncer = servers.PgBouncer(pg, pool_mode="transaction", default_pool_size=5,
-                                settings={"max_client_conn": 200}, name="pgbouncer-burst").start()
+    bouncer = servers.PgBouncer(
+        pg,
+        pool_mode="transaction",
+        default_pool_size=5,
+        settings={"max_client_conn": 200},
+        name="pgbouncer-burst",
+    ).start()
     try:
         runs = []
         for _ in range(SLOW_RUNS):
-            r = subprocess.run(ADVISOR + ["burst", pg.url(), "--clients", "40", "--hold-ms", "300",
-                                          "--yes", "--timeout", "10", "--via-pooler", bouncer.url(),
-                                          "--format", "json"], capture_output=True, text=True)
+            r = subprocess.run(
+                ADVISOR
+                + [
+                    "burst",
+                    pg.url(),
+                    "--clients",
+                    "40",
+                    "--hold-ms",
+                    "300",
+                    "--yes",
+                    "--timeout",
+                    "10",
+                    "--via-pooler",
+                    bouncer.url(),
+                    "--format",
+                    "json",
+                ],
+                capture_output=True,
+                text=True,
+            )
             if r.returncode not in (0, 1):
                 raise RuntimeError(r.stderr.replace(PW, "***"))
             runs.append(json.loads(r.stdout))
             time.sleep(1)
-        return {"command": "advisor burst DIRECT_URL --clients 40 --hold-ms 300 --yes "
-                           "--via-pooler PGBOUNCER_URL --format json",
-                "setup": "PostgreSQL max_connections=20, superuser_reserved_connections=3; "
-                         "PgBouncer transaction mode, default_pool_size=5, max_client_conn=200",
-                "runs": runs}
+        return {
+            "command": "advisor burst DIRECT_URL --clients 40 --hold-ms 300 --yes "
+            "--via-pooler PGBOUNCER_URL --format json",
+            "setup": "PostgreSQL max_connections=20, superuser_reserved_connections=3; "
+            "PgBouncer transaction mode, default_pool_size=5, max_client_conn=200",
+            "runs": runs,
+        }
     finally:
         bouncer.stop()
         pg.stop()
@@ -472,14 +708,20 @@ def main(parts: tuple[str, ...] = PARTS) -> int:
     again and replace their sections of the last results; the pages are rewritten."""
     started = time.monotonic()
     full = set(parts) == set(PARTS)
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if full:
-        results = {"date": now, "machine": machine(), "runs": {"fast": RUNS, "slow": SLOW_RUNS},
-                   "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+        results = {
+            "date": now,
+            "machine": machine(),
+            "runs": {"fast": RUNS, "slow": SLOW_RUNS},
+            "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        }
     else:
         results = json.loads(RESULTS.read_text())
-    log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; "
-        f"parts: {', '.join(parts)}")
+    log(
+        f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; "
+        f"parts: {', '.join(parts)}"
+    )
     workdir = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     log("installing the advisor into a fresh venv (pip install .)")
     install = install_advisor(workdir)
@@ -509,8 +751,10 @@ def _measure(results: dict, started: float, parts, full: bool, now: str) -> int:
     assert PW not in text
     RESULTS.write_text(text)
     _write_pages(results)
-    log(f"done in {round(time.monotonic() - started, 1)} s: bench/results.json, "
-        "docs/performance.md, docs/burst.md")
+    log(
+        f"done in {round(time.monotonic() - started, 1)} s: bench/results.json, "
+        "docs/performance.md, docs/burst.md"
+    )
     return 0
 
 
@@ -520,7 +764,8 @@ def _measure_probes(results: dict) -> None:
     # An explicit chunk size: MariaDB 10.8+ defaults to 0 (automatic), and mysqltuner 1.9.9
     # divides by it once the server holds InnoDB data.
     mariadb = servers_mysql.MariaDBServer(
-        "bench", settings={"innodb_buffer_pool_chunk_size": "2M"}).start()
+        "bench", settings={"innodb_buffer_pool_chunk_size": "2M"}
+    ).start()
     try:
         log("PostgreSQL: advisor probe vs check_postgres vs psql")
         results["postgres"] = bench_postgres(pg, bouncer)
@@ -557,12 +802,24 @@ def write_pages() -> int:
 
 def arguments(argv: list[str]):
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", action="store_true",
-                        help="rewrite the pages from bench/results.json, measuring nothing")
-    parser.add_argument("--only", metavar="PARTS", type=lambda v: tuple(v.split(",")),
-                        default=PARTS, help="measure only these parts (comma-separated: "
-                        + ", ".join(PARTS) + "); the others keep their last results")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="rewrite the pages from bench/results.json, measuring nothing",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        type=lambda v: tuple(v.split(",")),
+        default=PARTS,
+        help="measure only these parts (comma-separated: "
+        + ", ".join(PARTS)
+        + "); the others keep their last results",
+    )
     args = parser.parse_args(argv)
     unknown = [p for p in args.only if p not in PARTS]
     if unknown:

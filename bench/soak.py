@@ -47,8 +47,12 @@ def _state() -> dict:
     # CPython's attribute cache keeps up to 4,096 names looked up last, some of them
     # strings a probe made: a bounded cache, emptied before counting.
     getattr(sys, "_clear_type_cache", lambda: None)()
-    return {"blocks": sys.getallocatedblocks(), "rss_bytes": _rss(),
-            "open_files": len(os.listdir("/proc/self/fd")), "threads": threading.active_count()}
+    return {
+        "blocks": sys.getallocatedblocks(),
+        "rss_bytes": _rss(),
+        "open_files": len(os.listdir("/proc/self/fd")),
+        "threads": threading.active_count(),
+    }
 
 
 def run_probes(url: str, probes: int, first_mark: int = 100, timeout: float = 10.0) -> dict:
@@ -72,22 +76,33 @@ def run_probes(url: str, probes: int, first_mark: int = 100, timeout: float = 10
             marks[i] = _state()
     seconds = time.perf_counter() - started
     first, last = marks[first_mark], marks[probes]
-    return {"probes": probes, "failed": sum(errors.values()), "errors": errors,
-            "seconds": round(seconds, 1), "ms_per_probe": round(seconds / probes * 1000, 1),
-            "marks": [first_mark, probes], "at_first_mark": first, "at_last_mark": last,
-            **{f"{k}_growth": last[k] - first[k] for k in first}}
+    return {
+        "probes": probes,
+        "failed": sum(errors.values()),
+        "errors": errors,
+        "seconds": round(seconds, 1),
+        "ms_per_probe": round(seconds / probes * 1000, 1),
+        "marks": [first_mark, probes],
+        "at_first_mark": first,
+        "at_last_mark": last,
+        **{f"{k}_growth": last[k] - first[k] for k in first},
+    }
 
 
 def memory_stable(run: dict) -> bool:
     between = run["marks"][1] - run["marks"][0]
-    return (run["blocks_growth"] < BLOCKS_PER_PROBE * between
-            and run["rss_bytes_growth"] < RSS_BOUND
-            and run["open_files_growth"] <= 0 and run["threads_growth"] <= 0)
+    return (
+        run["blocks_growth"] < BLOCKS_PER_PROBE * between
+        and run["rss_bytes_growth"] < RSS_BOUND
+        and run["open_files_growth"] <= 0
+        and run["threads_growth"] <= 0
+    )
 
 
 # -- what the servers are left with -----------------------------------------------------
 # Each kind's probes carry their own application_name (a URL parameter the probe keeps),
 # so that sessions of other tests or of a pooler's earlier clients are not counted.
+
 
 def soak_url(url: str, name: str) -> str:
     return url + ("&" if "?" in url else "?") + f"application_name={name}"
@@ -108,17 +123,40 @@ def psql_rows(port: int, user: str, db: str, command: str) -> list[dict]:
     """One statement over TCP with psql (the simple query protocol, which PgBouncer's
     admin console and pgpool-II's SHOW commands speak), rows as dicts."""
     from tests.support.servers import PASSWORD, pg_bindir
-    r = subprocess.run([str(pg_bindir() / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", user,
-                        "-d", db, "-X", "--csv", "-c", command], capture_output=True, text=True,
-                       env={**os.environ, "PGPASSWORD": PASSWORD}, timeout=30)
+
+    r = subprocess.run(
+        [
+            str(pg_bindir() / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            user,
+            "-d",
+            db,
+            "-X",
+            "--csv",
+            "-c",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGPASSWORD": PASSWORD},
+        timeout=30,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"{command} failed: {r.stderr.strip()}")
     return list(csv.DictReader(io.StringIO(r.stdout)))
 
 
 def _sessions(pg, name: str) -> list[int]:
-    return [int(x) for x in pg.psql("SELECT pid FROM pg_catalog.pg_stat_activity "
-                                    f"WHERE application_name = '{name}'").split()]
+    return [
+        int(x)
+        for x in pg.psql(
+            f"SELECT pid FROM pg_catalog.pg_stat_activity WHERE application_name = '{name}'"
+        ).split()
+    ]
 
 
 def pg_server_state(pg, name: str, pooled: set[int] = frozenset()) -> dict:
@@ -130,10 +168,14 @@ def pg_server_state(pg, name: str, pooled: set[int] = frozenset()) -> dict:
     return {
         "advisor_sessions": len(pids),
         "advisor_sessions_outside_pools": len(pids - set(pooled)),
-        "idle_in_transaction": one("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE state "
-                                   "LIKE 'idle in transaction%' AND pid <> pg_catalog.pg_backend_pid()"),
-        "locks": one("SELECT count(*) FROM pg_catalog.pg_locks "
-                     "WHERE pid IS DISTINCT FROM pg_catalog.pg_backend_pid()"),
+        "idle_in_transaction": one(
+            "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE state "
+            "LIKE 'idle in transaction%' AND pid <> pg_catalog.pg_backend_pid()"
+        ),
+        "locks": one(
+            "SELECT count(*) FROM pg_catalog.pg_locks "
+            "WHERE pid IS DISTINCT FROM pg_catalog.pg_backend_pid()"
+        ),
         "prepared_transactions": one("SELECT count(*) FROM pg_catalog.pg_prepared_xacts"),
     }
 
@@ -150,13 +192,16 @@ def prepared_per_server(url: str, servers: int) -> dict[int, int]:
     clients, each inside a transaction at the same time, so that each holds a server of
     its own (a pooler hands out an idle one first) while it reads that session's view."""
     import psycopg
+
     conns, seen = [], {}
     try:
         for _ in range(servers):
             conn = psycopg.connect(url, prepare_threshold=None, connect_timeout=10)
             conns.append(conn)
-            pid, count = conn.execute("SELECT pg_catalog.pg_backend_pid(), count(*) "
-                                      "FROM pg_catalog.pg_prepared_statements").fetchone()
+            pid, count = conn.execute(
+                "SELECT pg_catalog.pg_backend_pid(), count(*) "
+                "FROM pg_catalog.pg_prepared_statements"
+            ).fetchone()
             seen[pid] = count
         return seen
     finally:
@@ -166,9 +211,13 @@ def prepared_per_server(url: str, servers: int) -> dict[int, int]:
 
 
 def _pooled_state(pg, name: str, pooled: set[int], prepared: dict[int, int], clients: int) -> dict:
-    return {**pg_server_state(pg, name, pooled), "pooler_clients": clients,
-            "pool_servers": len(pooled), "servers_checked": len(set(prepared) & pooled),
-            "prepared_statements": sum(prepared.values())}
+    return {
+        **pg_server_state(pg, name, pooled),
+        "pooler_clients": clients,
+        "pool_servers": len(pooled),
+        "servers_checked": len(set(prepared) & pooled),
+        "prepared_statements": sum(prepared.values()),
+    }
 
 
 def pgbouncer_leftovers(pg, bouncer, name: str) -> dict:
@@ -185,10 +234,11 @@ def pgbouncer_leftovers(pg, bouncer, name: str) -> dict:
 
 def _rows(url: str, command: str) -> list[dict]:
     import psycopg
+
     with psycopg.connect(url, connect_timeout=10) as conn:
         cur = conn.execute(command)
         names = [d.name for d in cur.description]
-        return [dict(zip(names, map(str, row))) for row in cur.fetchall()]
+        return [dict(zip(names, map(str, row), strict=False)) for row in cur.fetchall()]
 
 
 def pgpool_leftovers(pg, pool, name: str) -> dict:
@@ -197,28 +247,36 @@ def pgpool_leftovers(pg, pool, name: str) -> dict:
     a client, SHOW pool_pools the cached backends. The prepared-statement check connects
     as the probes did (same driver, same parameters) to reach those backends."""
     # Over psql: pgpool answers SHOW pool_processes over the simple protocol only.
-    serving = lambda: sum(r["status"] != "Wait for connection" and r["pool_pid"].isdigit()  # noqa: E731
-                          for r in psql_rows(pool.port, "app", "app", "SHOW pool_processes"))
+    serving = lambda: sum(  # noqa: E731
+        r["status"] != "Wait for connection" and r["pool_pid"].isdigit()
+        for r in psql_rows(pool.port, "app", "app", "SHOW pool_processes")
+    )
     clients = max(0, wait_until(lambda: serving() - 1))  # minus psql itself
     url = soak_url(pool.url(), name)
     prepared = {}
     if not clients:  # else every child may be taken: the clients are the finding
         prepared = prepared_per_server(url, pool.children)
-    pooled = {int(r["pool_backendpid"]) for r in _rows(url, "SHOW pool_pools")
-              if r["pool_backendpid"].isdigit() and int(r["pool_backendpid"])}
+    pooled = {
+        int(r["pool_backendpid"])
+        for r in _rows(url, "SHOW pool_pools")
+        if r["pool_backendpid"].isdigit() and int(r["pool_backendpid"])
+    }
     return _pooled_state(pg, name, pooled, prepared, clients)
 
 
 def mariadb_leftovers(mariadb) -> dict:
     """No session of the app account left, no open InnoDB transaction, no prepared
     statement anywhere (Prepared_stmt_count is global), no XA transaction."""
-    sessions = lambda: int(mariadb.sql(  # noqa: E731
-        "SELECT count(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'"))
+    sessions = lambda: int(  # noqa: E731
+        mariadb.sql("SELECT count(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'")
+    )
     wait_until(sessions)
-    return {"advisor_sessions": sessions(),
-            "transactions": int(mariadb.sql("SELECT count(*) FROM information_schema.INNODB_TRX")),
-            "prepared_statements": mariadb.status("Prepared_stmt_count"),
-            "xa_transactions": len([ln for ln in mariadb.sql("XA RECOVER").splitlines() if ln])}
+    return {
+        "advisor_sessions": sessions(),
+        "transactions": int(mariadb.sql("SELECT count(*) FROM information_schema.INNODB_TRX")),
+        "prepared_statements": mariadb.status("Prepared_stmt_count"),
+        "xa_transactions": len([ln for ln in mariadb.sql("XA RECOVER").splitlines() if ln]),
+    }
 
 
 NONZERO_ALLOWED = ("advisor_sessions", "pool_servers", "servers_checked")
@@ -243,27 +301,34 @@ BENCH_PROBES, BENCH_FIRST_MARK = 1000, 100
 def bench_soak(python: str, cwd: str, log=print) -> dict:
     """Every kind on servers of its own; the probes run in `python` (the installed advisor)
     as this file run as a script, the leftovers are read from here."""
-    from tests.support import servers
-    from tests.support import servers_mysql
+    from tests.support import servers, servers_mysql
 
     def probes(url: str) -> dict:
-        r = subprocess.run([python, __file__, str(BENCH_PROBES), str(BENCH_FIRST_MARK)],
-                           capture_output=True, text=True, cwd=cwd,
-                           env={**os.environ, "ADVISOR_SOAK_URL": url})
+        r = subprocess.run(
+            [python, __file__, str(BENCH_PROBES), str(BENCH_FIRST_MARK)],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={**os.environ, "ADVISOR_SOAK_URL": url},
+        )
         if r.returncode != 0:
             raise RuntimeError(f"soak exited {r.returncode}: {r.stderr[-2000:]}")
         return json.loads(r.stdout)
 
     pg = servers.PostgresServer("bench-soak", max_connections=30, superuser_reserved=3).start()
     started = [pg]
-    out = {"probes": BENCH_PROBES, "marks": [BENCH_FIRST_MARK, BENCH_PROBES],
-           "bounds": {"blocks_per_probe": BLOCKS_PER_PROBE, "rss_bytes": RSS_BOUND},
-           "kinds": {}}
+    out = {
+        "probes": BENCH_PROBES,
+        "marks": [BENCH_FIRST_MARK, BENCH_PROBES],
+        "bounds": {"blocks_per_probe": BLOCKS_PER_PROBE, "rss_bytes": RSS_BOUND},
+        "kinds": {},
+    }
     try:
         txn = servers.PgBouncer(pg, pool_mode="transaction", name="pgbouncer-soak-txn").start()
         started.append(txn)
-        session = servers.PgBouncer(pg, pool_mode="session", default_pool_size=2,
-                                    name="pgbouncer-soak-session").start()
+        session = servers.PgBouncer(
+            pg, pool_mode="session", default_pool_size=2, name="pgbouncer-soak-session"
+        ).start()
         started.append(session)
         pool = servers.Pgpool(pg, num_init_children=2).start()
         started.append(pool)
@@ -280,11 +345,17 @@ def bench_soak(python: str, cwd: str, log=print) -> dict:
             name = f"advisor-soak-{kind}"
             run = probes(soak_url(url, name) if kind != "mariadb" else url)
             left = leftovers(name)
-            out["kinds"][kind] = {**run, "left": left, "problems": problems(left),
-                                  "memory_stable": memory_stable(run)}
-            log(f"soak {kind}: {run['probes']} probes in {run['seconds']} s, {run['failed']} "
+            out["kinds"][kind] = {
+                **run,
+                "left": left,
+                "problems": problems(left),
+                "memory_stable": memory_stable(run),
+            }
+            log(
+                f"soak {kind}: {run['probes']} probes in {run['seconds']} s, {run['failed']} "
                 f"failed, left {problems(left) or 'nothing'}, objects +{run['blocks_growth']}, "
-                f"RSS +{run['rss_bytes_growth'] // 1024} KiB")
+                f"RSS +{run['rss_bytes_growth'] // 1024} KiB"
+            )
         return out
     finally:
         for server in reversed(started):

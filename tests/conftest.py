@@ -34,16 +34,20 @@ def browser():
 @pytest.fixture(scope="session")
 def pg_plain():
     """PostgreSQL without TLS, small non-default max_connections and reserved slots."""
-    with running(lambda: servers.PostgresServer(
-            "plain", max_connections=23, superuser_reserved=2).start()) as server:
+    with running(
+        lambda: servers.PostgresServer("plain", max_connections=23, superuser_reserved=2).start()
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def pg_tls():
     """PostgreSQL with TLS (certificate from a throwaway CA made by the fixture)."""
-    with running(lambda: servers.PostgresServer(
-            "tls", max_connections=31, superuser_reserved=4, tls=True).start()) as server:
+    with running(
+        lambda: servers.PostgresServer(
+            "tls", max_connections=31, superuser_reserved=4, tls=True
+        ).start()
+    ) as server:
         yield server
 
 
@@ -72,9 +76,14 @@ def startup() -> float:
     best = 99.0
     for _ in range(3):
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "advisor", "--version"], capture_output=True, cwd=ROOT)
-        subprocess.run([sys.executable, "-c", "import psycopg, pymysql, advisor.commands"],
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "advisor", "--version"], capture_output=True, cwd=ROOT
+        )
+        subprocess.run(
+            [sys.executable, "-c", "import psycopg, pymysql, advisor.commands"],
+            capture_output=True,
+            cwd=ROOT,
+        )
         best = min(best, time.monotonic() - started)
     return best
 

@@ -49,9 +49,10 @@ def targets_file(folder: Path) -> Path:
     path.write_text(
         '[[target]]\nname = "demo-direct"\nlabel = "direct"\nurl_env = "DEMO_DIRECT_URL"\n\n'
         '[[target]]\nname = "demo-pgbouncer"\nlabel = "pgbouncer"\nurl_env = "DEMO_POOLED_URL"\n'
-        'concurrency = 20\npool_size = 1\n\n'
+        "concurrency = 20\npool_size = 1\n\n"
         '[[target]]\nname = "demo-port-forward"\nlabel = "port-forward"\n'
-        'url_env = "DEMO_FORWARD_URL"\n')
+        'url_env = "DEMO_FORWARD_URL"\n'
+    )
     return path
 
 
@@ -64,7 +65,9 @@ def main() -> int:
     started = []
     work = Path(tempfile.mkdtemp(prefix="advisor-demo-"))
     try:
-        print("Starting throwaway PostgreSQL (max_connections=40) and PgBouncer (transaction mode)...")
+        print(
+            "Starting throwaway PostgreSQL (max_connections=40) and PgBouncer (transaction mode)..."
+        )
         pg = PostgresServer("demo", max_connections=40, superuser_reserved=3, tls=True).start()
         started.append(pg)
         bouncer = PgBouncer(pg, pool_mode="transaction", default_pool_size=10).start()
@@ -74,27 +77,51 @@ def main() -> int:
         REPORTS.mkdir(exist_ok=True)
         keep_as_baseline()
         # Finding links point at the local site; URLs go in variables, never on the command line.
-        env = {**os.environ, "ADVISOR_DOCS_BASE": SITE, "NO_MKDOCS_2_WARNING": "1",
-               "DEMO_DIRECT_URL": pg.url(sslmode="verify-full", sslrootcert=pg.certs["ca"])
-               .replace("127.0.0.1", "localhost"),
-               "DEMO_POOLED_URL": bouncer.url(),
-               "DEMO_FORWARD_URL": pg.url(port=forward.port, sslmode="require")}
+        env = {
+            **os.environ,
+            "ADVISOR_DOCS_BASE": SITE,
+            "NO_MKDOCS_2_WARNING": "1",
+            "DEMO_DIRECT_URL": pg.url(sslmode="verify-full", sslrootcert=pg.certs["ca"]).replace(
+                "127.0.0.1", "localhost"
+            ),
+            "DEMO_POOLED_URL": bouncer.url(),
+            "DEMO_FORWARD_URL": pg.url(port=forward.port, sslmode="require"),
+        }
         targets = targets_file(work)
         print(f"\nTargets file {targets}:\n{targets.read_text()}")
-        advisor("probe", "--targets", str(targets), "--jobs", "3", "--format", "json",
-                "--output", f"{REPORTS}/", env=env)
+        advisor(
+            "probe",
+            "--targets",
+            str(targets),
+            "--jobs",
+            "3",
+            "--format",
+            "json",
+            "--output",
+            f"{REPORTS}/",
+            env=env,
+        )
         reports = [str(p) for p in sorted(REPORTS.glob("demo-*.json"))]
         baseline = ["--baseline", str(BASELINE)] if list(BASELINE.glob("demo-*.json")) else []
         advisor("report", *reports, *baseline, "--exit-zero", env=env)
-        advisor("lint", "postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler"
-                ".supabase.com:6543/postgres", "--orm", "prisma", env=env)
+        advisor(
+            "lint",
+            "postgresql://postgres.abcdefghijklmnopqrst:pw@aws-0-eu-central-1.pooler"
+            ".supabase.com:6543/postgres",
+            "--orm",
+            "prisma",
+            env=env,
+        )
         print(f"\nReports written to {REPORTS}/")
         mkdocs = Path(sys.executable).parent / "mkdocs"
         env["ADVISOR_REPORTS_DIR"] = str(REPORTS)
         if os.environ.get("ADVISOR_DEMO_NO_SERVE"):
             return subprocess.call([str(mkdocs), "build", "--strict", "-q"], cwd=ROOT, env=env)
-        print(f"\nBuilding the site with these reports; serving on {SITE} "
-              f"(readiness: {SITE}readiness/). Ctrl-C stops the servers and the site.", flush=True)
+        print(
+            f"\nBuilding the site with these reports; serving on {SITE} "
+            f"(readiness: {SITE}readiness/). Ctrl-C stops the servers and the site.",
+            flush=True,
+        )
         site = subprocess.Popen([str(mkdocs), "serve", "-a", "127.0.0.1:8000"], cwd=ROOT, env=env)
         started.append(site)  # stopped below, also when only this process got the Ctrl-C
         return site.wait()

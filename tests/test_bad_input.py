@@ -39,34 +39,45 @@ def assert_one_line(r: subprocess.CompletedProcess, code: int = 2, text: str = "
 
 # --------------------------------------------------------------------------- argv
 
-@pytest.mark.parametrize("argv", [
-    ["probe", "--timeout", URL],
-    ["probe", f"--timeout={URL}"],
-    ["lint", URL, URL],                                     # two positional URLs
-    ["lint", "--format", URL],                              # an invalid choice is quoted
-    ["lint", "--orm", URL],
-    ["lint", "--prisma-version", URL],
-    ["lint", "-" + URL],                                    # a URL starting with -
-    ["probe", f"--d={URL}"],                                # an ambiguous prefix
-    ["lint", URL, f"--nope={URL}"],
-    [URL],                                                  # a URL where the command goes
-    ["burst", URL, "--clients", URL],
-    ["lint", "--format", f"host=db user=app password={PASSWORD}"],      # a keyword DSN
-    ["lint", "--format", f"postgresql://app:{PASSWORD} two@db/app"],    # a space in it
-    ["lint", "--format", f"postgresql://app:{PASSWORD}'q@db/app"],      # a quote: repr() changes
-    ["lint", "--format", f"app:{PASSWORD}@db"],             # no scheme at all
-])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["probe", "--timeout", URL],
+        ["probe", f"--timeout={URL}"],
+        ["lint", URL, URL],  # two positional URLs
+        ["lint", "--format", URL],  # an invalid choice is quoted
+        ["lint", "--orm", URL],
+        ["lint", "--prisma-version", URL],
+        ["lint", "-" + URL],  # a URL starting with -
+        ["probe", f"--d={URL}"],  # an ambiguous prefix
+        ["lint", URL, f"--nope={URL}"],
+        [URL],  # a URL where the command goes
+        ["burst", URL, "--clients", URL],
+        ["lint", "--format", f"host=db user=app password={PASSWORD}"],  # a keyword DSN
+        ["lint", "--format", f"postgresql://app:{PASSWORD} two@db/app"],  # a space in it
+        ["lint", "--format", f"postgresql://app:{PASSWORD}'q@db/app"],  # a quote: repr() changes
+        ["lint", "--format", f"app:{PASSWORD}@db"],  # no scheme at all
+    ],
+)
 def test_usage_errors_are_one_line_without_the_url(argv):
     line = assert_one_line(run_advisor(*argv))
     assert "error:" in line and "--help" in line
 
 
-@pytest.mark.parametrize("argv", [
-    ["lint", "postgresql://u@db.example.com/d", "--threshold", URL + "?sslmode=require"],
-    ["checks", URL], ["providers", URL],
-    ["lint", "--env-file", URL], ["lint", "--prisma-schema", URL],
-    ["report", URL], ["report", "--baseline", URL, URL], ["probe", "--targets", URL],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lint", "postgresql://u@db.example.com/d", "--threshold", URL + "?sslmode=require"],
+        ["checks", URL],
+        ["providers", URL],
+        ["lint", "--env-file", URL],
+        ["lint", "--prisma-schema", URL],
+        ["report", URL],
+        ["report", "--baseline", URL, URL],
+        ["probe", "--targets", URL],
+    ],
+)
 def test_the_advisors_own_errors_never_quote_a_url_from_argv(argv):
     """A URL where a file name or an id goes: the message says what is wrong, without it."""
     assert_one_line(run_advisor(*argv), text="error:")
@@ -75,31 +86,45 @@ def test_the_advisors_own_errors_never_quote_a_url_from_argv(argv):
 @pytest.mark.parametrize("command", ["probe", "burst"])
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e308", "0", "-1", "3601"])
 def test_timeout_must_be_a_finite_positive_number(command, value):
-    argv = [command, CLOSED, "--timeout", value] + (["--clients", "1"] if command == "burst" else [])
+    argv = [command, CLOSED, "--timeout", value] + (
+        ["--clients", "1"] if command == "burst" else []
+    )
     assert_one_line(run_advisor(*argv, timeout=30), text="--timeout")
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "1e999", "1.5e400"])
 def test_threshold_must_be_a_finite_number(value):
-    assert_one_line(run_advisor("lint", URL, "--threshold", f"PG101.warn_below_percent={value}"),
-                    text="needs a number")
+    assert_one_line(
+        run_advisor("lint", URL, "--threshold", f"PG101.warn_below_percent={value}"),
+        text="needs a number",
+    )
 
 
 # --------------------------------------------------------------------------- --output
 
+
 def test_output_to_a_full_disk(tmp_path):
-    assert_one_line(run_advisor("lint", URL, "--format", "json", "--output", "/dev/full"),
-                    text="cannot write /dev/full")
+    assert_one_line(
+        run_advisor("lint", URL, "--format", "json", "--output", "/dev/full"),
+        text="cannot write /dev/full",
+    )
     report = tmp_path / "r.json"
     run_advisor("lint", URL, "--format", "json", "--output", str(report))
-    assert_one_line(run_advisor("report", str(report), "--output", "/dev/full"),
-                    text="cannot write /dev/full")
+    assert_one_line(
+        run_advisor("report", str(report), "--output", "/dev/full"), text="cannot write /dev/full"
+    )
 
 
 def test_stdout_on_a_full_disk():
     with open("/dev/full", "w") as full:
-        r = subprocess.run([sys.executable, "-m", "advisor", "lint", URL], stdout=full,
-                           stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-m", "advisor", "lint", URL],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
     r.stdout = ""
     assert_one_line(r, text="No space left on device")
 
@@ -107,27 +132,35 @@ def test_stdout_on_a_full_disk():
 def test_output_under_a_regular_file(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    for argv in (["lint", URL, "--format", "json", "--output", str(blocker / "r.json")],
-                 ["lint", URL, "--format", "json", "--output", f"{blocker}/sub/"]):
+    for argv in (
+        ["lint", URL, "--format", "json", "--output", str(blocker / "r.json")],
+        ["lint", URL, "--format", "json", "--output", f"{blocker}/sub/"],
+    ):
         assert_one_line(run_advisor(*argv), text="cannot write")
     report = tmp_path / "r.json"
     run_advisor("lint", URL, "--format", "json", "--output", str(report))
-    assert_one_line(run_advisor("report", str(report), "--output", str(blocker / "x.md")),
-                    text="cannot write")
+    assert_one_line(
+        run_advisor("report", str(report), "--output", str(blocker / "x.md")), text="cannot write"
+    )
     targets = tmp_path / "t.toml"
     targets.write_text('[[target]]\nname = "a"\nurl = "postgresql://u@127.0.0.1:1/d"\n')
-    assert_one_line(run_advisor("probe", "--targets", str(targets), "--output",
-                                str(blocker / "dir")), text="cannot create")
+    assert_one_line(
+        run_advisor("probe", "--targets", str(targets), "--output", str(blocker / "dir")),
+        text="cannot create",
+    )
 
 
 def test_report_output_to_a_directory(tmp_path):
     report = tmp_path / "r.json"
     run_advisor("lint", URL, "--format", "json", "--output", str(report))
-    assert_one_line(run_advisor("report", str(report), "--format", "markdown", "--output",
-                                str(tmp_path)), text="Is a directory")
+    assert_one_line(
+        run_advisor("report", str(report), "--format", "markdown", "--output", str(tmp_path)),
+        text="Is a directory",
+    )
 
 
 # --------------------------------------------------------------------------- files
+
 
 def _env_file(path: Path) -> list[str]:
     path.write_bytes(b"DATABASE_URL=postgresql://app:" + PASSWORD.encode() + b"\xff\xfe@db/app\n")
@@ -153,57 +186,76 @@ def test_files_that_are_not_utf8(tmp_path, make):
 def test_a_fifo_is_refused_not_read(tmp_path, flag):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # nobody ever writes: reading it would wait for ever
-    argv = ["report", str(fifo)] if flag == "report" else \
-        ["probe" if flag == "--targets" else "lint", flag, str(fifo)]
+    argv = (
+        ["report", str(fifo)]
+        if flag == "report"
+        else ["probe" if flag == "--targets" else "lint", flag, str(fifo)]
+    )
     assert_one_line(run_advisor(*argv, timeout=20), text="not a regular file")
 
 
 def test_deeply_nested_toml_and_json(tmp_path):
     toml = tmp_path / "t.toml"
-    toml.write_text('[[target]]\nname = "a"\nurl = "postgresql://u@127.0.0.1:1/d"\nx = '
-                    + "[" * 5000 + "]" * 5000 + "\n")
+    toml.write_text(
+        '[[target]]\nname = "a"\nurl = "postgresql://u@127.0.0.1:1/d"\nx = '
+        + "[" * 5000
+        + "]" * 5000
+        + "\n"
+    )
     assert_one_line(run_advisor("probe", "--targets", str(toml)), text="nested too deeply")
     report = tmp_path / "r.json"
     report.write_text("[" * 100_000 + "]" * 100_000)
     assert_one_line(run_advisor("report", str(report)), text="nested too deeply")
 
 
-@pytest.mark.parametrize("entry, text", [
-    ('thresholds = [1, 2]', "thresholds must be a table"),
-    ('timeout = inf', "timeout must be"),
-    ('timeout = nan', "timeout must be"),
-    ('timeout = true', "timeout must be"),
-    ('concurrency = true', "concurrency must be"),
-    ('label = ["x"]', "label must be a string"),
-    ('url_env = 5', "url_env must be"),
-    (f'url_env = "{URL}"', "url_env must be"),  # a URL where its variable's name goes
-])
+@pytest.mark.parametrize(
+    "entry, text",
+    [
+        ("thresholds = [1, 2]", "thresholds must be a table"),
+        ("timeout = inf", "timeout must be"),
+        ("timeout = nan", "timeout must be"),
+        ("timeout = true", "timeout must be"),
+        ("concurrency = true", "concurrency must be"),
+        ('label = ["x"]', "label must be a string"),
+        ("url_env = 5", "url_env must be"),
+        (f'url_env = "{URL}"', "url_env must be"),  # a URL where its variable's name goes
+    ],
+)
 def test_targets_file_wrong_types(tmp_path, entry, text):
     targets = tmp_path / "t.toml"
-    targets.write_text(f'[[target]]\nname = "a"\n{entry}\n' if entry.startswith("url_env") else
-                       f'[[target]]\nname = "a"\nurl = "{CLOSED}"\n{entry}\n')
+    targets.write_text(
+        f'[[target]]\nname = "a"\n{entry}\n'
+        if entry.startswith("url_env")
+        else f'[[target]]\nname = "a"\nurl = "{CLOSED}"\n{entry}\n'
+    )
     assert_one_line(run_advisor("probe", "--targets", str(targets), timeout=30), text=text)
 
 
 # --------------------------------------------------------------------------- schema.prisma
+
 
 def test_prisma_schema_parse_is_linear(tmp_path):
     """Shapes that made the old regexes quadratic: many unclosed blocks, a block of blank
     lines. 480 KB each; a linear scan takes well under a second (the bound is generous)."""
     unclosed = tmp_path / "unclosed.prisma"
     unclosed.write_text("datasource a {\n" * 32_000)
-    assert_one_line(run_advisor("lint", "--prisma-schema", str(unclosed), timeout=30),
-                    text="no url")
+    assert_one_line(
+        run_advisor("lint", "--prisma-schema", str(unclosed), timeout=30), text="no url"
+    )
     blank = tmp_path / "blank.prisma"
-    blank.write_text('datasource db {\n  provider = "postgresql"\n' + " \n" * 240_000
-                     + '  url = env("BIG_URL")\n}\n')
-    r = run_advisor("lint", "--prisma-schema", str(blank), "--format", "json", timeout=30,
-                    env={"BIG_URL": URL})
+    blank.write_text(
+        'datasource db {\n  provider = "postgresql"\n'
+        + " \n" * 240_000
+        + '  url = env("BIG_URL")\n}\n'
+    )
+    r = run_advisor(
+        "lint", "--prisma-schema", str(blank), "--format", "json", timeout=30, env={"BIG_URL": URL}
+    )
     assert r.returncode in (0, 1), r.stderr
     assert json.loads(r.stdout)["facts"]["url"]["source"] == "BIG_URL"
 
 
-SCHEMA_WITH_COMMENTS = r'''// url = env("TOP_COMMENT")
+SCHEMA_WITH_COMMENTS = r"""// url = env("TOP_COMMENT")
 generator client {
   provider = "prisma-client-js" // {  an unbalanced brace in a comment
 }
@@ -218,7 +270,7 @@ datasource db { // url = env("AFTER_BRACE")
   directUrl = env( "REAL_DIRECT" )
   relationMode = "prisma // not a comment"
 }
-'''
+"""
 
 
 def test_prisma_schema_naming_a_url_as_its_variable(tmp_path):
@@ -231,22 +283,37 @@ def test_prisma_schema_comments_are_ignored(tmp_path):
     schema = tmp_path / "schema.prisma"
     schema.write_text(SCHEMA_WITH_COMMENTS.replace("\n", "\r\n"))  # Windows line ends too
     decoy = "postgresql://app:decoy@db.example.com/app"
-    env = {"REAL_URL": URL, "REAL_DIRECT": URL.replace("/app", "/direct"),
-           **{name: decoy for name in ("TOP_COMMENT", "DOC_COMMENT", "AFTER_BRACE",
-                                       "COMMENTED_OUT", "DOC_COMMENTED_OUT", "TRAILING")}}
+    env = {
+        "REAL_URL": URL,
+        "REAL_DIRECT": URL.replace("/app", "/direct"),
+        **dict.fromkeys(
+            (
+                "TOP_COMMENT",
+                "DOC_COMMENT",
+                "AFTER_BRACE",
+                "COMMENTED_OUT",
+                "DOC_COMMENTED_OUT",
+                "TRAILING",
+            ),
+            decoy,
+        ),
+    }
     r = run_advisor("lint", "--prisma-schema", str(schema), "--format", "json", env=env)
     assert r.returncode in (0, 1), r.stderr
     facts = json.loads(r.stdout)["facts"]
     assert facts["url"]["source"] == "REAL_URL"
     assert facts["direct_url"]["source"] == "REAL_DIRECT"
     only_comments = tmp_path / "commented.prisma"
-    only_comments.write_text('datasource db {\n  provider = "postgresql"\n'
-                             '  // url = env("COMMENTED_OUT")\n}\n')
-    assert_one_line(run_advisor("lint", "--prisma-schema", str(only_comments), env=env),
-                    text="has no url")
+    only_comments.write_text(
+        'datasource db {\n  provider = "postgresql"\n  // url = env("COMMENTED_OUT")\n}\n'
+    )
+    assert_one_line(
+        run_advisor("lint", "--prisma-schema", str(only_comments), env=env), text="has no url"
+    )
 
 
 # --------------------------------------------------------------------------- the cache
+
 
 def _intact(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
@@ -277,10 +344,14 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(tmp_path, kind):
         if kind == "fifo":
             os.mkfifo(path)
         else:
-            path.write_bytes(content[: len(content) // 2] if CORRUPT[kind] is None else CORRUPT[kind])
+            path.write_bytes(
+                content[: len(content) // 2] if CORRUPT[kind] is None else CORRUPT[kind]
+            )
     r = run_advisor("lint", URL, "--format", "json", env=env, timeout=30)
     assert r.returncode == clean.returncode, r.stderr
-    assert r.stderr == "" and json.loads(r.stdout)["findings"] == json.loads(clean.stdout)["findings"]
+    assert (
+        r.stderr == "" and json.loads(r.stdout)["findings"] == json.loads(clean.stdout)["findings"]
+    )
     assert _intact(folder) == good  # written again, as the first run wrote it
 
 
@@ -310,22 +381,34 @@ sys.meta_path.insert(0, _Hook())
 @pytest.fixture
 def hook_env(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    return {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    }
 
 
 MODULE = [sys.executable, "-m", "advisor"]
 SCRIPT = [str(Path(sys.executable).parent / "advisor")]
 
 
-@pytest.mark.parametrize("command, module", [
-    (MODULE, "advisor.cli"), (MODULE, "argparse"), (MODULE, "advisor.commands"),
-    (MODULE, "advisor.checks"), (MODULE, "advisor.target"), (MODULE, "advisor.log"),
-    (SCRIPT, "argparse"), (SCRIPT, "advisor.commands"),
-], ids=lambda v: v if isinstance(v, str) else Path(v[-1]).name)
+@pytest.mark.parametrize(
+    "command, module",
+    [
+        (MODULE, "advisor.cli"),
+        (MODULE, "argparse"),
+        (MODULE, "advisor.commands"),
+        (MODULE, "advisor.checks"),
+        (MODULE, "advisor.target"),
+        (MODULE, "advisor.log"),
+        (SCRIPT, "argparse"),
+        (SCRIPT, "advisor.commands"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else Path(v[-1]).name,
+)
 def test_ctrl_c_while_modules_import(hook_env, command, module):
     env = {**os.environ, **hook_env, "SIGINT_AT_IMPORT": module}
-    r = subprocess.run([*command, "lint", URL], capture_output=True, text=True, cwd=ROOT,
-                       env=env, timeout=60)
+    r = subprocess.run(
+        [*command, "lint", URL], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     assert (r.returncode, r.stderr) == (130, "advisor: interrupted\n")
     assert r.stdout == ""
@@ -335,9 +418,15 @@ def test_ctrl_c_while_modules_import(hook_env, command, module):
 def test_ctrl_c_at_any_moment_of_start_up(hook_env, delay_ms):
     read, write = os.pipe()
     env = {**os.environ, **hook_env, "READY_FD": str(write)}
-    child = subprocess.Popen([*MODULE, "lint", URL, "--format", "json"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
-                             pass_fds=(write,))
+    child = subprocess.Popen(
+        [*MODULE, "lint", URL, "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        pass_fds=(write,),
+    )
     os.close(write)
     try:
         assert os.read(read, 1) == b"r"

@@ -22,16 +22,23 @@ SLOT_ERRORS = {"too_many_clients", "reserved_slots"}
 
 @pytest.fixture(scope="module")
 def pg20():
-    with running(lambda: servers.PostgresServer(
-            "burst", max_connections=20, superuser_reserved=3).start()) as server:
+    with running(
+        lambda: servers.PostgresServer("burst", max_connections=20, superuser_reserved=3).start()
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def bouncer20(pg20):
-    with running(lambda: servers.PgBouncer(
-            pg20, pool_mode="transaction", default_pool_size=5,
-            settings={"max_client_conn": 200}, name="pgbouncer-burst").start()) as bouncer:
+    with running(
+        lambda: servers.PgBouncer(
+            pg20,
+            pool_mode="transaction",
+            default_pool_size=5,
+            settings={"max_client_conn": 200},
+            name="pgbouncer-burst",
+        ).start()
+    ) as bouncer:
         yield bouncer
 
 
@@ -41,8 +48,20 @@ def burst(*args, **kw):
 
 
 def test_direct_and_via_pgbouncer(pg20, bouncer20):
-    r = burst(pg20.url(), "--clients", "40", "--hold-ms", "300", "--timeout", "5", "--yes",
-              "--via-pooler", bouncer20.url(), "--format", "json")
+    r = burst(
+        pg20.url(),
+        "--clients",
+        "40",
+        "--hold-ms",
+        "300",
+        "--timeout",
+        "5",
+        "--yes",
+        "--via-pooler",
+        bouncer20.url(),
+        "--format",
+        "json",
+    )
     assert r.returncode == 1, r.stderr  # some direct clients failed
     d = json.loads(r.stdout)
     assert d["server_slots"]["free"] == 17
@@ -60,7 +79,9 @@ def test_direct_and_via_pgbouncer(pg20, bouncer20):
         assert lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert servers.PASSWORD not in r.stdout + r.stderr
     # what is left is PgBouncer's pool (it keeps its server connections), nothing more
-    left = pg20.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'advisor-burst'")
+    left = pg20.psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'advisor-burst'"
+    )
     assert int(left) <= 5
 
 
@@ -98,13 +119,31 @@ def test_guard_rails(pg20):
 
 def test_ctrl_c_closes_everything(pg20):
     def held() -> int:  # PgBouncer's idle pool may hold some from the earlier tests
-        return int(pg20.psql("SELECT count(*) FROM pg_stat_activity "
-                             "WHERE application_name = 'advisor-burst'"))
+        return int(
+            pg20.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'advisor-burst'"
+            )
+        )
 
     before = held()
-    proc = subprocess.Popen([sys.executable, "-m", "advisor", "burst", pg20.url(), "--clients", "8",
-                             "--hold-ms", "20000"], cwd=ROOT, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "advisor",
+            "burst",
+            pg20.url(),
+            "--clients",
+            "8",
+            "--hold-ms",
+            "20000",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 15
         while held() < before + 8 and time.monotonic() < deadline:
@@ -124,8 +163,13 @@ def test_ctrl_c_closes_everything(pg20):
 
 def test_classify_and_percentiles():
     assert classify("FATAL:  sorry, too many clients already") == "too_many_clients"
-    assert classify("FATAL:  remaining connection slots are reserved for non-replication "
-                    "superuser connections") == "reserved_slots"
+    assert (
+        classify(
+            "FATAL:  remaining connection slots are reserved for non-replication "
+            "superuser connections"
+        )
+        == "reserved_slots"
+    )
     assert classify("1040 Too many connections") == "too_many_clients"
     assert classify("connection timeout expired") == "timeout"
     assert classify('password authentication failed for user "app"') == "auth"
@@ -138,7 +182,10 @@ def test_classify_and_percentiles():
 
 def test_mariadb_burst():
     from tests.support import servers_mysql
-    with running(lambda: servers_mysql.MariaDBServer("burst", max_connections=10).start()) as server:
+
+    with running(
+        lambda: servers_mysql.MariaDBServer("burst", max_connections=10).start()
+    ) as server:
         r = burst(server.url(), "--clients", "15", "--hold-ms", "300", "--yes", "--format", "json")
         assert r.returncode == 1, r.stderr
         leg = json.loads(r.stdout)["legs"][0]
@@ -151,12 +198,19 @@ def test_mariadb_burst():
 def test_too_few_open_files_is_a_usage_error(pg_plain):
     """A hard open-files limit below what the clients need: one line, exit 2, before any
     connection (not hundreds of clients failing with "connection is bad")."""
+
     def limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
     before = pg_plain.log_size()
-    r = subprocess.run([sys.executable, "-m", "advisor", "burst", pg_plain.url(), "--clients", "500",
-                        "--yes"], capture_output=True, text=True, preexec_fn=limit, cwd=ROOT,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "advisor", "burst", pg_plain.url(), "--clients", "500", "--yes"],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.count("\n") == 1 and "open files" in r.stderr and "256" in r.stderr
     assert servers.PASSWORD not in r.stdout + r.stderr

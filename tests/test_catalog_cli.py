@@ -33,7 +33,11 @@ def test_checks_list_json(capsys):
     assert code == 0 and [e["id"] for e in data] == list(load_checks())
     for entry in data:
         assert entry["docs_url"].endswith(f"/checks/{entry['id']}/")
-        assert entry["title"] and entry["remediation"] and entry["severity"] in ("high", "medium", "low")
+        assert (
+            entry["title"]
+            and entry["remediation"]
+            and entry["severity"] in ("high", "medium", "low")
+        )
 
 
 @pytest.mark.parametrize("check_id", ["URL201", "url201"])
@@ -91,9 +95,15 @@ def test_provider_shown_json(capsys):
     assert pooled["source"].startswith("https://") and pooled["checked"]
 
 
-@pytest.mark.parametrize("args", [("checks", "URL999"), ("providers", "nosuchcloud"),
-                                  ("checks", "URL999", "--format", "json"),
-                                  ("providers", "nosuchcloud", "--format", "json")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("checks", "URL999"),
+        ("providers", "nosuchcloud"),
+        ("checks", "URL999", "--format", "json"),
+        ("providers", "nosuchcloud", "--format", "json"),
+    ],
+)
 def test_unknown_ids_exit_2_with_one_line(args, capsys):
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
@@ -101,11 +111,20 @@ def test_unknown_ids_exit_2_with_one_line(args, capsys):
 
 
 def test_checks_and_providers_subprocess():
-    for args, code in ((["checks", "URL101"], 0), (["providers", "supabase", "--format", "json"], 0),
-                       (["checks", "NOPE"], 2)):
-        proc = subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True,
-                              text=True, timeout=60)
+    for args, code in (
+        (["checks", "URL101"], 0),
+        (["providers", "supabase", "--format", "json"], 0),
+        (["checks", "NOPE"], 2),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "advisor", *args], capture_output=True, text=True, timeout=60
+        )
         assert proc.returncode == code, proc.stderr
-    assert json.loads(subprocess.run(
-        [sys.executable, "-m", "advisor", "providers", "--format", "json"],
-        capture_output=True, text=True, timeout=60).stdout)
+    assert json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "advisor", "providers", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    )

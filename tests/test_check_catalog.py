@@ -39,6 +39,7 @@ NOT_YET_TESTED: set[str] = set()
 
 # --------------------------------------------------------------------------- registration
 
+
 def test_catalog_ids_are_exactly_the_registered_checks():
     registered = set(checks.load_all())
     catalog = set(load_checks())
@@ -54,17 +55,23 @@ def test_every_module_of_the_package_is_loaded():
 
 # --------------------------------------------------------------------------- coverage
 
+
 def _is_live_mark(node: ast.AST) -> bool:
     """`pytest.mark.live` (also inside a list of marks)."""
     if isinstance(node, (ast.List, ast.Tuple)):
         return any(_is_live_mark(n) for n in node.elts)
-    return isinstance(node, ast.Attribute) and node.attr == "live" and \
-        isinstance(node.value, ast.Attribute) and node.value.attr == "mark"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "live"
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "mark"
+    )
 
 
 def _strings(node: ast.AST) -> str:
-    return " ".join(n.value for n in ast.walk(node)
-                    if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return " ".join(
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    )
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -84,8 +91,11 @@ def _asserted_text(func: ast.FunctionDef) -> str:
             if set().union(*(_names(t) for t in targets)) & asserted_names:
                 parts.append(_strings(node.value))
     for deco in func.decorator_list:
-        if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) \
-                and deco.func.attr == "parametrize":
+        if (
+            isinstance(deco, ast.Call)
+            and isinstance(deco.func, ast.Attribute)
+            and deco.func.attr == "parametrize"
+        ):
             parts.append(_strings(deco))
     return " ".join(parts)
 
@@ -97,13 +107,20 @@ def live_references(folder: Path, skip: tuple[Path, ...] = ()) -> dict[str, str]
         if path in skip:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        module_live = any(isinstance(n, ast.Assign) and _is_live_mark(n.value)
-                          and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
-                          for n in tree.body)
+        module_live = any(
+            isinstance(n, ast.Assign)
+            and _is_live_mark(n.value)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
+            for n in tree.body
+        )
         for func in ast.walk(tree):
-            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name.startswith("test"):
-                marked = any(_is_live_mark(d.func if isinstance(d, ast.Call) else d)
-                             for d in func.decorator_list)
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name.startswith(
+                "test"
+            ):
+                marked = any(
+                    _is_live_mark(d.func if isinstance(d, ast.Call) else d)
+                    for d in func.decorator_list
+                )
                 if module_live or marked:
                     found[f"{path.relative_to(folder)}::{func.name}"] = _asserted_text(func)
     return found
@@ -122,8 +139,11 @@ def vector_references(vectors_file: Path) -> dict[str, set[str]]:
 def untested(ids, folder: Path, vectors_file: Path, skip=()) -> set[str]:
     live = live_references(folder, skip)
     vectors = vector_references(vectors_file)
-    return {cid for cid in ids if cid not in vectors
-            and not any(re.search(rf"\b{cid}\b", text) for text in live.values())}
+    return {
+        cid
+        for cid in ids
+        if cid not in vectors and not any(re.search(rf"\b{cid}\b", text) for text in live.values())
+    }
 
 
 def test_every_check_has_a_vector_or_a_live_test():
@@ -136,8 +156,10 @@ def test_coverage_counts_only_assertions_of_live_tests(tmp_path):
     """The scan is precise: a mention outside an assertion, or in a test that starts no
     server, does not count; removing an id's last assertion makes it untested."""
     vectors = tmp_path / "urls.toml"
-    vectors.write_text('[[vector]]\nname = "v"\nurl = "x"\n'
-                       'expect = { exit = 0, statuses = { URL101 = "pass", URL102 = "absent" } }\n')
+    vectors.write_text(
+        '[[vector]]\nname = "v"\nurl = "x"\n'
+        'expect = { exit = 0, statuses = { URL101 = "pass", URL102 = "absent" } }\n'
+    )
     tests = tmp_path / "tests"
     tests.mkdir()
     live = tests / "test_live.py"
@@ -153,10 +175,13 @@ def test_coverage_counts_only_assertions_of_live_tests(tmp_path):
         "def test_b(cid):\n"
         "    assert cid\n\n"
         "def helper():\n"
-        "    assert 'PG108'\n")
-    (tests / "test_unit.py").write_text("def test_c():\n    assert 'PG103'\n\n"
-                                        "import pytest\n@pytest.mark.live\n"
-                                        "def test_d():\n    assert 'PG109' in x\n")
+        "    assert 'PG108'\n"
+    )
+    (tests / "test_unit.py").write_text(
+        "def test_c():\n    assert 'PG103'\n\n"
+        "import pytest\n@pytest.mark.live\n"
+        "def test_d():\n    assert 'PG109' in x\n"
+    )
     ids = ["URL101", "URL102", *(f"PG10{i}" for i in range(1, 10))]
     assert untested(ids, tests, vectors) == {"URL102", "PG103", "PG104", "PG105", "PG106", "PG108"}
     live.write_text(live.read_text().replace(" and finding(server, 'PG102')", ""))
@@ -165,12 +190,22 @@ def test_coverage_counts_only_assertions_of_live_tests(tmp_path):
 
 # --------------------------------------------------------------------------- schema
 
-GOOD = {"title": '"Sample"', "topic": '"url"', "engine": '"any"', "kind": '"lint"',
-        "severity": '"low"', "lifecycle": '"stable"', "summary": '"S."', "rationale": '"R."',
-        "remediation": '"Fix."'}
+GOOD = {
+    "title": '"Sample"',
+    "topic": '"url"',
+    "engine": '"any"',
+    "kind": '"lint"',
+    "severity": '"low"',
+    "lifecycle": '"stable"',
+    "summary": '"S."',
+    "rationale": '"R."',
+    "remediation": '"Fix."',
+}
 
 
-def write_catalog(folder: Path, check_id: str = "ZZ101", name: str = "sample", drop=(), **fields) -> Path:
+def write_catalog(
+    folder: Path, check_id: str = "ZZ101", name: str = "sample", drop=(), **fields
+) -> Path:
     entry = {k: v for k, v in {**GOOD, **fields}.items() if k not in drop}
     path = folder / f"{name}.toml"
     path.write_text(f"[{check_id}]\n" + "".join(f"{k} = {v}\n" for k, v in entry.items()))
@@ -179,32 +214,38 @@ def write_catalog(folder: Path, check_id: str = "ZZ101", name: str = "sample", d
 
 @pytest.fixture(autouse=True)
 def no_cache(monkeypatch):
-    monkeypatch.setenv("ADVISOR_NO_CACHE", "1")   # these tmp catalogs parse fresh every time
+    monkeypatch.setenv("ADVISOR_NO_CACHE", "1")  # these tmp catalogs parse fresh every time
 
 
 def test_a_well_formed_catalog_loads(tmp_path):
     write_catalog(tmp_path, params="{ warn_below_percent = 20, ratio = 0.5 }")
     entry = read_checks(tmp_path)["ZZ101"]
-    assert entry["lifecycle"] == "stable" and entry["params"] == {"warn_below_percent": 20, "ratio": 0.5}
+    assert entry["lifecycle"] == "stable" and entry["params"] == {
+        "warn_below_percent": 20,
+        "ratio": 0.5,
+    }
     assert entry["file"] == "sample.toml" and entry["id"] == "ZZ101"
 
 
-@pytest.mark.parametrize("field, change, problem", [
-    ("title", {"drop": ("title",)}, "missing"),
-    ("lifecycle", {"drop": ("lifecycle",)}, "missing"),
-    ("kind", {"kind": '"live"'}, "'live' is not one of: probe, lint"),
-    ("severity", {"severity": '"critical"'}, "not one of: high, medium, low"),
-    ("engine", {"engine": '"postgres"'}, "not one of: postgresql, mysql, any"),
-    ("topic", {"topic": '"speed"'}, "'speed' is not one of: probe, capacity"),
-    ("lifecycle", {"lifecycle": '"beta"'}, "not one of: stable, preview, deprecated"),
-    ("title", {"title": "3"}, "must be a string, not int"),
-    ("summary", {"summary": '"   "'}, "is empty"),
-    ("params", {"params": "5"}, "must be a table, not int"),
-    ("params.limit", {"params": '{ limit = "ten" }'}, "must be a number, not str"),
-    ("params.limit", {"params": "{ limit = true }"}, "must be a number, not bool"),
-    ("params.Bad-Name", {"params": '{ "Bad-Name" = 1 }'}, "a parameter name is"),
-    ("severty", {"severty": '"high"'}, "unknown field"),
-])
+@pytest.mark.parametrize(
+    "field, change, problem",
+    [
+        ("title", {"drop": ("title",)}, "missing"),
+        ("lifecycle", {"drop": ("lifecycle",)}, "missing"),
+        ("kind", {"kind": '"live"'}, "'live' is not one of: probe, lint"),
+        ("severity", {"severity": '"critical"'}, "not one of: high, medium, low"),
+        ("engine", {"engine": '"postgres"'}, "not one of: postgresql, mysql, any"),
+        ("topic", {"topic": '"speed"'}, "'speed' is not one of: probe, capacity"),
+        ("lifecycle", {"lifecycle": '"beta"'}, "not one of: stable, preview, deprecated"),
+        ("title", {"title": "3"}, "must be a string, not int"),
+        ("summary", {"summary": '"   "'}, "is empty"),
+        ("params", {"params": "5"}, "must be a table, not int"),
+        ("params.limit", {"params": '{ limit = "ten" }'}, "must be a number, not str"),
+        ("params.limit", {"params": "{ limit = true }"}, "must be a number, not bool"),
+        ("params.Bad-Name", {"params": '{ "Bad-Name" = 1 }'}, "a parameter name is"),
+        ("severty", {"severty": '"high"'}, "unknown field"),
+    ],
+)
 def test_schema_violations_name_file_id_and_field(tmp_path, field, change, problem):
     path = write_catalog(tmp_path, **change)
     with pytest.raises(CatalogError) as err:
@@ -238,6 +279,7 @@ def test_the_catalog_uses_every_declared_topic():
 
 # --------------------------------------------------------------------------- lifecycle shown
 
+
 def run(capsys, *args) -> tuple[int, str]:
     code = main(list(args))
     return code, capsys.readouterr().out
@@ -256,20 +298,28 @@ def test_one_check_shows_its_lifecycle(capsys):
     code, out = run(capsys, "checks", "PG101", "--format", "json")
     assert code == 0 and json.loads(out)["lifecycle"] == "stable"
     code, out = run(capsys, "checks", "--format", "json")
-    assert {e["id"]: e["lifecycle"] for e in json.loads(out)} == \
-        {cid: c["lifecycle"] for cid, c in load_checks().items()}
+    assert {e["id"]: e["lifecycle"] for e in json.loads(out)} == {
+        cid: c["lifecycle"] for cid, c in load_checks().items()
+    }
 
 
 def _generate():
-    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "hooks" / "generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "docs_generate", ROOT / "docs" / "hooks" / "generate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-@pytest.mark.parametrize("lifecycle, marker", [("stable", "**Lifecycle:** stable: "),
-                                               ("preview", '!!! warning "Lifecycle: preview"'),
-                                               ("deprecated", '!!! danger "Lifecycle: deprecated"')])
+@pytest.mark.parametrize(
+    "lifecycle, marker",
+    [
+        ("stable", "**Lifecycle:** stable: "),
+        ("preview", '!!! warning "Lifecycle: preview"'),
+        ("deprecated", '!!! danger "Lifecycle: deprecated"'),
+    ],
+)
 def test_check_page_shows_the_lifecycle(lifecycle, marker):
     page = _generate().check_page({**load_checks()["PG101"], "lifecycle": lifecycle})
     assert marker in page
@@ -281,7 +331,7 @@ def test_check_page_shows_the_lifecycle(lifecycle, marker):
 
 # --------------------------------------------------------------------------- adding a check
 
-SAMPLE_ENTRY = '''
+SAMPLE_ENTRY = """
 [URL990]
 title = "Sample rule"
 topic = "url"
@@ -292,21 +342,23 @@ lifecycle = "preview"
 summary = "A rule added by a test."
 rationale = "It shows that a check needs its entry and its function, nothing else."
 remediation = "Nothing to fix."
-'''
+"""
 
-SAMPLE_MODULE = '''from . import Result, check
+SAMPLE_MODULE = """from . import Result, check
 
 
 @check("URL990")
 def sample(facts, ctx):
     return Result("warn", "the sample rule ran")
-'''
+"""
 
 
 def test_a_new_check_is_one_entry_and_one_function(tmp_path):
     """In a copy of the package: append one entry to a catalog file, add one module with one
     decorated function. No list is edited, and the CLI lists, explains and runs the check."""
-    shutil.copytree(ROOT / "advisor", tmp_path / "advisor", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "advisor", tmp_path / "advisor", ignore=shutil.ignore_patterns("__pycache__")
+    )
     with (tmp_path / "advisor" / "catalog" / "checks" / "url.toml").open("a") as fh:
         fh.write(SAMPLE_ENTRY)
     (tmp_path / "advisor" / "checks" / "sample.py").write_text(SAMPLE_MODULE)
@@ -314,16 +366,26 @@ def test_a_new_check_is_one_entry_and_one_function(tmp_path):
     env.update(PYTHONPATH=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
 
     def advisor(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True,
-                              text=True, cwd=tmp_path, env=env, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "advisor", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+        )
 
     listed = advisor("checks")
     assert listed.returncode == 0, listed.stderr
     assert re.search(r"^URL990 +low +lint +preview +Sample rule$", listed.stdout, re.M)
     explained = advisor("checks", "URL990")
     assert f"Lifecycle: preview ({LIFECYCLES['preview']})" in explained.stdout
-    linted = advisor("lint", "postgresql://app@db.example.com/app?sslmode=verify-full", "--format", "json")
+    linted = advisor(
+        "lint", "postgresql://app@db.example.com/app?sslmode=verify-full", "--format", "json"
+    )
     assert linted.returncode in (0, 1), linted.stderr
     found = {f["id"]: f for f in json.loads(linted.stdout)["findings"]}
-    assert found["URL990"]["status"] == "warn" and found["URL990"]["message"] == "the sample rule ran"
+    assert (
+        found["URL990"]["status"] == "warn" and found["URL990"]["message"] == "the sample rule ran"
+    )
     assert found["URL990"]["docs_url"].endswith("/checks/URL990/")

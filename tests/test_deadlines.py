@@ -28,7 +28,9 @@ pytestmark = pytest.mark.live
 SLOW_MS = 1900  # each statement through the slow forward: just under a 2 s per-statement cap
 
 
-def timed(*args, limit: float, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
+def timed(
+    *args, limit: float, env: dict | None = None
+) -> tuple[subprocess.CompletedProcess, float]:
     """Run the CLI; fail (not hang) when it outlives `limit` by far."""
     started = time.monotonic()
     try:
@@ -40,8 +42,9 @@ def timed(*args, limit: float, env: dict | None = None) -> tuple[subprocess.Comp
 
 def bounded(url: str, startup: float, timeout: float = 1.0) -> dict:
     """Probe; exit 3 within the bound, nothing on stderr; return the one error finding."""
-    r, elapsed = timed("probe", url, "--timeout", str(timeout), "--format", "json",
-                       limit=timeout + 1 + startup)
+    r, elapsed = timed(
+        "probe", url, "--timeout", str(timeout), "--format", "json", limit=timeout + 1 + startup
+    )
     assert r.returncode == 3, (r.returncode, r.stdout[-500:], r.stderr)
     assert elapsed < timeout + 1 + startup, f"{elapsed:.2f} s (start-up {startup:.2f} s)"
     assert r.stderr == "", r.stderr
@@ -64,17 +67,24 @@ def certs(tmp_path_factory):
 @pytest.fixture
 def fake(request, certs):
     """FakeMySQL(mode) or FakeMySQL(mode, plugin, tls?) from the test's parameter."""
-    mode, plugin, tls = (request.param, "mysql_clear_password", False) \
-        if isinstance(request.param, str) else request.param
+    mode, plugin, tls = (
+        (request.param, "mysql_clear_password", False)
+        if isinstance(request.param, str)
+        else request.param
+    )
     with running(lambda: FakeMySQL(mode, plugin=plugin, certs=certs if tls else None)) as server:
         yield server
 
 
 # -- MySQL: trickles, floods, garbage -------------------------------------------------
 
-@pytest.mark.parametrize("fake", ["trickle-greeting", "trickle-result",
-                                  ("trickle-result", "mysql_clear_password", True)], indirect=True,
-                         ids=["greeting", "result", "result-over-tls"])
+
+@pytest.mark.parametrize(
+    "fake",
+    ["trickle-greeting", "trickle-result", ("trickle-result", "mysql_clear_password", True)],
+    indirect=True,
+    ids=["greeting", "result", "result-over-tls"],
+)
 def test_mysql_trickle_is_bounded(fake, startup):
     """One byte every 0.5 s: each read succeeds, so a read timeout never fires. Under TLS
     too: the deadline shuts down the socket the TLS layer reads from."""
@@ -85,21 +95,25 @@ def test_mysql_trickle_is_bounded(fake, startup):
         assert any("max_connections" in q for q in fake.queries)
 
 
-@pytest.mark.parametrize("modes", [["giant"], ["garbage-greeting", "garbage-result"]],
-                         ids=["giant", "garbage"])
+@pytest.mark.parametrize(
+    "modes", [["giant"], ["garbage-greeting", "garbage-result"]], ids=["giant", "garbage"]
+)
 def test_mysql_giant_or_garbage_reply_is_one_error(modes, startup):
     """A packet without end (16 MB packets, one after the other), bytes that are no
     handshake, and a facts row whose numbers are not numbers: exit 3, the requested format
     with one error finding of one line, nothing on stderr."""
     for mode in modes:
-        with running(lambda: FakeMySQL(mode)) as server:
+        with running(lambda: FakeMySQL(mode)) as server:  # noqa: B023 (called at once)
             error = bounded(server.url(PASSWORD), startup, timeout=3)
         assert "unexpected reply" in error["message"] and len(error["message"]) <= 300, error
 
 
-@pytest.mark.parametrize("fake", [("clear-auth", "mysql_clear_password", True),
-                                  ("clear-auth", "dialog", True)], indirect=True,
-                         ids=["mysql_clear_password", "dialog"])
+@pytest.mark.parametrize(
+    "fake",
+    [("clear-auth", "mysql_clear_password", True), ("clear-auth", "dialog", True)],
+    indirect=True,
+    ids=["mysql_clear_password", "dialog"],
+)
 def test_mysql_cleartext_password_only_inside_tls(fake):
     """A server (or impostor) asking for the password in clear text on a plain connection
     gets nothing: probe and burst exit 3 saying why, and the password never leaves. Inside
@@ -127,12 +141,16 @@ def test_mysql_rsa_key_exchange_only_inside_tls(plugin, certs):
     server sends itself: an impostor's. The advisor never asks for that key (exit 3, saying
     why), as the mysql client refuses; inside TLS the password goes over the encrypted link."""
     with running(lambda: FakeMySQL("rsa-auth", plugin=plugin, certs=certs)) as server:
-        r = run_advisor("probe", server.url(PASSWORD, **{"ssl-mode": "DISABLED"}), "--format", "json")
+        r = run_advisor(
+            "probe", server.url(PASSWORD, **{"ssl-mode": "DISABLED"}), "--format", "json"
+        )
         assert r.returncode == 3, r.stdout[-500:]
         error = next(f for f in report_of(r)["findings"] if f["status"] == "error")
         assert "refused to send the password" in error["message"] and plugin in error["message"]
         assert server.key_requests == 0 and PASSWORD.encode() not in server.received
-        r = run_advisor("probe", server.url(PASSWORD, **{"ssl-mode": "REQUIRED"}), "--format", "json")
+        r = run_advisor(
+            "probe", server.url(PASSWORD, **{"ssl-mode": "REQUIRED"}), "--format", "json"
+        )
         assert r.returncode in (0, 1), r.stdout[-800:]
         assert server.key_requests == 0
 
@@ -143,8 +161,20 @@ def test_burst_against_trickling_mysql_ends_in_its_bound(startup):
     with running(lambda: FakeMySQL("serve-once")) as server:
         timeout = 1.0
         bound = timeout + (2 * timeout + 0 + 1) + 1 + startup  # slot read + the leg + exit
-        r, elapsed = timed("burst", server.url(PASSWORD), "--clients", "3", "--hold-ms", "0",
-                           "--timeout", str(timeout), "--yes", "--format", "json", limit=bound)
+        r, elapsed = timed(
+            "burst",
+            server.url(PASSWORD),
+            "--clients",
+            "3",
+            "--hold-ms",
+            "0",
+            "--timeout",
+            str(timeout),
+            "--yes",
+            "--format",
+            "json",
+            limit=bound,
+        )
         assert elapsed < bound, f"{elapsed:.2f} s"
         assert r.returncode == 1, r.stderr
         leg = report_of(r)["legs"][0]
@@ -154,14 +184,29 @@ def test_burst_against_trickling_mysql_ends_in_its_bound(startup):
 
 def test_fleet_inherits_the_deadline(tmp_path, startup):
     """probe --targets: each target's probe has the same bound, the fleet ends in it."""
-    with running(lambda: FakeMySQL("trickle-greeting")) as server, running(SilentListener) as listener:
+    with (
+        running(lambda: FakeMySQL("trickle-greeting")) as server,
+        running(SilentListener) as listener,
+    ):
         targets = tmp_path / "targets.toml"
-        targets.write_text(f'[[target]]\nname = "trickle"\nurl = "{server.url(PASSWORD)}"\n'
-                           f'[[target]]\nname = "silent"\n'
-                           f'url = "postgresql://app:{PASSWORD}@127.0.0.1:{listener.port}/app"\n')
+        targets.write_text(
+            f'[[target]]\nname = "trickle"\nurl = "{server.url(PASSWORD)}"\n'
+            f'[[target]]\nname = "silent"\n'
+            f'url = "postgresql://app:{PASSWORD}@127.0.0.1:{listener.port}/app"\n'
+        )
         timeout = 1.5
-        r, elapsed = timed("probe", "--targets", str(targets), "--jobs", "2", "--timeout",
-                           str(timeout), "--format", "json", limit=timeout + 1 + startup)
+        r, elapsed = timed(
+            "probe",
+            "--targets",
+            str(targets),
+            "--jobs",
+            "2",
+            "--timeout",
+            str(timeout),
+            "--format",
+            "json",
+            limit=timeout + 1 + startup,
+        )
         assert elapsed < timeout + 1 + startup, f"{elapsed:.2f} s"
         assert r.returncode == 3, r.stderr
         assert PASSWORD not in r.stdout + r.stderr and "Traceback" not in r.stderr
@@ -169,12 +214,14 @@ def test_fleet_inherits_the_deadline(tmp_path, startup):
 
 # -- sub-second timeouts ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scheme", ["postgresql", "mysql"])
 def test_subsecond_timeout_against_a_silent_listener(scheme, startup):
     """No 2 s floor from the drivers' connect timeouts: 0.5 s means 0.5 s."""
     with running(SilentListener) as listener:
-        error = bounded(f"{scheme}://app:{PASSWORD}@127.0.0.1:{listener.port}/app", startup,
-                        timeout=0.5)
+        error = bounded(
+            f"{scheme}://app:{PASSWORD}@127.0.0.1:{listener.port}/app", startup, timeout=0.5
+        )
         assert "timed out" in error["message"], error
 
 
@@ -182,9 +229,17 @@ def test_direct_url_shares_the_deadline(startup):
     """--timeout is for the command: a second URL gets what is left, not its own."""
     with running(SilentListener) as one, running(SilentListener) as two:
         timeout = 1.5
-        r, elapsed = timed("probe", f"postgresql://app:{PASSWORD}@127.0.0.1:{one.port}/app",
-                           "--direct-url", f"postgresql://app:{PASSWORD}@127.0.0.1:{two.port}/app",
-                           "--timeout", str(timeout), "--format", "json", limit=timeout + 1 + startup)
+        r, elapsed = timed(
+            "probe",
+            f"postgresql://app:{PASSWORD}@127.0.0.1:{one.port}/app",
+            "--direct-url",
+            f"postgresql://app:{PASSWORD}@127.0.0.1:{two.port}/app",
+            "--timeout",
+            str(timeout),
+            "--format",
+            "json",
+            limit=timeout + 1 + startup,
+        )
         assert r.returncode == 3 and elapsed < timeout + 1 + startup, f"{elapsed:.2f} s"
         direct = report_of(r)["facts"]["direct"]
         assert "--timeout" in direct["error"] or "timed out" in direct["error"], direct
@@ -192,13 +247,24 @@ def test_direct_url_shares_the_deadline(startup):
 
 # -- PostgreSQL: every statement 1.9 s through real PgBouncer ---------------------------
 
+
 @pytest.fixture(scope="module")
 def slow(pgbouncer_txn):
     """PgBouncer (transaction mode) behind a forward that holds each query 1.9 s."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, delayproxy.__file__,
-                             str(port), str(pgbouncer_txn.port), str(SLOW_MS), "--per-message", "Q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            delayproxy.__file__,
+            str(port),
+            str(pgbouncer_txn.port),
+            str(SLOW_MS),
+            "--per-message",
+            "Q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(port, proc=proc)
         yield port
@@ -210,8 +276,15 @@ def test_pool_mode_detection_runs_out_of_time_cleanly(pg_plain, slow, startup):
     """Detection needs at least three more statements; at 1.9 s each they cannot fit in 4 s.
     The facts are read, so the probe succeeds, with the mode unknown and saying why."""
     timeout = 4.0
-    r, elapsed = timed("probe", pg_plain.url(port=slow), "--timeout", str(timeout),
-                       "--format", "json", limit=timeout + 1 + startup)
+    r, elapsed = timed(
+        "probe",
+        pg_plain.url(port=slow),
+        "--timeout",
+        str(timeout),
+        "--format",
+        "json",
+        limit=timeout + 1 + startup,
+    )
     assert elapsed < timeout + 1 + startup, f"{elapsed:.2f} s"
     assert r.returncode in (0, 1), r.stdout[-800:]
     facts = report_of(r)["facts"]
@@ -226,8 +299,17 @@ def test_admin_console_gets_what_is_left(pgbouncer_txn, slow, startup):
     reported as not read (timed out), the rest of the report stands."""
     timeout = 3.0
     admin = pgbouncer_txn.admin_url().replace(f":{pgbouncer_txn.port}/", f":{slow}/")
-    r, elapsed = timed("probe", pgbouncer_txn.url(), "--pooler-admin-url", admin,
-                       "--timeout", str(timeout), "--format", "json", limit=timeout + 1 + startup)
+    r, elapsed = timed(
+        "probe",
+        pgbouncer_txn.url(),
+        "--pooler-admin-url",
+        admin,
+        "--timeout",
+        str(timeout),
+        "--format",
+        "json",
+        limit=timeout + 1 + startup,
+    )
     assert elapsed < timeout + 1 + startup, f"{elapsed:.2f} s"
     assert r.returncode in (0, 1), r.stdout[-800:]
     pooler = report_of(r)["facts"]["pooler"]

@@ -21,8 +21,13 @@ run()
 
 
 def entry(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", PROBE_EXIT, *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE_EXIT, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_run_keeps_output_exit_code_and_exit_handlers():
@@ -43,9 +48,11 @@ def test_run_passes_usage_errors_through():
 def test_console_script_and_module_use_run():
     """Both ways users start the advisor go through run(), not main()."""
     import tomllib
+
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"advisor": "advisor.cli:run"}
     assert "run()" in (ROOT / "advisor" / "__main__.py").read_text()
-    r = subprocess.run([sys.executable, "-m", "advisor", "--version"], capture_output=True,
-                       text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "advisor", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 0 and r.stdout.startswith("advisor ")

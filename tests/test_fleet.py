@@ -47,6 +47,7 @@ def write_targets(path: Path, entries: list[dict]) -> Path:
 
 # --------------------------------------------------------------------------- the workflow
 
+
 @pytest.mark.live
 def test_workflow_against_live_servers(pg_plain, pgbouncer_txn, silent_listener, tmp_path):
     """The commands of examples/*: probe three targets (one never answers), combine, build."""
@@ -58,19 +59,41 @@ def test_workflow_against_live_servers(pg_plain, pgbouncer_txn, silent_listener,
     assert "GITHUB_STEP_SUMMARY" in github and "ADVISOR_REPORTS_DIR" in github + gitlab
     assert "mkdocs build --strict" in github and "mkdocs build --strict" in gitlab
 
-    targets = write_targets(tmp_path / "targets.toml", [
-        {"name": "pg-direct", "label": "direct", "url_env": "DIRECT_DB_URL"},
-        {"name": "pg-bouncer", "label": "pooled", "url_env": "POOLED_DB_URL", "concurrency": 10,
-         "pool_size": 1},
-        {"name": "silent", "label": "unreachable", "url_env": "SILENT_DB_URL", "timeout": 1},
-    ])
-    env = {"DIRECT_DB_URL": pg_plain.url(), "POOLED_DB_URL": pgbouncer_txn.url(),
-           "SILENT_DB_URL": f"postgresql://app:pw@127.0.0.1:{silent_listener.port}/app"}
+    targets = write_targets(
+        tmp_path / "targets.toml",
+        [
+            {"name": "pg-direct", "label": "direct", "url_env": "DIRECT_DB_URL"},
+            {
+                "name": "pg-bouncer",
+                "label": "pooled",
+                "url_env": "POOLED_DB_URL",
+                "concurrency": 10,
+                "pool_size": 1,
+            },
+            {"name": "silent", "label": "unreachable", "url_env": "SILENT_DB_URL", "timeout": 1},
+        ],
+    )
+    env = {
+        "DIRECT_DB_URL": pg_plain.url(),
+        "POOLED_DB_URL": pgbouncer_txn.url(),
+        "SILENT_DB_URL": f"postgresql://app:pw@127.0.0.1:{silent_listener.port}/app",
+    }
     reports = tmp_path / "reports"
 
     def probe_run() -> tuple[int, dict]:
-        r = run_advisor("probe", "--targets", str(targets), "--jobs", "4", "--format", "json",
-                        "--output", "reports/", env=env, cwd=tmp_path)
+        r = run_advisor(
+            "probe",
+            "--targets",
+            str(targets),
+            "--jobs",
+            "4",
+            "--format",
+            "json",
+            "--output",
+            "reports/",
+            env=env,
+            cwd=tmp_path,
+        )
         assert r.returncode == 3, r.stderr  # the unreachable target is the worst
         assert "s3cr3t" not in r.stdout + r.stderr
         return r.returncode, json.loads(r.stdout)
@@ -86,22 +109,47 @@ def test_workflow_against_live_servers(pg_plain, pgbouncer_txn, silent_listener,
     finally:
         for conn in held:
             conn.close()
-    assert sorted(p.name for p in reports.glob("*.json")) == ["pg-bouncer.json", "pg-direct.json",
-                                                              "silent.json"]
+    assert sorted(p.name for p in reports.glob("*.json")) == [
+        "pg-bouncer.json",
+        "pg-direct.json",
+        "silent.json",
+    ]
     by = {t["key"]: t for t in combined["targets"]}
     assert [t["key"] for t in combined["targets"]] == ["direct", "pooled", "unreachable"]
     assert by["direct"]["max_connections"] == 23 and by["pooled"]["pooler"]
     assert by["unreachable"]["status"] == "error" and combined["summary"]["status"] == "error"
 
     files = sorted(str(p.relative_to(tmp_path)) for p in reports.glob("*.json"))
-    r = run_advisor("report", *files, "--baseline", "reports/baseline", "--format", "markdown",
-                    "--output", "readiness.md", "--exit-zero", cwd=tmp_path)
+    r = run_advisor(
+        "report",
+        *files,
+        "--baseline",
+        "reports/baseline",
+        "--format",
+        "markdown",
+        "--output",
+        "readiness.md",
+        "--exit-zero",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     summary = (tmp_path / "readiness.md").read_text()
     assert "| direct | ❌ fail | 23 |" in summary or "| direct | ⚠️ warn | 23 |" in summary
-    assert re.search(r"\*\*direct\*\* \(\w+ → \w+\): ❌ worse: available connections \d+ → \d+", summary)
-    r = run_advisor("report", *files, "--baseline", "reports/baseline", "--format", "junit",
-                    "--output", "readiness.xml", "--exit-zero", cwd=tmp_path)
+    assert re.search(
+        r"\*\*direct\*\* \(\w+ → \w+\): ❌ worse: available connections \d+ → \d+", summary
+    )
+    r = run_advisor(
+        "report",
+        *files,
+        "--baseline",
+        "reports/baseline",
+        "--format",
+        "junit",
+        "--output",
+        "readiness.xml",
+        "--exit-zero",
+        cwd=tmp_path,
+    )
     suites = ET.parse(tmp_path / "readiness.xml").getroot().findall("testsuite")
     assert [s.get("name") for s in suites] == ["pooled", "direct", "unreachable"]  # file order
     assert suites[2].get("errors") == "1"
@@ -114,8 +162,9 @@ def test_workflow_against_live_servers(pg_plain, pgbouncer_txn, silent_listener,
     text = text_of(body)
     for slug in ("direct", "pooled", "unreachable"):
         assert f'href="{slug}/"' in body
-    assert re.search(r"direct \(127\.0\.0\.1\) ✖ fail 23 \d+ none detected", text) or \
-        re.search(r"direct \(127\.0\.0\.1\) ⚠ warn 23 \d+", text), text[:2000]
+    assert re.search(r"direct \(127\.0\.0\.1\) ✖ fail 23 \d+ none detected", text) or re.search(
+        r"direct \(127\.0\.0\.1\) ⚠ warn 23 \d+", text
+    ), text[:2000]
     assert re.search(r"max_connections:?\s+23\b", text)
     assert "Since the previous run" in text
     direct = json.loads((reports / "pg-direct.json").read_text())
@@ -135,6 +184,7 @@ def test_workflow_against_live_servers(pg_plain, pgbouncer_txn, silent_listener,
 
 
 # --------------------------------------------------------------------------- a fleet of 50
+
 
 @pytest.fixture
 def own_bouncer(pg_tls):
@@ -158,8 +208,19 @@ def test_fleet_of_50_with_10_jobs(pg_tls, own_bouncer, tmp_path):
     for jobs in ("10", "1"):
         out = tmp_path / f"jobs-{jobs}"
         started = time.monotonic()
-        r = run_advisor("probe", "--targets", str(targets), "--jobs", jobs, "--format", "json",
-                        "--output", str(out), env=env, timeout=300)
+        r = run_advisor(
+            "probe",
+            "--targets",
+            str(targets),
+            "--jobs",
+            jobs,
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            env=env,
+            timeout=300,
+        )
         times[jobs] = time.monotonic() - started
         assert r.returncode == 1, r.stderr  # direct TLS server: no pooler (fail); none unreachable
         combined = json.loads(r.stdout)
@@ -175,10 +236,12 @@ def test_fleet_of_50_with_10_jobs(pg_tls, own_bouncer, tmp_path):
 
 # --------------------------------------------------------------------------- no servers
 
+
 def test_progress_bar_only_on_a_terminal():
     class Tty(io.StringIO):
         def isatty(self):
             return True
+
     bar, lines = Tty(), io.StringIO()
     for stream in (bar, lines):
         p = Progress(2, stream)
@@ -190,30 +253,42 @@ def test_progress_bar_only_on_a_terminal():
 
 def test_exit_code_is_the_worst(tmp_path):
     """Closed ports: every target is an error (3); lint-like fails alone would be 1."""
-    targets = write_targets(tmp_path / "t.toml", [
-        {"name": "a", "url": "postgresql://u@127.0.0.1:1/db", "timeout": 2},
-        {"name": "b", "url": "postgresql://u@127.0.0.1:2/db", "timeout": 2},
-    ])
+    targets = write_targets(
+        tmp_path / "t.toml",
+        [
+            {"name": "a", "url": "postgresql://u@127.0.0.1:1/db", "timeout": 2},
+            {"name": "b", "url": "postgresql://u@127.0.0.1:2/db", "timeout": 2},
+        ],
+    )
     r = run_advisor("probe", "--targets", str(targets), "--output", str(tmp_path / "out"))
     assert r.returncode == 3
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.txt", "b.txt"]
     assert r.stdout.startswith("ERROR: 2 target(s)")
 
 
-@pytest.mark.parametrize("entries, env, message", [
-    ([{"name": "a", "url": "postgresql://h/db", "colour": "red"}], {}, "unknown key(s) colour"),
-    ([{"name": "a", "url_env": "NOT_SET_ANYWHERE"}], {}, "NOT_SET_ANYWHERE is not set"),
-    ([{"name": "a", "url": "postgresql://h/db", "url_env": "X"}], {}, "not both"),
-    ([{"url": "postgresql://h/db"}], {}, "needs a name"),
-    ([{"name": "a"}], {}, "needs url or url_env"),
-    ([{"name": "a", "url": "postgresql://h/db"}, {"name": "A", "url": "postgresql://h/db"}], {},
-     "share the file name"),
-    ([{"name": "a", "url": "nosuch://h/db"}], {}, "target 'a'"),
-    ([{"name": "a", "url": "postgresql://h/db", "timeout": -1}], {}, "timeout"),
-    ([{"name": "a", "url": "postgresql://h/db", "orm": "hibernate"}], {}, "orm must be one of"),
-    ([{"name": "a", "url": "postgresql://h/db", "thresholds": {"PG101.nope": 1}}], {},
-     "unknown threshold"),
-])
+@pytest.mark.parametrize(
+    "entries, env, message",
+    [
+        ([{"name": "a", "url": "postgresql://h/db", "colour": "red"}], {}, "unknown key(s) colour"),
+        ([{"name": "a", "url_env": "NOT_SET_ANYWHERE"}], {}, "NOT_SET_ANYWHERE is not set"),
+        ([{"name": "a", "url": "postgresql://h/db", "url_env": "X"}], {}, "not both"),
+        ([{"url": "postgresql://h/db"}], {}, "needs a name"),
+        ([{"name": "a"}], {}, "needs url or url_env"),
+        (
+            [{"name": "a", "url": "postgresql://h/db"}, {"name": "A", "url": "postgresql://h/db"}],
+            {},
+            "share the file name",
+        ),
+        ([{"name": "a", "url": "nosuch://h/db"}], {}, "target 'a'"),
+        ([{"name": "a", "url": "postgresql://h/db", "timeout": -1}], {}, "timeout"),
+        ([{"name": "a", "url": "postgresql://h/db", "orm": "hibernate"}], {}, "orm must be one of"),
+        (
+            [{"name": "a", "url": "postgresql://h/db", "thresholds": {"PG101.nope": 1}}],
+            {},
+            "unknown threshold",
+        ),
+    ],
+)
 def test_targets_file_mistakes_are_usage_errors(tmp_path, entries, env, message):
     targets = write_targets(tmp_path / "t.toml", entries)
     r = run_advisor("probe", "--targets", str(targets), env=env)
@@ -234,10 +309,22 @@ def test_targets_excludes_a_url_argument(tmp_path):
 
 def test_example_targets_file_parses(tmp_path):
     """examples/targets.toml is valid: with its variables set it gets as far as connecting."""
-    env = {"PRODUCTION_DATABASE_URL": "postgresql://u:p@127.0.0.1:1/prod",
-           "PRODUCTION_DIRECT_URL": "postgresql://u:p@127.0.0.1:1/prod",
-           "STAGING_DATABASE_URL": "postgresql://u:p@127.0.0.1:1/staging"}
-    r = run_advisor("probe", "--targets", str(ROOT / "examples" / "targets.toml"), "--timeout", "2",
-                    "--format", "json", "--output", str(tmp_path), env=env)
+    env = {
+        "PRODUCTION_DATABASE_URL": "postgresql://u:p@127.0.0.1:1/prod",
+        "PRODUCTION_DIRECT_URL": "postgresql://u:p@127.0.0.1:1/prod",
+        "STAGING_DATABASE_URL": "postgresql://u:p@127.0.0.1:1/staging",
+    }
+    r = run_advisor(
+        "probe",
+        "--targets",
+        str(ROOT / "examples" / "targets.toml"),
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path),
+        env=env,
+    )
     assert r.returncode == 3, r.stderr
     assert sorted(p.name for p in tmp_path.glob("*.json")) == ["production.json", "staging.json"]

@@ -16,23 +16,29 @@ import pytest
 
 from tests.support.cli import ROOT
 from tests.support.live import need as _missing
-from tests.support.web import CHROMIUM, CHROMIUM_ARGS as ARGS, serve_dir
+from tests.support.web import CHROMIUM, serve_dir
+from tests.support.web import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
 LABEL = "<b onmouseover=alert(3)>prod</b>"
-SELECTORS = ('article img[src="x"], article script, [onerror], [onmouseover], '
-             'a[href^="javascript"], .md-search-result img, .md-search-result script')
+SELECTORS = (
+    'article img[src="x"], article script, [onerror], [onmouseover], '
+    'a[href^="javascript"], .md-search-result img, .md-search-result script'
+)
 INJECTED = f"document.querySelectorAll({json.dumps(SELECTORS)}).length"
 
 
 # --------------------------------------------------------------------------- child process
 
+
 def drive(base: str, paths: list[str]) -> dict:
     """Visit each page and search; return what a user would see and what ran."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
     out: dict = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -52,10 +58,14 @@ def drive(base: str, paths: list[str]) -> dict:
             visible = label.is_visible()
             if visible:
                 label.hover()
-            out[path] = {"status": response.status if response else None,
-                         "text": page.locator("article").inner_text(), "label_visible": visible,
-                         "injected": page.evaluate(INJECTED), "dialogs": page.dialogs,
-                         "errors": page.errors}
+            out[path] = {
+                "status": response.status if response else None,
+                "text": page.locator("article").inner_text(),
+                "label_visible": visible,
+                "injected": page.evaluate(INJECTED),
+                "dialogs": page.dialogs,
+                "errors": page.errors,
+            }
         page = fresh()
         page.goto(base, wait_until="load")
         box = page.locator("input.md-search__input")
@@ -69,9 +79,12 @@ def drive(base: str, paths: list[str]) -> dict:
                 break
             except PlaywrightTimeout:
                 pass
-        out["search"] = {"text": page.locator(".md-search-result").inner_text(),
-                         "injected": page.evaluate(INJECTED), "dialogs": page.dialogs,
-                         "errors": page.errors}
+        out["search"] = {
+            "text": page.locator(".md-search-result").inner_text(),
+            "injected": page.evaluate(INJECTED),
+            "dialogs": page.dialogs,
+            "errors": page.errors,
+        }
         browser.close()
     return out
 
@@ -83,11 +96,13 @@ if __name__ == "__main__":
 
 # --------------------------------------------------------------------------- tests
 
+
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory):
     from advisor.combine import slug
     from tests.support.reports import finding, report
     from tests.support.site import build_site
+
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} not installed (apt-get install chromium)")
     try:
@@ -95,9 +110,14 @@ def seen(tmp_path_factory):
     except ImportError as exc:
         _missing(f"playwright not importable: {exc}")
     reports = tmp_path_factory.mktemp("hostile-reports")
-    hostile = report(LABEL, [finding("PG101", "fail", f"{SCRIPT} too few slots"),
-                             finding("PG201", "warn", f"{IMG} [x](javascript:alert(4))")],
-                     available=3)
+    hostile = report(
+        LABEL,
+        [
+            finding("PG101", "fail", f"{SCRIPT} too few slots"),
+            finding("PG201", "warn", f"{IMG} [x](javascript:alert(4))"),
+        ],
+        available=3,
+    )
     hostile["facts"]["server_version"] = IMG
     hostile["facts"]["pooler"]["kind"] = f"{SCRIPT}bouncer"
     (reports / "prod.json").write_text(json.dumps(hostile))
@@ -109,11 +129,19 @@ def seen(tmp_path_factory):
     pages = ["readiness/", f"readiness/{slug(LABEL)}/"]
     with serve_dir(site) as base:
         # As a module from the checkout's root: it imports tests.support as it does here.
-        r = subprocess.run([sys.executable, "-m", "tests.test_fleet_browser", base, *pages],
-                           capture_output=True, text=True, timeout=240, cwd=ROOT)
+        r = subprocess.run(
+            [sys.executable, "-m", "tests.test_fleet_browser", base, *pages],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd=ROOT,
+        )
     assert r.returncode == 0, r.stderr[-3000:]
-    return {"fleet": json.loads(r.stdout)[pages[0]], "env": json.loads(r.stdout)[pages[1]],
-            "search": json.loads(r.stdout)["search"]}
+    return {
+        "fleet": json.loads(r.stdout)[pages[0]],
+        "env": json.loads(r.stdout)[pages[1]],
+        "search": json.loads(r.stdout)["search"],
+    }
 
 
 @pytest.mark.parametrize("page", ["fleet", "env"])

@@ -22,13 +22,18 @@ from advisor.facts import mysql
 from advisor.target import LIBPQ_PARAMS, is_secret_key, parse_target, secret_forms
 
 RUNS: Counter = Counter()  # examples per test, checked by the last test
-BUDGETS: list[int] = []    # max_examples of every fuzz test in this module
+BUDGETS: list[int] = []  # max_examples of every fuzz test in this module
 
 
 def fuzz(n: int):
     BUDGETS.append(n)
-    return settings(max_examples=n, derandomize=True, database=None, deadline=None,
-                    suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 # -- strategies ----------------------------------------------------------------
@@ -36,43 +41,174 @@ def fuzz(n: int):
 CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 ANY_TEXT = st.text(CHARS, max_size=24)
 WORD = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-_."), min_size=1, max_size=12)
-HOSTNAME = st.lists(st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-"), min_size=1,
-                            max_size=10), min_size=1, max_size=4).map(".".join)
+HOSTNAME = st.lists(
+    st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-"), min_size=1, max_size=10),
+    min_size=1,
+    max_size=4,
+).map(".".join)
 IPV4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
-IPV6 = st.sampled_from(["::1", "fe80::1", "2001:db8::42", "::ffff:127.0.0.1", "fe80::1%25eth0",
-                        "2600:1f18:abcd::9"])
+IPV6 = st.sampled_from(
+    ["::1", "fe80::1", "2001:db8::42", "::ffff:127.0.0.1", "fe80::1%25eth0", "2600:1f18:abcd::9"]
+)
 SECRET = st.text(CHARS, min_size=4, max_size=20)
 SAFE_PARAMS = st.dictionaries(
-    st.sampled_from(["application_name", "options", "sslmode", "connect_timeout", "pgbouncer",
-                     "connection_limit", "schema", "keepalives", "target_session_attrs",
-                     "sslrootcert", "weird_param", "api_key", "token"]),
-    ANY_TEXT, max_size=4)
+    st.sampled_from(
+        [
+            "application_name",
+            "options",
+            "sslmode",
+            "connect_timeout",
+            "pgbouncer",
+            "connection_limit",
+            "schema",
+            "keepalives",
+            "target_session_attrs",
+            "sslrootcert",
+            "weird_param",
+            "api_key",
+            "token",
+        ]
+    ),
+    ANY_TEXT,
+    max_size=4,
+)
 
 
 ENCODING = st.integers(0, 2)
-SCHEME = st.sampled_from(["postgresql", "postgres", "mysql", "mariadb", "MySQL", "postgresql+asyncpg",
-                          "mysql+pymysql", "postgres+", "jdbc:postgresql", "http", "", "pg",
-                          "postgresql:", "mysql://mysql"])
-ODD_HOST = st.sampled_from(["", "[", "]", "[::1", "::1]", "%2Ftmp", "h,h2", "ho st", "[]", "[zz]",
-                            "xn--80ak6aa92e.com", "пример.рф", "h%0A", "%5B::1%5D"])
+SCHEME = st.sampled_from(
+    [
+        "postgresql",
+        "postgres",
+        "mysql",
+        "mariadb",
+        "MySQL",
+        "postgresql+asyncpg",
+        "mysql+pymysql",
+        "postgres+",
+        "jdbc:postgresql",
+        "http",
+        "",
+        "pg",
+        "postgresql:",
+        "mysql://mysql",
+    ]
+)
+ODD_HOST = st.sampled_from(
+    [
+        "",
+        "[",
+        "]",
+        "[::1",
+        "::1]",
+        "%2Ftmp",
+        "h,h2",
+        "ho st",
+        "[]",
+        "[zz]",
+        "xn--80ak6aa92e.com",
+        "пример.рф",
+        "h%0A",
+        "%5B::1%5D",
+    ]
+)
 ANY_HOST = st.one_of(HOSTNAME, IPV4, IPV6.map(lambda h: f"[{h}]"), IPV6, ODD_HOST, ANY_TEXT)
-ANY_PORT = st.one_of(st.none(), st.integers(-5, 70000).map(str), ANY_TEXT,
-                     st.sampled_from(["", "0", "65535", "65536", "54a", "٣٤", "+5", " 5"]))
-ANY_PATH = st.one_of(st.none(), ANY_TEXT, st.sampled_from(["%", "%zz", "%C3%28", "%00", "a/b", "%2F",
-                                                           "/", "//"]))
-QUERY = st.lists(st.tuples(
-    st.one_of(st.sampled_from(sorted(LIBPQ_PARAMS) + ["password", "host", "port", "dbname", "user",
-                                                      "socket", "ssl-mode", "ssl-ca", "charset",
-                                                      "api_key", "", "a b"]), ANY_TEXT),
-    st.one_of(ANY_TEXT, SECRET, st.sampled_from(["", "%", "%ff", "=", "&", "require", "REQUIRED",
-                                                 "10", "-1"])),
-    ENCODING), max_size=4)
+ANY_PORT = st.one_of(
+    st.none(),
+    st.integers(-5, 70000).map(str),
+    ANY_TEXT,
+    st.sampled_from(["", "0", "65535", "65536", "54a", "٣٤", "+5", " 5"]),
+)
+ANY_PATH = st.one_of(
+    st.none(), ANY_TEXT, st.sampled_from(["%", "%zz", "%C3%28", "%00", "a/b", "%2F", "/", "//"])
+)
+QUERY = st.lists(
+    st.tuples(
+        st.one_of(
+            st.sampled_from(
+                sorted(LIBPQ_PARAMS)
+                + [
+                    "password",
+                    "host",
+                    "port",
+                    "dbname",
+                    "user",
+                    "socket",
+                    "ssl-mode",
+                    "ssl-ca",
+                    "charset",
+                    "api_key",
+                    "",
+                    "a b",
+                ]
+            ),
+            ANY_TEXT,
+        ),
+        st.one_of(
+            ANY_TEXT,
+            SECRET,
+            st.sampled_from(["", "%", "%ff", "=", "&", "require", "REQUIRED", "10", "-1"]),
+        ),
+        ENCODING,
+    ),
+    max_size=4,
+)
 # Grammar-ish fuzzing: URL fragments glued in random order (cheap, finds edge cases).
-TOKENS = ["postgresql://", "postgres://", "mysql://", "mariadb://", "+psycopg", "://", "@", ":",
-          "::", "[", "]", "[::1]", "%", "%25", "%2F", "%00", "%zz", "%C3", "%A9", "/", "//", "?",
-          "&", "=", "#", "password=", "host=", "port=", "dbname=", "sslmode=", "socket=", "user=",
-          "u", "secretpw", "localhost", "127.0.0.1", "5432", "65536", "-1", "db", " ", "'", "\\",
-          "é", "🔑", "\t", "\x1b[31m", "<script>", "|", "**", ",", ".", "host=h ", "password='x y' "]
+TOKENS = [
+    "postgresql://",
+    "postgres://",
+    "mysql://",
+    "mariadb://",
+    "+psycopg",
+    "://",
+    "@",
+    ":",
+    "::",
+    "[",
+    "]",
+    "[::1]",
+    "%",
+    "%25",
+    "%2F",
+    "%00",
+    "%zz",
+    "%C3",
+    "%A9",
+    "/",
+    "//",
+    "?",
+    "&",
+    "=",
+    "#",
+    "password=",
+    "host=",
+    "port=",
+    "dbname=",
+    "sslmode=",
+    "socket=",
+    "user=",
+    "u",
+    "secretpw",
+    "localhost",
+    "127.0.0.1",
+    "5432",
+    "65536",
+    "-1",
+    "db",
+    " ",
+    "'",
+    "\\",
+    "é",
+    "🔑",
+    "\t",
+    "\x1b[31m",
+    "<script>",
+    "|",
+    "**",
+    ",",
+    ".",
+    "host=h ",
+    "password='x y' ",
+]
 TOKEN_TEXT = st.lists(st.sampled_from(TOKENS), max_size=16).map("".join)
 
 
@@ -81,23 +217,28 @@ def encode(text: str, how: int) -> str:
     return [quote(text, safe=""), quote(text, safe="!$'()*+,;=~-._"), text][how]
 
 
-VALID_PARTS = st.fixed_dictionaries({
-    "scheme": st.sampled_from(["postgresql", "postgres", "PostgreSQL", "postgresql+psycopg"]),
-    "user": ANY_TEXT,
-    "password": st.one_of(st.none(), SECRET),
-    "host": st.one_of(HOSTNAME, IPV4, IPV6),
-    "port": st.one_of(st.none(), st.integers(1, 65535)),
-    "database": st.one_of(st.none(), st.text(CHARS, min_size=1, max_size=20)),
-    "sslmode": st.sampled_from(["disable", "require", "verify-full"]),
-    "timeout": st.integers(0, 99).map(str),
-})
+VALID_PARTS = st.fixed_dictionaries(
+    {
+        "scheme": st.sampled_from(["postgresql", "postgres", "PostgreSQL", "postgresql+psycopg"]),
+        "user": ANY_TEXT,
+        "password": st.one_of(st.none(), SECRET),
+        "host": st.one_of(HOSTNAME, IPV4, IPV6),
+        "port": st.one_of(st.none(), st.integers(1, 65535)),
+        "database": st.one_of(st.none(), st.text(CHARS, min_size=1, max_size=20)),
+        "sslmode": st.sampled_from(["disable", "require", "verify-full"]),
+        "timeout": st.integers(0, 99).map(str),
+    }
+)
 
 
 @st.composite
 def valid_pg_url(draw):
     """A URL that must parse, with the parts it was built from."""
     parts, params = draw(VALID_PARTS), draw(SAFE_PARAMS)
-    for key, value in (("sslmode", parts.pop("sslmode")), ("connect_timeout", parts.pop("timeout"))):
+    for key, value in (
+        ("sslmode", parts.pop("sslmode")),
+        ("connect_timeout", parts.pop("timeout")),
+    ):
         if key in params:
             params[key] = value
     userinfo = quote(parts["user"], safe="")
@@ -130,11 +271,32 @@ def urlish(draw):
     return url, secrets
 
 
-KEYWORD_PAIRS = st.lists(st.tuples(
-    st.one_of(st.sampled_from(["host", "port", "dbname", "user", "password", "sslmode",
-                               "application_name", "options", "sslpassword", "bogus"]), WORD),
-    st.one_of(ANY_TEXT, SECRET), ENCODING, st.sampled_from(["=", " = ", "=  "])),
-    min_size=1, max_size=5)
+KEYWORD_PAIRS = st.lists(
+    st.tuples(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "host",
+                    "port",
+                    "dbname",
+                    "user",
+                    "password",
+                    "sslmode",
+                    "application_name",
+                    "options",
+                    "sslpassword",
+                    "bogus",
+                ]
+            ),
+            WORD,
+        ),
+        st.one_of(ANY_TEXT, SECRET),
+        ENCODING,
+        st.sampled_from(["=", " = ", "=  "]),
+    ),
+    min_size=1,
+    max_size=5,
+)
 
 
 @st.composite
@@ -153,6 +315,7 @@ def keyword_dsn(draw):
 
 # -- properties ----------------------------------------------------------------
 
+
 def check_parsed(t) -> None:
     """What must hold for every target that parsed."""
     display = t.display
@@ -162,9 +325,14 @@ def check_parsed(t) -> None:
 
     def swap(d):
         return {k: (mark if is_secret_key(k) else v) for k, v in d.items()}
-    other = dataclasses.replace(t, password=None if t.password is None else mark,
-                                params=swap(t.params), client_params=swap(t.client_params),
-                                unknown_params=swap(t.unknown_params)).display
+
+    other = dataclasses.replace(
+        t,
+        password=None if t.password is None else mark,
+        params=swap(t.params),
+        client_params=swap(t.client_params),
+        unknown_params=swap(t.unknown_params),
+    ).display
     assert display == other
     # So no secret shows, raw or encoded, unless the same text is part of the URL anyway.
     for secret in t.secrets:
@@ -235,8 +403,12 @@ def test_valid_urls_round_trip(case):
     url, parts, params = case
     t = parse_target(url)
     assert (t.host, t.port, t.database, t.user, t.password) == (
-        parts["host"].replace("%25", "%"), parts["port"], parts["database"], parts["user"],
-        parts["password"])
+        parts["host"].replace("%25", "%"),
+        parts["port"],
+        parts["database"],
+        parts["user"],
+        parts["password"],
+    )
     assert {**t.params, **t.client_params, **t.unknown_params} == params
     check_parsed(t)
     # The redacted form is itself a URL that names the same server and database.
@@ -278,11 +450,11 @@ def test_raw_text(text):
 CORPUS = [
     "postgresql://postgres.abcdefghijklmnop:pa%24%24w0rd@aws-0-us-east-1.pooler.supabase.com:6543/postgres?pgbouncer=true&connection_limit=1",
     "postgres://neondb_owner:npg_SECRETpw@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require",
-    "postgresql://u:p@ss:w0rd@host/db",                 # unencoded @ and : in the password
-    "postgresql://u:100%secret@host/db",                # unencoded %
-    "postgresql://u:pass#word@host/db",                 # unencoded #
+    "postgresql://u:p@ss:w0rd@host/db",  # unencoded @ and : in the password
+    "postgresql://u:100%secret@host/db",  # unencoded %
+    "postgresql://u:pass#word@host/db",  # unencoded #
     "postgresql://u:pa ss@host/db",
-    "postgresql://user:secretpw/db",                    # forgot the host: the password looks like a port
+    "postgresql://user:secretpw/db",  # forgot the host: the password looks like a port
     "postgresql://u:hunter2pw@[fe80::1%25eth0]:5432/db",
     "postgresql://u:hunter2pw@[::1]5432/db",
     "postgresql://u:hunter2pw@[::1/db",
@@ -295,10 +467,17 @@ CORPUS = [
     "postgresql://:@:/",
     "postgresql://@/?",
     "postgresql://u@h/d?&&=&==&a=b=c",
-    "postgresql://u@h:0/d", "postgresql://u@h:65536/d", "postgresql://u@h:-1/d",
-    "postgresql://u@h:5432abc/d", "postgresql://u@h:٥٤٣٢/d",
-    "postgresql://u@h/d%2Fe", "postgresql://u@h/d%00", "postgresql://u:%00pw@h/d",
-    "postgresql://u:%E2%82@h/d", "postgresql://u:%zz@h/d", "postgresql://u:%@h/d",
+    "postgresql://u@h:0/d",
+    "postgresql://u@h:65536/d",
+    "postgresql://u@h:-1/d",
+    "postgresql://u@h:5432abc/d",
+    "postgresql://u@h:٥٤٣٢/d",
+    "postgresql://u@h/d%2Fe",
+    "postgresql://u@h/d%00",
+    "postgresql://u:%00pw@h/d",
+    "postgresql://u:%E2%82@h/d",
+    "postgresql://u:%zz@h/d",
+    "postgresql://u:%@h/d",
     "postgresql://u@h/d?password=hunter2pw&sslpassword=keypass99",
     "postgresql://u@h/d?options=-c%20statement_timeout%3D5s&application_name=%3Cscript%3E",
     "postgresql://u@h/d?sslmode=verify-full&sslrootcert=system",
@@ -309,25 +488,39 @@ CORPUS = [
     "postgresql://u:p@пример.рф/db",
     "postgresql://u:p@host./db",
     "postgresql://u:p@host:5432:5433/db",
-    "postgresql+asyncpg://u:secretpw@h/d", "postgresql+psycopg2://u:secretpw@h/d?sslmode=require",
-    "postgres+://u@h/d", "POSTGRESQL://U:SECRETPW@H/D",
+    "postgresql+asyncpg://u:secretpw@h/d",
+    "postgresql+psycopg2://u:secretpw@h/d?sslmode=require",
+    "postgres+://u@h/d",
+    "POSTGRESQL://U:SECRETPW@H/D",
     "jdbc:postgresql://h:5432/d?user=u&password=secretpw",
     "DATABASE_URL=postgres://u:secretpw@h/d",
-    "\"postgres://u:secretpw@h/d\"", "'postgres://u:secretpw@h/d'",
-    "  postgres://u:secretpw@h/d  ", "postgres://u:secretpw@h/d\n", "postgres://u:secret\tpw@h/d",
+    '"postgres://u:secretpw@h/d"',
+    "'postgres://u:secretpw@h/d'",
+    "  postgres://u:secretpw@h/d  ",
+    "postgres://u:secretpw@h/d\n",
+    "postgres://u:secret\tpw@h/d",
     "postgres://u:secretpw@h/d?sslmode=require\x1b[31m",
     "mysql://root:secretpw@127.0.0.1:3306/shop?ssl-mode=required&charset=utf8mb4",
     "mysql://u:secretpw@/db?socket=/var/run/mysqld/mysqld.sock",
     "mysql://u:secretpw@h/db?ssl-mode=VERIFY_IDENTITY&sslaccept=strict&sslcert=/nonexistent/ca.pem",
-    "mysql://u:secretpw@h/db?charset=klingon", "mysql://u:secretpw@h/db?connect_timeout=soon",
+    "mysql://u:secretpw@h/db?charset=klingon",
+    "mysql://u:secretpw@h/db?connect_timeout=soon",
     "mysql://u:secretpw@h/db?connect_timeout=0&connect-timeout=1e9",
     "mariadb://u:secretpw@[::1]:3307/db?tls-version=TLSv1.9",
     "mysql://u:secretpw@aws.connect.psdb.cloud/db?sslaccept=strict",
     "host=db port=5432 dbname=app user=app password='it''s'",
-    "host=db password='unterminated", "host=db password=secretpw sslmode=verify-full sslrootcert=/x",
-    r"host=db password='a\'b\\c secretpw'", "host = db password = secretpw",
-    "host=h1,h2 password=secretpw", "host=[::1] port=5432 password=secretpw", "password=",
-    "user=u password=secretpw bogus=1", "=secretpw", "host", "host=", "service=prod",
+    "host=db password='unterminated",
+    "host=db password=secretpw sslmode=verify-full sslrootcert=/x",
+    r"host=db password='a\'b\\c secretpw'",
+    "host = db password = secretpw",
+    "host=h1,h2 password=secretpw",
+    "host=[::1] port=5432 password=secretpw",
+    "password=",
+    "user=u password=secretpw bogus=1",
+    "=secretpw",
+    "host",
+    "host=",
+    "service=prod",
     "postgresql://u:p@h/d?" + "a=b&" * 5000,
     "postgresql://" + "a" * 100_000 + "@h/d",
     "postgresql://u:" + "x" * 100_000 + "@h/d",
@@ -339,8 +532,19 @@ CORPUS = [
 @pytest.mark.parametrize("url", CORPUS, ids=range(len(CORPUS)))
 def test_corpus_of_nasty_urls(url):
     RUNS["corpus"] += 1
-    secrets = ["secretpw", "hunter2pw", "keypass99", "abcd1234", "tok_9999", "cs_7777",
-               "pwd8888", "npg_SECRETpw", "pässwörd", "🔑🔑🔑🔑", "pa$$w0rd"]
+    secrets = [
+        "secretpw",
+        "hunter2pw",
+        "keypass99",
+        "abcd1234",
+        "tok_9999",
+        "cs_7777",
+        "pwd8888",
+        "npg_SECRETpw",
+        "pässwörd",
+        "🔑🔑🔑🔑",
+        "pa$$w0rd",
+    ]
     parse_or_invalid(url, secrets)
 
 

@@ -37,19 +37,36 @@ from tests.support.servers import free_port
 
 RUNS: Counter = Counter()
 BUDGETS: list[int] = []
-CLOSED_PORT = free_port()          # nobody listens here: a probe fails fast with "refused"
+CLOSED_PORT = free_port()  # nobody listens here: a probe fails fast with "refused"
 LOOPBACK = f"127.0.0.1:{CLOSED_PORT}"
-MARK = "Qx7Vw"                     # in every generated secret: any part of it showing is a leak
+MARK = "Qx7Vw"  # in every generated secret: any part of it showing is a leak
 EXIT_CODES = {0, 1, 2, 3}
-ENV_KEYS = ("DATABASE_URL", "DIRECT_URL", "PGPASSWORD", "PGSERVICE", "PGSERVICEFILE", "PGHOST",
-            "PGHOSTADDR", "PGPORT", "PGPASSFILE", "MYSQL_PWD", "NO_COLOR", "XDG_CACHE_HOME")
+ENV_KEYS = (
+    "DATABASE_URL",
+    "DIRECT_URL",
+    "PGPASSWORD",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGPASSFILE",
+    "MYSQL_PWD",
+    "NO_COLOR",
+    "XDG_CACHE_HOME",
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def fuzz(n: int):
     BUDGETS.append(n)
-    return settings(max_examples=n, derandomize=True, database=None, deadline=None,
-                    suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 # -- the guard: generated inputs may only ever reach a closed loopback port -----------------
@@ -66,13 +83,17 @@ def loopback_only(tmp_path_factory):
     def guarded(module):
         def gather(target, *args, **kwargs):
             params = target.all_params()
-            allowed = (target.host in ("127.0.0.1", None) or (target.is_socket and target.engine == "postgresql")) \
-                and not {"hostaddr", "service"} & set(params)
+            allowed = (
+                target.host in ("127.0.0.1", None)
+                or (target.is_socket and target.engine == "postgresql")
+            ) and not {"hostaddr", "service"} & set(params)
             if not allowed:
                 DIALLED.append(f"{target.engine} {target.host!r}")
                 from advisor.errors import ProbeFailed
+
                 raise ProbeFailed("refused by the fuzz guard", kind="unreachable")
             return real[module](target, *args, **kwargs)
+
         return gather
 
     saved_env = {k: os.environ.get(k) for k in ENV_KEYS}
@@ -96,6 +117,7 @@ def loopback_only(tmp_path_factory):
 
 # -- running the CLI -------------------------------------------------------------------------
 
+
 def invoke(argv: list[str], env: dict | None = None) -> tuple[int, str, str]:
     """main(argv) with these environment variables; (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
@@ -118,8 +140,15 @@ def invoke(argv: list[str], env: dict | None = None) -> tuple[int, str, str]:
 
 def forms(secret: str) -> set[str]:
     import html
-    found = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret),
-             secret.replace("\\", "\\\\").replace("'", "\\'"), json.dumps(secret)[1:-1]}
+
+    found = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        secret.replace("\\", "\\\\").replace("'", "\\'"),
+        json.dumps(secret)[1:-1],
+    }
     found |= {html.escape(f) for f in found}
     return {f for f in found if len(f) >= 4}
 
@@ -130,14 +159,20 @@ def check_run(argv, env=None, secrets=(), files=(), one_line_errors=True) -> tup
     assert "Traceback" not in err and "internal error" not in err, err
     verbose = any(a in ("--verbose", "--debug") or a.startswith(("--verb", "--deb")) for a in argv)
     if one_line_errors and not verbose:
-        lines = [line for line in err.splitlines() if line.strip()
-                 and not line.startswith("advisor: ") or line.startswith("advisor: error")]
+        lines = [
+            line
+            for line in err.splitlines()
+            if line.strip()
+            and not line.startswith("advisor: ")
+            or line.startswith("advisor: error")
+        ]
         if code == 2:
             assert len(err.strip().splitlines()) == 1, err
         else:
             assert len(lines) <= 1, err
-    written = "".join(Path(f).read_text(encoding="utf-8", errors="replace")
-                      for f in files if Path(f).is_file())
+    written = "".join(
+        Path(f).read_text(encoding="utf-8", errors="replace") for f in files if Path(f).is_file()
+    )
     everything = out + err + written
     for secret in secrets:
         for form in forms(secret):
@@ -150,21 +185,52 @@ def check_run(argv, env=None, secrets=(), files=(), one_line_errors=True) -> tup
 
 # Passwords people really have: punctuation that means something in a URL, digits first.
 HOSTILE = "?/#@:&=%+ ;,'\"\\[]$!*()~0123456789"
-SECRET = st.builds(lambda a, b: a + MARK + b,
-                   st.text(st.sampled_from(HOSTILE + "abcXYZ"), max_size=6),
-                   st.text(st.sampled_from(HOSTILE + "abcXYZé🔑"), max_size=6))
+SECRET = st.builds(
+    lambda a, b: a + MARK + b,
+    st.text(st.sampled_from(HOSTILE + "abcXYZ"), max_size=6),
+    st.text(st.sampled_from(HOSTILE + "abcXYZé🔑"), max_size=6),
+)
 WORD = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-_."), min_size=1, max_size=10)
-SCHEME = st.sampled_from(["postgresql", "postgres", "mysql", "mariadb", "postgresql+psycopg",
-                          "postgresql+asyncpg", "mysql+pymysql"])
+SCHEME = st.sampled_from(
+    [
+        "postgresql",
+        "postgres",
+        "mysql",
+        "mariadb",
+        "postgresql+psycopg",
+        "postgresql+asyncpg",
+        "mysql+pymysql",
+    ]
+)
 SEPARATOR = st.sampled_from(["://", "://", "://", ":/", ":", "//", ":///", "://@"])
-HOST = st.sampled_from(["127.0.0.1", "localhost", "db.example.com", "[::1]",
-                        "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech",
-                        "aws-0-eu-central-1.pooler.supabase.com", ""])
+HOST = st.sampled_from(
+    [
+        "127.0.0.1",
+        "localhost",
+        "db.example.com",
+        "[::1]",
+        "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech",
+        "aws-0-eu-central-1.pooler.supabase.com",
+        "",
+    ]
+)
 PORT = st.sampled_from(["", ":5432", ":6543", ":3306", ":0", ":65536", ":54x", ":"])
-PARAMS = st.lists(st.sampled_from(["sslmode=require", "sslmode=verify-full", "pgbouncer=true",
-                                   "connection_limit=1", "ssl-mode=REQUIRED", "application_name=x",
-                                   "options=-c%20search_path%3Dx", "schema=public", "bogus=1"]),
-                  max_size=3)
+PARAMS = st.lists(
+    st.sampled_from(
+        [
+            "sslmode=require",
+            "sslmode=verify-full",
+            "pgbouncer=true",
+            "connection_limit=1",
+            "ssl-mode=REQUIRED",
+            "application_name=x",
+            "options=-c%20search_path%3Dx",
+            "schema=public",
+            "bogus=1",
+        ]
+    ),
+    max_size=3,
+)
 
 
 def encode(text: str, how: int) -> str:
@@ -180,16 +246,17 @@ def url_with_secret(draw):
     params = draw(PARAMS)
     style = draw(st.integers(0, 3))
     host, port, db = draw(HOST), draw(PORT), draw(st.one_of(st.just(""), WORD))
-    if style == 0:      # in the userinfo
+    if style == 0:  # in the userinfo
         base = f"{draw(SCHEME)}{draw(SEPARATOR)}{user}:{encode(secret, how)}@{host}{port}/{db}"
-    elif style == 1:    # as ?password=
+    elif style == 1:  # as ?password=
         params = params + [f"password={encode(secret, how)}"]
         base = f"{draw(SCHEME)}{draw(SEPARATOR)}{user}@{host}{port}/{db}"
-    elif style == 2:    # a secret-looking parameter of another client
-        params = params + [f"{draw(st.sampled_from(['sslpassword', 'api_key', 'token']))}="
-                           f"{encode(secret, how)}"]
+    elif style == 2:  # a secret-looking parameter of another client
+        params = params + [
+            f"{draw(st.sampled_from(['sslpassword', 'api_key', 'token']))}={encode(secret, how)}"
+        ]
         base = f"{draw(SCHEME)}{draw(SEPARATOR)}{user}@{host}{port}/{db}"
-    else:               # no '@' where one belongs, or one too many
+    else:  # no '@' where one belongs, or one too many
         base = f"{draw(SCHEME)}{draw(SEPARATOR)}{user}:{encode(secret, how)}{draw(st.sampled_from(['', '@', '@@']))}{host}{port}/{db}"
     order = draw(st.permutations(params)) if params else []
     return base + ("?" + "&".join(order) if order else ""), secret
@@ -206,16 +273,32 @@ def keyword_with_secret(draw):
         secret = value
     else:
         value = secret
-    pairs = [f"host={draw(st.sampled_from(['127.0.0.1', 'db.example.com', '/tmp']))}",
-             f"password{draw(st.sampled_from(['=', ' = ', '=']))}{value}",
-             f"dbname={draw(WORD)}", f"user={draw(WORD)}"]
-    extra = draw(st.lists(st.sampled_from(["sslmode=require", "port=5432", "port=x",
-                                           "application_name='a b'", "bogus=1", "sslmode=nope"]),
-                          max_size=2))
+    pairs = [
+        f"host={draw(st.sampled_from(['127.0.0.1', 'db.example.com', '/tmp']))}",
+        f"password{draw(st.sampled_from(['=', ' = ', '=']))}{value}",
+        f"dbname={draw(WORD)}",
+        f"user={draw(WORD)}",
+    ]
+    extra = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "sslmode=require",
+                    "port=5432",
+                    "port=x",
+                    "application_name='a b'",
+                    "bogus=1",
+                    "sslmode=nope",
+                ]
+            ),
+            max_size=2,
+        )
+    )
     return " ".join(draw(st.permutations(pairs + extra))), secret
 
 
 # -- 1. lint: URLs and keyword strings -------------------------------------------------------
+
 
 @fuzz(5000)
 @given(url_with_secret(), st.sampled_from(["text", "json", "markdown", "junit"]))
@@ -243,17 +326,69 @@ def workdir(tmp_path, monkeypatch):
 # -- 2. option values ------------------------------------------------------------------------
 
 NASTY_VALUE = st.one_of(
-    st.sampled_from(["", "-", "--", "inf", "-inf", "nan", "1e308", "1e-308", "0", "-1", "0.001",
-                     "999999999999999999999", "1_000", "0x10", "٣", "text", "json", "PG101",
-                     "PG101.warn_below_percent=30", "PG101.x=1", "URL202.=", "=", "a=b=c",
-                     "<script>", "\x1b[31m", "/dev/full", "/nonexistent/dir/x.json", ".", "out/",
-                     "a/b.json"]),
-    st.text(max_size=12))
-OPTION = st.sampled_from(["--format", "--timeout", "--threshold", "--label", "--orm",
-                          "--prisma-version", "--concurrency", "--pool-size", "--jobs", "--output",
-                          "--strict", "--no-color", "--serverless", "--no-serverless",
-                          "--direct-url", "--env-file", "--prisma-schema", "--d", "--t", "-x",
-                          "--bogus", "--format=", "--timeout="])
+    st.sampled_from(
+        [
+            "",
+            "-",
+            "--",
+            "inf",
+            "-inf",
+            "nan",
+            "1e308",
+            "1e-308",
+            "0",
+            "-1",
+            "0.001",
+            "999999999999999999999",
+            "1_000",
+            "0x10",
+            "٣",
+            "text",
+            "json",
+            "PG101",
+            "PG101.warn_below_percent=30",
+            "PG101.x=1",
+            "URL202.=",
+            "=",
+            "a=b=c",
+            "<script>",
+            "\x1b[31m",
+            "/dev/full",
+            "/nonexistent/dir/x.json",
+            ".",
+            "out/",
+            "a/b.json",
+        ]
+    ),
+    st.text(max_size=12),
+)
+OPTION = st.sampled_from(
+    [
+        "--format",
+        "--timeout",
+        "--threshold",
+        "--label",
+        "--orm",
+        "--prisma-version",
+        "--concurrency",
+        "--pool-size",
+        "--jobs",
+        "--output",
+        "--strict",
+        "--no-color",
+        "--serverless",
+        "--no-serverless",
+        "--direct-url",
+        "--env-file",
+        "--prisma-schema",
+        "--d",
+        "--t",
+        "-x",
+        "--bogus",
+        "--format=",
+        "--timeout=",
+    ]
+)
 
 
 @st.composite
@@ -271,7 +406,7 @@ def argv_with_secret(draw, command: str):
             args += [option, draw(st.one_of(NASTY_VALUE, st.just(url)))]
     for i, arg in enumerate(args):  # an --output path stays in the test's folder (or /dev/full)
         if arg.startswith("--output="):
-            prefix, value = "--output=", arg[len("--output="):]
+            prefix, value = "--output=", arg[len("--output=") :]
         elif i > 0 and args[i - 1] == "--output":
             prefix, value = "", arg
         else:
@@ -307,12 +442,32 @@ def test_probe_option_values(case, workdir):
 # -- 3. files: .env, schema.prisma, targets TOML --------------------------------------------
 
 ENV_LINE = st.one_of(
-    st.builds(lambda key, url, q: f"{key}={q}{url}{q}",
-              st.sampled_from(["DATABASE_URL", "DIRECT_URL", "export DATABASE_URL", "DB", " DATABASE_URL "]),
-              st.just("URL"), st.sampled_from(["", "'", '"', "`"])),
-    st.sampled_from(["# comment", "", "=", "A", "A=", "A='unterminated", 'B="multi\nline"',
-                     "C=${DATABASE_URL}", "export", "\\", "DATABASE_URL=", "DATABASE_URL"]),
-    st.text(max_size=20))
+    st.builds(
+        lambda key, url, q: f"{key}={q}{url}{q}",
+        st.sampled_from(
+            ["DATABASE_URL", "DIRECT_URL", "export DATABASE_URL", "DB", " DATABASE_URL "]
+        ),
+        st.just("URL"),
+        st.sampled_from(["", "'", '"', "`"]),
+    ),
+    st.sampled_from(
+        [
+            "# comment",
+            "",
+            "=",
+            "A",
+            "A=",
+            "A='unterminated",
+            'B="multi\nline"',
+            "C=${DATABASE_URL}",
+            "export",
+            "\\",
+            "DATABASE_URL=",
+            "DATABASE_URL",
+        ]
+    ),
+    st.text(max_size=20),
+)
 
 
 @st.composite
@@ -338,15 +493,25 @@ def test_env_files(tmp_path, case, fmt):
 
 
 SCHEMA_PIECE = st.one_of(
-    st.sampled_from([
-        'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n',
-        'datasource db {\n  provider = "postgresql"\n  url      = env("POOLED")\n  directUrl = env("DIRECT")\n}\n',
-        '// url = env("COMMENTED")\n', '/// doc comment\n', '/* block */\n', 'datasource db {',
-        '}', 'url = env("X")\n', 'url = env("', 'generator client {\n provider = "prisma-client-js"\n}\n',
-        'model User {\n  id Int @id\n}\n', 'datasource db { url = "postgresql://x" }\n',
-        "datasource db {\n  // url = env(\"NOPE\")\n  url = env(\"DATABASE_URL\")\n}\n",
-    ]),
-    st.text(max_size=30))
+    st.sampled_from(
+        [
+            'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n',
+            'datasource db {\n  provider = "postgresql"\n  url      = env("POOLED")\n  directUrl = env("DIRECT")\n}\n',
+            '// url = env("COMMENTED")\n',
+            "/// doc comment\n",
+            "/* block */\n",
+            "datasource db {",
+            "}",
+            'url = env("X")\n',
+            'url = env("',
+            'generator client {\n provider = "prisma-client-js"\n}\n',
+            "model User {\n  id Int @id\n}\n",
+            'datasource db { url = "postgresql://x" }\n',
+            'datasource db {\n  // url = env("NOPE")\n  url = env("DATABASE_URL")\n}\n',
+        ]
+    ),
+    st.text(max_size=30),
+)
 
 
 @st.composite
@@ -366,22 +531,60 @@ def test_prisma_schemas(tmp_path, data, secret):
     path = tmp_path / f"fuzz-{RUNS['schema']}.prisma"
     path.write_bytes(data)
     url = f"postgresql://app:{quote(secret, safe='')}@db.example.com/app"
-    env = {name: url for name in ("DATABASE_URL", "POOLED", "DIRECT", "X", "COMMENTED", "NOPE")}
+    env = dict.fromkeys(("DATABASE_URL", "POOLED", "DIRECT", "X", "COMMENTED", "NOPE"), url)
     check_run(["lint", "--prisma-schema", str(path)], env=env, secrets=[secret])
 
 
-TOML_KEY = st.sampled_from(["name", "url", "url_env", "direct_url", "pooler_admin_url", "label",
-                            "orm", "prisma_version", "serverless", "timeout", "concurrency",
-                            "pool_size", "thresholds", "bogus"])
+TOML_KEY = st.sampled_from(
+    [
+        "name",
+        "url",
+        "url_env",
+        "direct_url",
+        "pooler_admin_url",
+        "label",
+        "orm",
+        "prisma_version",
+        "serverless",
+        "timeout",
+        "concurrency",
+        "pool_size",
+        "thresholds",
+        "bogus",
+    ]
+)
 TOML_VALUE = st.recursive(
-    st.one_of(st.sampled_from(['"URL"', '"a"', '""', '"DATABASE_URL"', "1", "0", "-1", "1e308",
-                               "inf", "nan", "true", "false", '"prisma"', '"<script>"',
-                               '"\\u001b[31m"', "1979-05-27"]),
-              st.integers(-10, 10).map(str)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3).map(lambda v: "[" + ", ".join(v) + "]"),
-                            st.lists(st.tuples(TOML_KEY, inner), max_size=2).map(
-                                lambda kv: "{" + ", ".join(f"{k} = {v}" for k, v in kv) + "}")),
-    max_leaves=6)
+    st.one_of(
+        st.sampled_from(
+            [
+                '"URL"',
+                '"a"',
+                '""',
+                '"DATABASE_URL"',
+                "1",
+                "0",
+                "-1",
+                "1e308",
+                "inf",
+                "nan",
+                "true",
+                "false",
+                '"prisma"',
+                '"<script>"',
+                '"\\u001b[31m"',
+                "1979-05-27",
+            ]
+        ),
+        st.integers(-10, 10).map(str),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda v: "[" + ", ".join(v) + "]"),
+        st.lists(st.tuples(TOML_KEY, inner), max_size=2).map(
+            lambda kv: "{" + ", ".join(f"{k} = {v}" for k, v in kv) + "}"
+        ),
+    ),
+    max_leaves=6,
+)
 
 
 @st.composite
@@ -390,20 +593,25 @@ def targets_toml(draw):
     url = f'"postgresql://app:{quote(secret, safe="")}@{LOOPBACK}/app"'
     tables = []
     for _ in range(draw(st.integers(0, 3))):
-        rows = [f"{k} = {v}" for k, v in draw(st.lists(st.tuples(TOML_KEY, TOML_VALUE), max_size=5))]
+        rows = [
+            f"{k} = {v}" for k, v in draw(st.lists(st.tuples(TOML_KEY, TOML_VALUE), max_size=5))
+        ]
         if draw(st.booleans()):
             rows = [f'name = "{draw(WORD)}"', f"url = {url}"] + rows
-        tables.append(draw(st.sampled_from(["[[target]]", "[target]", "[[targets]]", "[[target]]"]))
-                      + "\n" + "\n".join(rows))
+        tables.append(
+            draw(st.sampled_from(["[[target]]", "[target]", "[[targets]]", "[[target]]"]))
+            + "\n"
+            + "\n".join(rows)
+        )
     text = "\n\n".join(tables).replace('"URL"', url)
     data = text.encode()
     trick = draw(st.integers(0, 7))
     if trick == 0:
-        data = b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n" + data     # deep nesting
+        data = b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n" + data  # deep nesting
     elif trick == 1:
-        data = data + b"\nname = \"\xff\xfe\"\n"                     # not UTF-8
+        data = data + b'\nname = "\xff\xfe"\n'  # not UTF-8
     elif trick == 2:
-        data = data[: draw(st.integers(0, max(0, len(data))))]       # cut anywhere
+        data = data[: draw(st.integers(0, max(0, len(data))))]  # cut anywhere
     return data, secret
 
 
@@ -415,8 +623,21 @@ def test_targets_files(tmp_path, case):
     path = tmp_path / f"fuzz-{RUNS['toml']}.toml"
     path.write_bytes(data)
     out = tmp_path / f"out-{RUNS['toml']}"
-    code, _, err = check_run(["probe", "--targets", str(path), "--output", str(out) + "/",
-                              "--timeout", "2", "--jobs", "2"], secrets=[secret], one_line_errors=False)
+    code, _, err = check_run(
+        [
+            "probe",
+            "--targets",
+            str(path),
+            "--output",
+            str(out) + "/",
+            "--timeout",
+            "2",
+            "--jobs",
+            "2",
+        ],
+        secrets=[secret],
+        one_line_errors=False,
+    )
     written = list(out.glob("*")) if out.is_dir() else []
     for f in written:  # the per-target reports too
         text = f.read_text(encoding="utf-8", errors="replace")
@@ -427,16 +648,24 @@ def test_targets_files(tmp_path, case):
 
 # -- 4. report JSON ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def base_reports(tmp_path_factory) -> list[dict]:
     """Real reports to start from: lint reports and a failed probe."""
     folder = tmp_path_factory.mktemp("base")
     found = []
-    for i, argv in enumerate([
-            ["lint", "postgresql://postgres.abc:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
-             "--orm", "prisma"],
+    for i, argv in enumerate(
+        [
+            [
+                "lint",
+                "postgresql://postgres.abc:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+                "--orm",
+                "prisma",
+            ],
             ["lint", "mysql://u:pw@127.0.0.1/shop?ssl-mode=REQUIRED"],
-            ["probe", f"postgresql://u:pw@{LOOPBACK}/x", "--timeout", "2"]]):
+            ["probe", f"postgresql://u:pw@{LOOPBACK}/x", "--timeout", "2"],
+        ]
+    ):
         path = folder / f"r{i}.json"
         code, _, err = invoke([*argv, "--format", "json", "--output", str(path)])
         assert code in (0, 1, 3), err
@@ -444,12 +673,38 @@ def base_reports(tmp_path_factory) -> list[dict]:
     return found
 
 
-PAYLOAD = st.sampled_from(["<script>alert(1)</script>", "\x1b[31mRED\x1b]0;t\x07", "| a | b |",
-                           "**x**", "`x`", "&amp;", "\u202e", "A" * 5000, "", " ", "\n\n",
-                           "pass", "warn", "fail", "error", "skip", "PG101"])
-ODD = st.one_of(PAYLOAD, st.integers(-10**30, 10**30), st.floats(allow_nan=True),
-                st.booleans(), st.none(), st.just([]), st.just({}), st.lists(PAYLOAD, max_size=2),
-                st.dictionaries(PAYLOAD, PAYLOAD, max_size=2))
+PAYLOAD = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "\x1b[31mRED\x1b]0;t\x07",
+        "| a | b |",
+        "**x**",
+        "`x`",
+        "&amp;",
+        "\u202e",
+        "A" * 5000,
+        "",
+        " ",
+        "\n\n",
+        "pass",
+        "warn",
+        "fail",
+        "error",
+        "skip",
+        "PG101",
+    ]
+)
+ODD = st.one_of(
+    PAYLOAD,
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.just([]),
+    st.just({}),
+    st.lists(PAYLOAD, max_size=2),
+    st.dictionaries(PAYLOAD, PAYLOAD, max_size=2),
+)
 
 
 def paths_of(value, prefix=()):

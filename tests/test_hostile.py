@@ -31,7 +31,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 @pytest.fixture(scope="module")
 def hostile_pg(pg_plain):
-    pg_plain.psql(f'CREATE ROLE "{ROLE}" LOGIN PASSWORD \'{PASSWORD}\'')
+    pg_plain.psql(f"CREATE ROLE \"{ROLE}\" LOGIN PASSWORD '{PASSWORD}'")
     pg_plain.psql(f'CREATE DATABASE "{DB}" OWNER "{ROLE}"')
     yield pg_plain
     pg_plain.psql(f'DROP DATABASE "{DB}"')
@@ -40,16 +40,26 @@ def hostile_pg(pg_plain):
 
 @pytest.fixture(scope="module")
 def fake():
-    with running(lambda: FakePostgres("hostile", values={
-            "server_version": VERSION, "role_name": ROLE, "database_name": DB,
-            "role_connlimit": "5"})) as server:
+    with running(
+        lambda: FakePostgres(
+            "hostile",
+            values={
+                "server_version": VERSION,
+                "role_name": ROLE,
+                "database_name": DB,
+                "role_connlimit": "5",
+            },
+        )
+    ) as server:
         yield server
 
 
 def url(port: int, user: str = "app", db: str = "app", **query) -> str:
     q = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
-    return (f"postgresql://{quote(user, safe='')}:{PASSWORD}@127.0.0.1:{port}/{quote(db, safe='')}"
-            + (f"?{q}" if q else ""))
+    return (
+        f"postgresql://{quote(user, safe='')}:{PASSWORD}@127.0.0.1:{port}/{quote(db, safe='')}"
+        + (f"?{q}" if q else "")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +68,10 @@ def runs(hostile_pg, fake, tmp_path_factory):
     reports = tmp / "reports"
     reports.mkdir()
     cases = {
-        "names": url(hostile_pg.port, ROLE, DB),                        # role and database names
+        "names": url(hostile_pg.port, ROLE, DB),  # role and database names
         "error-echo": url(hostile_pg.port, options=f"-c statement_timeout={BIG}"),
         "missing-db": url(hostile_pg.port, db="<b>nodb</b>**x**|\x1b[31m"),
-        "fake-version": url(fake.port),                                 # 10 KB version string
+        "fake-version": url(fake.port),  # 10 KB version string
     }
     found = {}
     for name, target in cases.items():
@@ -130,6 +140,7 @@ def test_junit_and_json_are_well_formed_and_bounded(runs, case):
                 walk(v)
         elif isinstance(value, str):
             strings.append(value)
+
     report = json.loads(raw)  # server-supplied strings: the facts (minus the URL's) and findings
     walk({k: v for k, v in report["facts"].items() if k != "url"})
     assert max(map(len, strings)) <= 1000
@@ -138,14 +149,21 @@ def test_junit_and_json_are_well_formed_and_bounded(runs, case):
 
 def test_built_site_shows_payloads_as_text(runs):
     _, files = runs
-    pages = "\n".join(text for name, text in files.items()
-                       if name.startswith("readiness") and name.endswith(".html"))
+    pages = "\n".join(
+        text
+        for name, text in files.items()
+        if name.startswith("readiness") and name.endswith(".html")
+    )
     for tag in ("<script>alert", "<img src=x", "<b>nodb", "\x1b"):
         assert tag not in pages, tag
     assert not CONTROL.search(pages)
     visible = html.unescape(re.sub(r"<[^>]+>", " ", pages))
-    for shown in ("<script>alert(1)</script>", "<script>alert(3)</script>**bold**|pipe|",
-                  "<b>nodb</b>**x**|", "alert(4)"):
+    for shown in (
+        "<script>alert(1)</script>",
+        "<script>alert(3)</script>**bold**|pipe|",
+        "<b>nodb</b>**x**|",
+        "alert(4)",
+    ):
         assert shown in visible, shown
     for name, text in files.items():
         assert "<script>alert(" not in text, name

@@ -108,9 +108,14 @@ def hits(server) -> list[tuple[str, str]]:
 def poolers(trapped):
     """PgBouncer in session and statement mode, and pgpool-II, of our own (small pools:
     pg_plain is shared). Stopped side by side: each takes a while to shut down."""
-    factories = {mode: (lambda mode=mode: servers.PgBouncer(
-        trapped, pool_mode=mode, default_pool_size=2, name=f"pgbouncer-trap-{mode}").start())
-        for mode in ("session", "statement")}
+    factories = {
+        mode: (
+            lambda mode=mode: servers.PgBouncer(
+                trapped, pool_mode=mode, default_pool_size=2, name=f"pgbouncer-trap-{mode}"
+            ).start()
+        )
+        for mode in ("session", "statement")
+    }
     factories["pgpool"] = lambda: servers.Pgpool(trapped, num_init_children=2).start()
     with running_all(factories) as started:
         yield started
@@ -139,17 +144,36 @@ def test_nothing_the_advisor_sends_runs_the_roles_code(trapped, pgbouncer_txn, p
 
     direct = probe(trapped.url(db=DB))
     assert direct["session"]["read_only"] is True and direct["pooler"]["detected"] is False
-    for name, bouncer, mode in (("transaction", pgbouncer_txn, "transaction"),
-                                ("session", poolers["session"], "session"),
-                                ("statement", poolers["statement"], "statement")):
+    for name, bouncer, mode in (
+        ("transaction", pgbouncer_txn, "transaction"),
+        ("session", poolers["session"], "session"),
+        ("statement", poolers["statement"], "statement"),
+    ):
         facts = probe(bouncer.url(db=DB))
         assert facts["pooler"]["pool_mode"] == mode, (name, facts["pooler"])
         assert facts["max_connections"] == 23
-    facts = probe(pgbouncer_txn.url(db=DB), "--pooler-admin-url", pgbouncer_txn.admin_url(),
-                  "--direct-url", trapped.url(db=DB))
+    facts = probe(
+        pgbouncer_txn.url(db=DB),
+        "--pooler-admin-url",
+        pgbouncer_txn.admin_url(),
+        "--direct-url",
+        trapped.url(db=DB),
+    )
     assert "admin" in facts["pooler"] and facts["direct"]["pooler"]["detected"] is False
     assert probe(poolers["pgpool"].url(db=DB))["pooler"]["kind"] == "pgpool-ii"
-    r = run_advisor("burst", trapped.url(db=DB), "--clients", "3", "--hold-ms", "0", "--yes",
-                    "--via-pooler", pgbouncer_txn.url(db=DB), "--format", "json", input_text="")
+    r = run_advisor(
+        "burst",
+        trapped.url(db=DB),
+        "--clients",
+        "3",
+        "--hold-ms",
+        "0",
+        "--yes",
+        "--via-pooler",
+        pgbouncer_txn.url(db=DB),
+        "--format",
+        "json",
+        input_text="",
+    )
     assert r.returncode == 0, r.stdout[-800:] + r.stderr
     assert hits(trapped) == [], "\n".join(hits(trapped))

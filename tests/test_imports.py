@@ -27,7 +27,8 @@ def module_files() -> dict[str, Path]:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST):
@@ -48,7 +49,7 @@ def _from_base(name: str, path: Path, node: ast.ImportFrom) -> str:
     if not node.level:
         return node.module or ""
     package = (name if path.name == "__init__.py" else name.rpartition(".")[0]).split(".")
-    base = package[:len(package) - (node.level - 1)]
+    base = package[: len(package) - (node.level - 1)]
     return ".".join(base + ([node.module] if node.module else []))
 
 
@@ -144,15 +145,19 @@ def test_the_reader(tmp_path):
         "from . import b, VALUE\n"
         "if TYPE_CHECKING:\n    from .c import Thing\nelse:\n    import p.d\n"
         "def lazy():\n    from ..q.e import f\n"
-        "def lazier():\n    if True:\n        from .sub import g\n")
+        "def lazier():\n    if True:\n        from .sub import g\n"
+    )
     modules = {"p", "p.a", "p.b", "p.c", "p.d", "q", "q.e", "p.sub"}
     assert imported_modules("p.a", source, modules) == {"p", "p.b", "p.d", "q", "q.e", "p.sub"}
     source.write_text("from . import b\nfrom .sub import g\n")  # p itself is not read
     assert imported_modules("p.a", source, modules) == {"p.b", "p.sub"}
     package = tmp_path / "__init__.py"
     package.write_text("from .a import x\nfrom .sub.deep import y\n")
-    assert imported_modules("p", package, modules | {"p.sub.deep"}) == {"p.a", "p.sub",
-                                                                        "p.sub.deep"}
+    assert imported_modules("p", package, modules | {"p.sub.deep"}) == {
+        "p.a",
+        "p.sub",
+        "p.sub.deep",
+    }
     graph = import_graph()  # and it reads the real tree
     assert {"advisor.interrupts", "advisor.commands"} <= graph["advisor.cli"]
 
@@ -167,7 +172,8 @@ def test_no_import_cycle():
     found = cycles(import_graph())
     assert not found, "import cycles in advisor/:\n" + "\n".join(
         f"  {' -> '.join(cycle)}  (modules in the loop: {', '.join(members)})"
-        for members, cycle in found)
+        for members, cycle in found
+    )
 
 
 def _private(name: str) -> bool:
@@ -175,7 +181,7 @@ def _private(name: str) -> bool:
 
 
 def _dotted(node: ast.expr) -> str | None:
-    """"a.b.c" for the expression a.b.c, None for anything else."""
+    """ "a.b.c" for the expression a.b.c, None for anything else."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
@@ -193,7 +199,8 @@ def private_uses(name: str, path: Path, modules) -> list[str]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local[alias.asname or alias.name.partition(".")[0]] = (
-                    alias.name if alias.asname else alias.name.partition(".")[0])
+                    alias.name if alias.asname else alias.name.partition(".")[0]
+                )
             continue
         base_name = _from_base(name, path, node)
         for alias in node.names:
@@ -224,15 +231,18 @@ def test_the_private_name_finder(tmp_path):
         "import p.c\n"
         "import p.sub as s\n"
         "b._one(); see._two; p.c._three; s._four; b.__doc__; b.public; self._own\n"
-        "def _mine(): return _mine\n")
+        "def _mine(): return _mine\n"
+    )
     modules = {"p", "p.a", "p.b", "p.c", "p.sub"}
-    assert sorted(private_uses("p.a", source, modules)) == sorted([
-        "a.py:1 imports _hidden from p.b",
-        "a.py:5 uses _one of p.b",
-        "a.py:5 uses _two of p.c",
-        "a.py:5 uses _three of p.c",
-        "a.py:5 uses _four of p.sub",
-    ])
+    assert sorted(private_uses("p.a", source, modules)) == sorted(
+        [
+            "a.py:1 imports _hidden from p.b",
+            "a.py:5 uses _one of p.b",
+            "a.py:5 uses _two of p.c",
+            "a.py:5 uses _three of p.c",
+            "a.py:5 uses _four of p.sub",
+        ]
+    )
 
 
 def test_no_module_uses_another_modules_private_names():

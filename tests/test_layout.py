@@ -38,7 +38,9 @@ def imported(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom):
             base = "." * node.level + (node.module or "")
             out.append((node.lineno, base))
-            if node.level or node.module == "tests":  # `from tests import test_x`, `from . import x`
+            if (
+                node.level or node.module == "tests"
+            ):  # `from tests import test_x`, `from . import x`
                 out += [(node.lineno, f"{base}.{alias.name}".lstrip(".")) for alias in node.names]
     return out
 
@@ -53,9 +55,12 @@ def is_test_module(name: str) -> bool:
 def test_no_module_imports_a_test_module_or_conftest():
     """Shared fixtures go in conftest.py (pytest finds them), shared helpers in
     tests/support/: importing test_x or conftest runs that module twice under two names."""
-    found = [f"{rel(p)}:{line} imports {name}"
-             for p in SOURCES for line, name in imported(ast.parse(p.read_text(), str(p)))
-             if is_test_module(name)]
+    found = [
+        f"{rel(p)}:{line} imports {name}"
+        for p in SOURCES
+        for line, name in imported(ast.parse(p.read_text(), str(p)))
+        if is_test_module(name)
+    ]
     assert not found, "\n".join(found)
 
 
@@ -67,12 +72,18 @@ def test_nothing_edits_sys_path():
         for node in ast.walk(ast.parse(p.read_text(), str(p))):
             target = None
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                target = node.func.value          # the insert, append or extend of sys.path
+                target = node.func.value  # the insert, append or extend of sys.path
             elif isinstance(node, (ast.Assign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                target = next((t.value if isinstance(t, ast.Subscript) else t for t in targets), None)
-            if (isinstance(target, ast.Attribute) and target.attr == "path"
-                    and isinstance(target.value, ast.Name) and target.value.id == "sys"):
+                target = next(
+                    (t.value if isinstance(t, ast.Subscript) else t for t in targets), None
+                )
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr == "path"
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "sys"
+            ):
                 found.append(f"{rel(p)}:{node.lineno}")
     assert not found, "sys.path edited at " + ", ".join(found)
 
@@ -81,7 +92,11 @@ def test_helpers_live_in_tests_support():
     """tests/ holds test modules, conftest.py, the demo and the package marker; every other
     module is a helper and belongs in tests/support/."""
     allowed = {"__init__.py", "conftest.py", "demo.py"}
-    strays = [p.name for p in TESTS.glob("*.py") if p.name not in allowed and not p.name.startswith("test_")]
+    strays = [
+        p.name
+        for p in TESTS.glob("*.py")
+        if p.name not in allowed and not p.name.startswith("test_")
+    ]
     assert not strays, strays
     assert (SUPPORT / "__init__.py").is_file() and (TESTS / "__init__.py").is_file()
     assert (ROOT / "bench" / "__init__.py").is_file()
@@ -90,7 +105,9 @@ def test_helpers_live_in_tests_support():
 def _is_fixture(fn: ast.FunctionDef) -> bool:
     for d in fn.decorator_list:
         d = d.func if isinstance(d, ast.Call) else d
-        if (isinstance(d, ast.Attribute) and d.attr == "fixture") or (isinstance(d, ast.Name) and d.id == "fixture"):
+        if (isinstance(d, ast.Attribute) and d.attr == "fixture") or (
+            isinstance(d, ast.Name) and d.id == "fixture"
+        ):
             return True
     return False
 
@@ -104,10 +121,15 @@ def test_fixtures_stop_servers_through_the_one_helper():
             if not isinstance(fn, ast.FunctionDef) or not _is_fixture(fn):
                 continue
             for node in ast.walk(fn):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in ("stop", "start_or_skip")) or (
-                        isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id == "start_or_skip"):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("stop", "start_or_skip")
+                ) or (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "start_or_skip"
+                ):
                     found.append(f"{rel(p)}:{node.lineno} ({fn.name})")
     assert not found, "\n".join(found)
 
@@ -127,7 +149,7 @@ def test_running_stops_the_server_and_skips_a_missing_binary():
     with pytest.raises(ZeroDivisionError):
         with live.running(Server) as server:
             assert isinstance(server, Server)
-            1 / 0
+            1 / 0  # noqa: B018 (the error is the point)
     assert Server.stopped == 1
 
     def missing():
@@ -146,8 +168,13 @@ def test_running_stops_the_server_and_skips_a_missing_binary():
 def test_the_demo_and_the_bench_import_as_packages(module):
     """`make demo` and `make bench` run `python -m tests.demo` / `python -m bench.run` from
     the checkout's root: their imports resolve there without any path set up."""
-    r = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
 
 

@@ -57,14 +57,18 @@ SHAPES = {
     "& inside ?password=": ("postgresql://u@host/db?password=ab&" + MARK, False),
     "& and = inside ?password=": ("postgresql://u@host/db?password=ab&" + MARK + "=x", False),
     "scheme typo, one slash": ("postgresql+psycopg:/u:ab" + MARK + "@host/db", False),
-    "scheme typo with :// later": ("postgresql+psycopg:/u:ab" + MARK
-                                   + "@host/db?sslrootcert=file://x", False),
+    "scheme typo with :// later": (
+        "postgresql+psycopg:/u:ab" + MARK + "@host/db?sslrootcert=file://x",
+        False,
+    ),
     "password starts with /, no host": ("postgresql://u:/ab" + MARK, False),
     "# in the password": ("postgresql://u:ab#" + MARK + "@host/db", True),
     "bad percent in the password": ("postgresql://u:ab%" + MARK + "@host/db", False),
     # Prisma's parameters stay recorded (libpq would refuse them: compared without them).
     "? in the password, Prisma parameters": (
-        "postgresql://u:?ab" + MARK + "@host:6543/db?pgbouncer=true&connection_limit=1", True),
+        "postgresql://u:?ab" + MARK + "@host:6543/db?pgbouncer=true&connection_limit=1",
+        True,
+    ),
     # Azure-style user names: libpq takes a known parameter's value as written.
     "@ in ?user=": ("postgresql://host:5432/db?user=me@corp&password=ab" + MARK, True),
 }
@@ -126,8 +130,13 @@ PLACES = {
 INTENDED = {"host": "host", "port": "5432", "dbname": "db", "user": "u"}
 
 
-@settings(max_examples=3000, derandomize=True, database=None, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=3000,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(PASSWORD, st.sampled_from(sorted(PLACES)))
 def test_hostile_passwords_parse_as_libpq_or_are_refused(password, place):
     url = PLACES[place](password)

@@ -20,10 +20,14 @@ from advisor.catalog import load_checks
 from advisor.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-SUPABASE_POOLED = ("postgresql://postgres.abcdefghijklmnopqrst:{pw}@aws-0-eu-central-1.pooler"
-                   ".supabase.com:6543/postgres?sslmode=require&pgbouncer=true&connection_limit=1")
-SUPABASE_SESSION = ("postgresql://postgres.abcdefghijklmnopqrst:{pw}@aws-0-eu-central-1.pooler"
-                    ".supabase.com:5432/postgres?sslmode=require")
+SUPABASE_POOLED = (
+    "postgresql://postgres.abcdefghijklmnopqrst:{pw}@aws-0-eu-central-1.pooler"
+    ".supabase.com:6543/postgres?sslmode=require&pgbouncer=true&connection_limit=1"
+)
+SUPABASE_SESSION = (
+    "postgresql://postgres.abcdefghijklmnopqrst:{pw}@aws-0-eu-central-1.pooler"
+    ".supabase.com:5432/postgres?sslmode=require"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +51,7 @@ def subprocess_env() -> dict:
 
 
 # -- no network, no DNS, no driver ---------------------------------------------
+
 
 def test_lint_opens_no_socket_and_resolves_no_name(monkeypatch, capsys):
     def refuse(*args, **kwargs):
@@ -77,13 +82,19 @@ def test_lint_imports_no_driver():
         "    main(['lint', 'mysql://u:Pw-Drv@db.example.com/app', '--format', 'json'])\n"
         "print(sorted(m for m in ('psycopg', 'psycopg2', 'pymysql', 'MySQLdb') if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 
 
 # -- where the URL comes from ---------------------------------------------------
+
 
 def test_reads_database_url_from_environment(monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", SUPABASE_POOLED.format(pw="Pw-Env-Main"))
@@ -107,9 +118,11 @@ def test_env_file_dotenv_syntax(tmp_path, capsys):
     env = tmp_path / ".env"
     env.write_text(
         "# comment\n"
-        f"export DATABASE_URL=\"{SUPABASE_POOLED.format(pw='Pw%23Dotenv-Main')}\"\n"
+        f'export DATABASE_URL="{SUPABASE_POOLED.format(pw="Pw%23Dotenv-Main")}"\n'
         f"DIRECT_URL='{SUPABASE_SESSION.format(pw='Pw-Dotenv-Direct')}'\n"
-        "OTHER=1 # trailing comment\n", encoding="utf-8")
+        "OTHER=1 # trailing comment\n",
+        encoding="utf-8",
+    )
     code, report, _ = lint_json(capsys, "--env-file", str(env), "--orm", "prisma")
     assert code == 0
     source = report["facts"]["url"]["source"]
@@ -127,7 +140,9 @@ def test_env_file_dotenv_syntax(tmp_path, capsys):
 
 def test_env_file_text_output_hides_password(tmp_path, capsys):
     env = tmp_path / ".env"
-    env.write_text(f"DATABASE_URL={SUPABASE_POOLED.format(pw='Pw-Text-Secret')}\n", encoding="utf-8")
+    env.write_text(
+        f"DATABASE_URL={SUPABASE_POOLED.format(pw='Pw-Text-Secret')}\n", encoding="utf-8"
+    )
     code = main(["lint", "--env-file", str(env)])
     out = capsys.readouterr()
     assert code == 0
@@ -148,17 +163,21 @@ def test_prisma_schema_env_names(tmp_path, capsys):
         'generator client {\n  provider = "prisma-client-js"\n}\n\n'
         'datasource db {\n  provider  = "postgresql"\n'
         '  url       = env("POSTGRES_PRISMA_URL")\n'
-        '  directUrl = env("POSTGRES_URL_NON_POOLING")\n}\n', encoding="utf-8")
+        '  directUrl = env("POSTGRES_URL_NON_POOLING")\n}\n',
+        encoding="utf-8",
+    )
     env = tmp_path / ".env"
     env.write_text(
         # DATABASE_URL is present but must not be used: the schema names other variables.
         "DATABASE_URL=postgresql://x:Pw-Unused@db.example.com/x\n"
         f"POSTGRES_PRISMA_URL={SUPABASE_POOLED.format(pw='Pw-Schema-Main')}\n"
         f"POSTGRES_URL_NON_POOLING={SUPABASE_POOLED.format(pw='Pw-Schema-Direct')}\n",
-        encoding="utf-8")
-    code, report, _ = lint_json(capsys, "--env-file", str(env), "--prisma-schema", str(schema),
-                                "--orm", "prisma")
-    assert code == 1   # the "direct" variable points at the transaction pooler
+        encoding="utf-8",
+    )
+    code, report, _ = lint_json(
+        capsys, "--env-file", str(env), "--prisma-schema", str(schema), "--orm", "prisma"
+    )
+    assert code == 1  # the "direct" variable points at the transaction pooler
     assert report["facts"]["url"]["source"] == f"POSTGRES_PRISMA_URL in {env}"
     assert statuses(report)["URL203"] == "fail"
     assert "Pw-Schema" not in json.dumps(report) and "Pw-Unused" not in json.dumps(report)
@@ -175,6 +194,7 @@ def test_prisma7_schema_without_url(tmp_path, capsys):
 
 # -- pre-commit ----------------------------------------------------------------
 
+
 def test_pre_commit_hook_entry(tmp_path):
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     hook = next(h for h in hooks if h["id"] == "advisor-lint")
@@ -185,23 +205,31 @@ def test_pre_commit_hook_entry(tmp_path):
     script = Path(sys.executable).parent / "advisor"
     command = [str(script), *shlex.split(hook["entry"])[1:]]
     env_file = tmp_path / ".env"
-    env_file.write_text(f"DATABASE_URL={SUPABASE_POOLED.format(pw='Pw-Hook-Good')}\n"
-                        f"DIRECT_URL={SUPABASE_SESSION.format(pw='Pw-Hook-Direct')}\n",
-                        encoding="utf-8")
-    good = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60)
+    env_file.write_text(
+        f"DATABASE_URL={SUPABASE_POOLED.format(pw='Pw-Hook-Good')}\n"
+        f"DIRECT_URL={SUPABASE_SESSION.format(pw='Pw-Hook-Direct')}\n",
+        encoding="utf-8",
+    )
+    good = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(), timeout=60
+    )
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Pw-Hook" not in good.stdout + good.stderr
 
-    env_file.write_text("DATABASE_URL=postgresql://postgres:Pw-Hook-Bad@aws-0-eu-central-1"
-                        ".pooler.supabase.com:6543/postgres?sslmode=disable\n", encoding="utf-8")
-    bad = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
-                         env=subprocess_env(), timeout=60)
+    env_file.write_text(
+        "DATABASE_URL=postgresql://postgres:Pw-Hook-Bad@aws-0-eu-central-1"
+        ".pooler.supabase.com:6543/postgres?sslmode=disable\n",
+        encoding="utf-8",
+    )
+    bad = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, env=subprocess_env(), timeout=60
+    )
     assert bad.returncode == 1
     assert "URL208" in bad.stdout and "Pw-Hook-Bad" not in bad.stdout + bad.stderr
 
 
 # -- report forms --------------------------------------------------------------
+
 
 def test_lint_report_shape(capsys):
     code, report, _ = lint_json(capsys, SUPABASE_POOLED.format(pw="Pw-Shape"))
@@ -219,7 +247,7 @@ def test_lint_other_formats(fmt, marker, capsys):
 
 
 def test_strict_turns_warnings_into_exit_1(capsys):
-    url = "postgresql://app@db.example.com/app"    # no sslmode: a warning
+    url = "postgresql://app@db.example.com/app"  # no sslmode: a warning
     assert main(["lint", url]) == 0
     assert main(["lint", url, "--strict"]) == 1
     capsys.readouterr()

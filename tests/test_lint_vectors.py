@@ -100,10 +100,16 @@ def _sample():
 
 @pytest.mark.parametrize("vector", _sample(), ids=lambda v: v["name"])
 def test_vector_subprocess(vector, monkeypatch):
-    env = {k: v for k, v in __import__("os").environ.items()
-           if k not in ("DATABASE_URL", "DIRECT_URL")}
-    proc = subprocess.run([sys.executable, "-m", "advisor", *argv(vector)],
-                          capture_output=True, text=True, env=env, timeout=60)
+    env = {
+        k: v for k, v in __import__("os").environ.items() if k not in ("DATABASE_URL", "DIRECT_URL")
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "advisor", *argv(vector)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == vector["expect"]["exit"], proc.stderr
     if proc.returncode != 2:
         endpoint = json.loads(proc.stdout)["facts"]["url"]["endpoint"]

@@ -25,14 +25,18 @@ SCHEMA = ROOT / "advisor" / "schema" / "report-v1.json"
 @pytest.fixture(scope="session")
 def maria_plain():
     """MariaDB without TLS, non-default max_connections."""
-    with running(lambda: servers_mysql.MariaDBServer("plain", max_connections=37).start()) as server:
+    with running(
+        lambda: servers_mysql.MariaDBServer("plain", max_connections=37).start()
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def maria_tls():
     """MariaDB with TLS (throwaway CA), require_secure_transport off."""
-    with running(lambda: servers_mysql.MariaDBServer("tls", max_connections=41, tls=True).start()) as server:
+    with running(
+        lambda: servers_mysql.MariaDBServer("tls", max_connections=41, tls=True).start()
+    ) as server:
         yield server
 
 
@@ -56,6 +60,7 @@ def wait_idle(server, most: int = 1, timeout: float = 10) -> None:
 
 # -- facts -------------------------------------------------------------------------
 
+
 def test_facts_of_plain_server(maria_plain):
     code, report, _ = probe(maria_plain.url())
     facts = report["facts"]
@@ -77,17 +82,17 @@ def test_facts_of_plain_server(maria_plain):
 
 
 def test_mariadb_scheme_and_socket_url(maria_plain):
-    url = (f"mariadb://app:{quote(PASSWORD, safe='')}@{quote(str(maria_plain.socket), safe='')}/app")
+    url = f"mariadb://app:{quote(PASSWORD, safe='')}@{quote(str(maria_plain.socket), safe='')}/app"
     code, report, _ = probe(url)
     assert code == 0, report["findings"]
     assert report["facts"]["tls"]["client"]["in_use"] is False
-    assert findings(report)["MY301"]["status"] == "warn"   # a socket never leaves the machine
+    assert findings(report)["MY301"]["status"] == "warn"  # a socket never leaves the machine
 
 
 def test_probe_opens_exactly_the_connections_it_reports(maria_plain):
-    before = maria_plain.status("Connections")   # this socket session counts itself
+    before = maria_plain.status("Connections")  # this socket session counts itself
     code, report, _ = probe(maria_plain.url())
-    after = maria_plain.status("Connections")    # ...and so does this one
+    after = maria_plain.status("Connections")  # ...and so does this one
     assert code == 0
     assert after - before == report["facts"]["probe"]["connections_opened"] + 1 == 2
 
@@ -107,6 +112,7 @@ def test_peak_usage_reflects_connections_opened_and_closed(maria_plain):
 
 def test_full_server_earlier_fails_peak_although_quiet_now(maria_plain):
     import pymysql
+
     maria_plain.sql("FLUSH STATUS")
     held = [maria_plain.connect() for _ in range(37)]
     try:
@@ -146,6 +152,7 @@ def test_per_account_limit(maria_plain):
 
 # -- TLS -----------------------------------------------------------------------------
 
+
 def test_preferred_uses_tls_when_offered(maria_tls):
     code, report, _ = probe(maria_tls.url())
     tls = report["facts"]["tls"]
@@ -167,7 +174,7 @@ def test_preferred_falls_back_on_one_connection(maria_plain):
     tls = report["facts"]["tls"]
     assert code == 0
     assert tls["client"]["in_use"] is False and tls["server"]["ssl_enabled"] is False
-    assert after - before == 2   # the probe's one connection and this socket session
+    assert after - before == 2  # the probe's one connection and this socket session
     assert "does not offer TLS" in findings(report)["MY301"]["message"]
 
 
@@ -196,15 +203,19 @@ def test_required_against_plain_server_exits_3(maria_plain):
 
 
 def test_verify_ca_with_test_ca(maria_tls):
-    code, report, _ = probe(maria_tls.url(**{"ssl-mode": "VERIFY_CA", "ssl-ca": maria_tls.certs["ca"]}))
+    code, report, _ = probe(
+        maria_tls.url(**{"ssl-mode": "VERIFY_CA", "ssl-ca": maria_tls.certs["ca"]})
+    )
     assert code == 0
     assert report["facts"]["tls"]["client"]["verified"] is True
     assert "not the host name" in findings(report)["MY302"]["message"]
 
 
 def test_verify_identity_and_prisma_strict(maria_tls):
-    for params in ({"ssl-mode": "VERIFY_IDENTITY", "ssl-ca": maria_tls.certs["ca"]},
-                   {"sslaccept": "strict", "sslcert": maria_tls.certs["ca"]}):
+    for params in (
+        {"ssl-mode": "VERIFY_IDENTITY", "ssl-ca": maria_tls.certs["ca"]},
+        {"sslaccept": "strict", "sslcert": maria_tls.certs["ca"]},
+    ):
         code, report, _ = probe(maria_tls.url(**params))
         assert code == 0, params
         assert findings(report)["MY302"]["status"] == "pass"
@@ -212,7 +223,9 @@ def test_verify_identity_and_prisma_strict(maria_tls):
 
 
 def test_verify_ca_with_wrong_ca_exits_3(maria_tls):
-    code, report, _ = probe(maria_tls.url(**{"ssl-mode": "VERIFY_CA", "ssl-ca": maria_tls.certs["other_ca"]}))
+    code, report, _ = probe(
+        maria_tls.url(**{"ssl-mode": "VERIFY_CA", "ssl-ca": maria_tls.certs["other_ca"]})
+    )
     assert code == 3 and report["facts"]["probe"]["error_kind"] == "tls"
 
 
@@ -225,21 +238,28 @@ def test_server_requiring_tls(maria_tls):
         maria_tls.sql("SET GLOBAL require_secure_transport = OFF")
     assert code == 0 and findings(report)["MY303"]["status"] == "pass"
     # MariaDB says "Access denied" here (MySQL says 3159); the message names both causes.
-    assert refused == 3 and refused_report["facts"]["probe"]["error_kind"] in ("tls", "authentication")
+    assert refused == 3 and refused_report["facts"]["probe"]["error_kind"] in (
+        "tls",
+        "authentication",
+    )
     assert "require_secure_transport" in refused_report["facts"]["probe"]["error"]
 
 
 # -- bad input, failures and secrecy ---------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    f"mysql://app:{PASSWORD}@127.0.0.1:99999/app",
-    f"mysql://app:{PASSWORD}@127.0.0.1/app?ssl-mode=SOMETIMES",
-    f"mariadb://app:{PASSWORD}@[::1/app",
-    f"mysql://app:{PASSWORD}@db1,db2/app",
-    f"mysql://app:{PASSWORD}@127.0.0.1/app?connect-timeout=soon",
-    f"mysql://app:{PASSWORD}@127.0.0.1/app?tls-version=SSLv3",
-    f"mysql://app:{PASSWORD}@127.0.0.1/app?charset=klingon",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://app:{PASSWORD}@127.0.0.1:99999/app",
+        f"mysql://app:{PASSWORD}@127.0.0.1/app?ssl-mode=SOMETIMES",
+        f"mariadb://app:{PASSWORD}@[::1/app",
+        f"mysql://app:{PASSWORD}@db1,db2/app",
+        f"mysql://app:{PASSWORD}@127.0.0.1/app?connect-timeout=soon",
+        f"mysql://app:{PASSWORD}@127.0.0.1/app?tls-version=SSLv3",
+        f"mysql://app:{PASSWORD}@127.0.0.1/app?charset=klingon",
+    ],
+)
 def test_bad_urls_exit_2_with_one_line(url):
     r = run_advisor("probe", env={"DATABASE_URL": url})
     assert r.returncode == 2, r.stderr
@@ -265,11 +285,13 @@ def test_missing_database_exits_3(maria_plain):
 
 def test_refused_port_and_silent_listener(silent_listener):
     from tests.support.servers import free_port
+
     code, report, _ = probe(f"mysql://app:{PASSWORD}@127.0.0.1:{free_port()}/app")
     assert code == 3 and report["facts"]["probe"]["error_kind"] == "unreachable"
     started = time.monotonic()
-    code, report, _ = probe(f"mysql://app:{PASSWORD}@127.0.0.1:{silent_listener.port}/app",
-                            "--timeout", "2")
+    code, report, _ = probe(
+        f"mysql://app:{PASSWORD}@127.0.0.1:{silent_listener.port}/app", "--timeout", "2"
+    )
     assert code == 3 and report["facts"]["probe"]["error_kind"] == "timeout"
     assert time.monotonic() - started < 15
 
@@ -277,8 +299,14 @@ def test_refused_port_and_silent_listener(silent_listener):
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "junit"])
 def test_password_never_printed(maria_tls, tmp_path: Path, fmt):
     out = tmp_path / f"report.{fmt}"
-    r = run_advisor("probe", "--format", fmt, "--output", str(out),
-                    env={"DATABASE_URL": maria_tls.url(**{"ssl-mode": "REQUIRED"})})
+    r = run_advisor(
+        "probe",
+        "--format",
+        fmt,
+        "--output",
+        str(out),
+        env={"DATABASE_URL": maria_tls.url(**{"ssl-mode": "REQUIRED"})},
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     for text in (r.stdout, r.stderr, out.read_text()):
         assert PASSWORD not in text and quote(PASSWORD, safe="") not in text
@@ -286,6 +314,7 @@ def test_password_never_printed(maria_tls, tmp_path: Path, fmt):
 
 def test_report_validates_against_schema(maria_tls, maria_plain):
     import jsonschema
+
     schema = json.loads(SCHEMA.read_text())
     for url in (maria_tls.url(), maria_plain.url(**{"ssl-mode": "REQUIRED"})):
         _, report, _ = probe(url)

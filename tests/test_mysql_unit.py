@@ -17,28 +17,60 @@ PASSWORD = "s3cr3t-Pa55"
 
 # Recorded from a MariaDB 10.11 test server (max_connections 37) through TCP.
 ROW = {
-    "version": "10.11.19-MariaDB-0+deb12u1", "version_comment": "Debian 12",
-    "max_connections": 37, "max_user_connections_global": 0, "max_user_connections_session": 0,
-    "wait_timeout": 28800, "interactive_timeout": 28800, "account": "app@%",
-    "connection_id": 31, "user_connections": 1, "extra_max_connections": 1, "extra_port": 0,
-    "read_only": 1, "require_secure_transport": "OFF",
+    "version": "10.11.19-MariaDB-0+deb12u1",
+    "version_comment": "Debian 12",
+    "max_connections": 37,
+    "max_user_connections_global": 0,
+    "max_user_connections_session": 0,
+    "wait_timeout": 28800,
+    "interactive_timeout": 28800,
+    "account": "app@%",
+    "connection_id": 31,
+    "user_connections": 1,
+    "extra_max_connections": 1,
+    "extra_port": 0,
+    "read_only": 1,
+    "require_secure_transport": "OFF",
 }
 STATUS = {
-    "Threads_connected": "1", "Max_used_connections": "6", "Uptime": "42",
-    "Aborted_connects": "1", "Connections": "12", "Connection_errors_max_connections": "0",
-    "Ssl_version": "", "Ssl_cipher": "",
+    "Threads_connected": "1",
+    "Max_used_connections": "6",
+    "Uptime": "42",
+    "Aborted_connects": "1",
+    "Connections": "12",
+    "Connection_errors_max_connections": "0",
+    "Ssl_version": "",
+    "Ssl_cipher": "",
 }
-HANDSHAKE = {"version": "5.5.5-10.11.19-MariaDB-0+deb12u1", "connection_id": 31, "offers_tls": False}
-CLIENT_PLAIN = {"in_use": False, "version": None, "cipher": None, "sslmode": "PREFERRED",
-                "sslmode_source": "default", "ca": None, "verified": False, "hostname_verified": False}
+HANDSHAKE = {
+    "version": "5.5.5-10.11.19-MariaDB-0+deb12u1",
+    "connection_id": 31,
+    "offers_tls": False,
+}
+CLIENT_PLAIN = {
+    "in_use": False,
+    "version": None,
+    "cipher": None,
+    "sslmode": "PREFERRED",
+    "sslmode_source": "default",
+    "ca": None,
+    "verified": False,
+    "hostname_verified": False,
+}
 URL = f"mysql://app:{PASSWORD}@127.0.0.1:3306/app"
 
 
 def facts(row=None, status=None, handshake=None, client=None, url=URL) -> dict:
     target = parse_target(url)
-    out = my.build_facts({**ROW, **(row or {})}, {**STATUS, **(status or {})},
-                         {**HANDSHAKE, **(handshake or {})}, {**CLIENT_PLAIN, **(client or {})},
-                         target, connect_ms=3.2, total_ms=9.9)
+    out = my.build_facts(
+        {**ROW, **(row or {})},
+        {**STATUS, **(status or {})},
+        {**HANDSHAKE, **(handshake or {})},
+        {**CLIENT_PLAIN, **(client or {})},
+        target,
+        connect_ms=3.2,
+        total_ms=9.9,
+    )
     return {"engine": "mysql", **out}
 
 
@@ -49,18 +81,33 @@ def run(f: dict, url: str = URL, **ctx) -> dict:
 
 # -- facts -------------------------------------------------------------------
 
+
 def test_build_facts_reuses_postgres_names():
     f = facts()
     assert f["server_version"] == "10.11.19-MariaDB-0+deb12u1"
     assert f["flavor"] == "mariadb"
-    assert (f["max_connections"], f["reserved_connections"], f["connections_in_use"],
-            f["available_connections"]) == (37, 1, 1, 36)
+    assert (
+        f["max_connections"],
+        f["reserved_connections"],
+        f["connections_in_use"],
+        f["available_connections"],
+    ) == (37, 1, 1, 36)
     assert f["max_used_connections"] == 6 and f["uptime_seconds"] == 42
     assert f["wait_timeout"] == 28800 and f["connection_errors_max_connections"] == 0
-    assert f["max_user_connections"] == {"global": 0, "account": None, "effective": 0,
-                                         "account_name": "app@%", "connections": 1}
-    assert f["tls"]["server"] == {"in_use": False, "version": None, "cipher": None,
-                                  "ssl_enabled": False, "require_secure_transport": False}
+    assert f["max_user_connections"] == {
+        "global": 0,
+        "account": None,
+        "effective": 0,
+        "account_name": "app@%",
+        "connections": 1,
+    }
+    assert f["tls"]["server"] == {
+        "in_use": False,
+        "version": None,
+        "cipher": None,
+        "ssl_enabled": False,
+        "require_secure_transport": False,
+    }
     assert f["session"]["read_only"] is True
     assert f["pooler"]["detected"] is False
     assert f["probe"]["connections_opened"] == 1
@@ -78,13 +125,16 @@ def test_account_limit_comes_from_the_session_value():
     assert f["max_user_connections"]["effective"] == 5
 
 
-@pytest.mark.parametrize("version, flavor, numbers", [
-    ("5.5.5-10.11.19-MariaDB-0+deb12u1", "mariadb", (10, 11, 19)),
-    ("11.4.2-MariaDB", "mariadb", (11, 4, 2)),
-    ("8.0.36", "mysql", (8, 0, 36)),
-    ("8.0.30-Vitess", "mysql", (8, 0, 30)),
-    ("garbage", "mysql", (0, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "version, flavor, numbers",
+    [
+        ("5.5.5-10.11.19-MariaDB-0+deb12u1", "mariadb", (10, 11, 19)),
+        ("11.4.2-MariaDB", "mariadb", (11, 4, 2)),
+        ("8.0.36", "mysql", (8, 0, 36)),
+        ("8.0.30-Vitess", "mysql", (8, 0, 30)),
+        ("garbage", "mysql", (0, 0, 0)),
+    ],
+)
 def test_parse_version(version, flavor, numbers):
     assert my.parse_version(version)[:2] == (flavor, numbers)
 
@@ -101,6 +151,7 @@ def test_facts_sql_only_asks_for_variables_the_server_has():
 
 # -- URL -> driver options -----------------------------------------------------
 
+
 def kwargs(url: str, timeout: float = 10.0) -> dict:
     return my.connect_kwargs(parse_target(url), timeout)
 
@@ -116,18 +167,21 @@ def test_connect_kwargs_tcp_and_timeouts():
 def test_connect_kwargs_socket_and_utf8_password():
     kw = kwargs("mariadb://app:p%C3%A4ss@%2Frun%2Fmysqld%2Fmysqld.sock/app")
     assert kw["unix_socket"] == "/run/mysqld/mysqld.sock" and "host" not in kw
-    assert kw["password"] == "päss".encode("utf-8")
-    assert kw["ssl_disabled"] is True   # PREFERRED does not encrypt a local socket
+    assert kw["password"] == "päss".encode()
+    assert kw["ssl_disabled"] is True  # PREFERRED does not encrypt a local socket
 
 
-@pytest.mark.parametrize("query, mode, verify, hostname", [
-    ("", "PREFERRED", ssl.CERT_NONE, False),
-    ("?ssl-mode=required", "REQUIRED", ssl.CERT_NONE, False),
-    ("?ssl-mode=VERIFY_CA", "VERIFY_CA", ssl.CERT_REQUIRED, False),
-    ("?ssl-mode=VERIFY_IDENTITY", "VERIFY_IDENTITY", ssl.CERT_REQUIRED, True),
-    ("?sslaccept=strict", "VERIFY_IDENTITY", ssl.CERT_REQUIRED, True),
-    ("?sslaccept=accept_invalid_certs", "PREFERRED", ssl.CERT_NONE, False),
-])
+@pytest.mark.parametrize(
+    "query, mode, verify, hostname",
+    [
+        ("", "PREFERRED", ssl.CERT_NONE, False),
+        ("?ssl-mode=required", "REQUIRED", ssl.CERT_NONE, False),
+        ("?ssl-mode=VERIFY_CA", "VERIFY_CA", ssl.CERT_REQUIRED, False),
+        ("?ssl-mode=VERIFY_IDENTITY", "VERIFY_IDENTITY", ssl.CERT_REQUIRED, True),
+        ("?sslaccept=strict", "VERIFY_IDENTITY", ssl.CERT_REQUIRED, True),
+        ("?sslaccept=accept_invalid_certs", "PREFERRED", ssl.CERT_NONE, False),
+    ],
+)
 def test_ssl_modes(query, mode, verify, hostname):
     target = parse_target(URL + query)
     assert my.tls_settings(target)["sslmode"] == mode
@@ -141,8 +195,9 @@ def test_ssl_disabled_and_prisma_ca():
     assert my.tls_settings(target)["ca"] == "/etc/ca.pem"
 
 
-@pytest.mark.parametrize("query", ["?connect-timeout=soon", "?charset=klingon",
-                                   "?tls-version=TLSv1.0"])
+@pytest.mark.parametrize(
+    "query", ["?connect-timeout=soon", "?charset=klingon", "?tls-version=TLSv1.0"]
+)
 def test_bad_driver_options_are_invalid_targets(query):
     with pytest.raises(InvalidTarget) as exc:
         kwargs(URL + query)
@@ -150,6 +205,7 @@ def test_bad_driver_options_are_invalid_targets(query):
 
 
 # -- proxies -------------------------------------------------------------------
+
 
 def test_connection_id_mismatch_is_a_proxy():
     f = facts(handshake={"connection_id": 7})
@@ -167,8 +223,9 @@ def test_rds_proxy_host_needs_server_behaviour():
     url = f"mysql://u:{PASSWORD}@app.proxy-abc123.eu-west-1.rds.amazonaws.com:3306/db"
     quiet = facts(url=url, row={"version": "8.0.36"}, handshake={"version": "8.0.36"})
     assert not quiet["pooler"]["detected"]
-    proxied = facts(url=url, row={"version": "8.0.36"},
-                    handshake={"version": "8.0.36", "connection_id": 999})
+    proxied = facts(
+        url=url, row={"version": "8.0.36"}, handshake={"version": "8.0.36", "connection_id": 999}
+    )
     assert proxied["pooler"]["kind"] == "rds-proxy"
     assert proxied["pooler"]["pool_mode"] == "transaction"
 
@@ -180,20 +237,36 @@ def test_proxysql_version_comment():
 
 # -- errors --------------------------------------------------------------------
 
+
 class FakeError(Exception):
     pass
 
 
-@pytest.mark.parametrize("args, kind", [
-    ((1045, f"Access denied for user 'app'@'10.0.0.1' (using password: YES) {PASSWORD}"), "authentication"),
-    ((1049, "Unknown database 'nope'"), "missing-database"),
-    ((1040, "Too many connections"), "no-free-slot"),
-    ((3159, "Connections using insecure transport are prohibited"), "tls"),
-    ((2003, "Can't connect to MySQL server on 'x' ([Errno -2] Name or service not known)"), "dns"),
-    ((2003, "Can't connect to MySQL server on 'x' ([SSL: CERTIFICATE_VERIFY_FAILED] ...)"), "tls"),
-    ((2003, "Can't connect to MySQL server on 'x' (timed out)"), "timeout"),
-    ((2003, "Can't connect to MySQL server on 'x' ([Errno 111] Connection refused)"), "unreachable"),
-])
+@pytest.mark.parametrize(
+    "args, kind",
+    [
+        (
+            (1045, f"Access denied for user 'app'@'10.0.0.1' (using password: YES) {PASSWORD}"),
+            "authentication",
+        ),
+        ((1049, "Unknown database 'nope'"), "missing-database"),
+        ((1040, "Too many connections"), "no-free-slot"),
+        ((3159, "Connections using insecure transport are prohibited"), "tls"),
+        (
+            (2003, "Can't connect to MySQL server on 'x' ([Errno -2] Name or service not known)"),
+            "dns",
+        ),
+        (
+            (2003, "Can't connect to MySQL server on 'x' ([SSL: CERTIFICATE_VERIFY_FAILED] ...)"),
+            "tls",
+        ),
+        ((2003, "Can't connect to MySQL server on 'x' (timed out)"), "timeout"),
+        (
+            (2003, "Can't connect to MySQL server on 'x' ([Errno 111] Connection refused)"),
+            "unreachable",
+        ),
+    ],
+)
 def test_driver_errors_map_to_kinds(args, kind):
     failure = my._probe_failed(FakeError(*args), parse_target(URL))
     assert failure.kind == kind
@@ -201,6 +274,7 @@ def test_driver_errors_map_to_kinds(args, kind):
 
 
 # -- checks --------------------------------------------------------------------
+
 
 def test_catalog_and_registry_agree():
     checks.load_all()
@@ -253,8 +327,13 @@ def test_per_account_limit():
     tight = facts(row={"max_user_connections_session": 3, "user_connections": 2})
     r = run(tight)["MY105"]
     assert r.status == "fail" and "limited to 3" in r.message and "account's" in r.message
-    roomy = facts(row={"max_user_connections_global": 100, "max_user_connections_session": 100,
-                       "user_connections": 5})
+    roomy = facts(
+        row={
+            "max_user_connections_global": 100,
+            "max_user_connections_session": 100,
+            "user_connections": 5,
+        }
+    )
     assert run(roomy)["MY105"].status == "pass"
 
 
@@ -264,25 +343,38 @@ def test_tls_verdicts():
     r = run(plain, url=remote)
     assert r["MY301"].status == "fail" and "MY302" not in r
     assert r["MY303"].status == "warn" and "does not offer" in r["MY303"].message
-    assert run(facts())["MY301"].status == "warn"   # loopback
+    assert run(facts())["MY301"].status == "warn"  # loopback
     tls = {"in_use": True, "version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384"}
     on = {"Ssl_version": "TLSv1.3", "Ssl_cipher": "TLS_AES_256_GCM_SHA384"}
     offered = {"offers_tls": True}
     required = facts(client={**tls, "sslmode": "REQUIRED"}, status=on, handshake=offered)
     r = run(required)
-    assert r["MY301"].status == "pass" and r["MY302"].status == "warn" and r["MY303"].status == "warn"
-    ca = facts(client={**tls, "sslmode": "VERIFY_CA", "verified": True}, status=on, handshake=offered)
+    assert (
+        r["MY301"].status == "pass" and r["MY302"].status == "warn" and r["MY303"].status == "warn"
+    )
+    ca = facts(
+        client={**tls, "sslmode": "VERIFY_CA", "verified": True}, status=on, handshake=offered
+    )
     assert "not the host name" in run(ca)["MY302"].message
-    full = facts(client={**tls, "sslmode": "VERIFY_IDENTITY", "verified": True,
-                         "hostname_verified": True}, status=on, handshake=offered,
-                 row={"require_secure_transport": "ON"})
+    full = facts(
+        client={**tls, "sslmode": "VERIFY_IDENTITY", "verified": True, "hostname_verified": True},
+        status=on,
+        handshake=offered,
+        row={"require_secure_transport": "ON"},
+    )
     r = run(full)
     assert r["MY302"].status == "pass" and r["MY303"].status == "pass"
 
 
 def test_unreachable_is_one_error_finding():
-    f = {"engine": "mysql", "probe": {"error": "authentication failed for user app",
-                                      "error_kind": "authentication", "connections_opened": 0}}
+    f = {
+        "engine": "mysql",
+        "probe": {
+            "error": "authentication failed for user app",
+            "error_kind": "authentication",
+            "connections_opened": 0,
+        },
+    }
     r = run(f)
     assert [x.status for x in r.values()] == ["error"]
     assert r["MY001"].message == "authentication failed for user app"

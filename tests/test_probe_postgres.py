@@ -48,7 +48,9 @@ def wait_no_advisor_sessions(server, seconds: float = 5.0) -> int:
 def test_plain_server_facts_are_read_not_assumed(pg_plain):
     r, report = probe_json(pg_plain.url())
     facts = report["facts"]
-    in_use = int(pg_plain.psql("SELECT count(*) FROM pg_stat_activity WHERE backend_type='client backend'"))
+    in_use = int(
+        pg_plain.psql("SELECT count(*) FROM pg_stat_activity WHERE backend_type='client backend'")
+    )
     assert facts["max_connections"] == 23
     assert facts["reserved_connections"] == 2 and facts["superuser_reserved_connections"] == 2
     assert facts["connections_in_use"] >= 1
@@ -69,7 +71,9 @@ def test_plain_server_facts_are_read_not_assumed(pg_plain):
 
 
 def test_tls_server_verified_with_test_ca(pg_tls):
-    url = pg_tls.url(sslmode="verify-full", sslrootcert=pg_tls.certs["ca"]).replace("127.0.0.1", "localhost")
+    url = pg_tls.url(sslmode="verify-full", sslrootcert=pg_tls.certs["ca"]).replace(
+        "127.0.0.1", "localhost"
+    )
     r, report = probe_json(url)
     facts = report["facts"]
     assert facts["max_connections"] == 31 and facts["reserved_connections"] == 4
@@ -77,7 +81,9 @@ def test_tls_server_verified_with_test_ca(pg_tls):
     assert client["in_use"] is True and client["verified"] is True
     assert client["version"] and client["version"].startswith("TLS")
     assert client["cipher"]
-    assert facts["tls"]["server"]["in_use"] is True and facts["tls"]["server"]["ssl_enabled"] is True
+    assert (
+        facts["tls"]["server"]["in_use"] is True and facts["tls"]["server"]["ssl_enabled"] is True
+    )
     assert finding(report, "PG301")["status"] == "pass"
     assert finding(report, "PG302")["status"] == "pass"
 
@@ -145,6 +151,7 @@ def test_probe_opens_exactly_one_connection_and_leaves_none(pg_tls):
 
 def test_headroom_fails_when_server_is_nearly_full(pg_plain):
     import psycopg
+
     holders = [psycopg.connect(pg_plain.url()) for _ in range(16)]
     try:
         r, report = probe_json(pg_plain.url())
@@ -154,9 +161,15 @@ def test_headroom_fails_when_server_is_nearly_full(pg_plain):
         assert check["status"] == "fail"
         assert f"{facts['available_connections']} of 21 usable slots free" in check["message"]
         # Thresholds are data with overridable defaults.
-        _, relaxed = probe_json(pg_plain.url(), "--threshold", "PG101.fail_below_slots=1",
-                                "--threshold", "PG101.fail_below_percent=1",
-                                "--threshold", "PG101.warn_below_percent=2")
+        _, relaxed = probe_json(
+            pg_plain.url(),
+            "--threshold",
+            "PG101.fail_below_slots=1",
+            "--threshold",
+            "PG101.fail_below_percent=1",
+            "--threshold",
+            "PG101.warn_below_percent=2",
+        )
         assert finding(relaxed, "PG101")["status"] == "pass"
     finally:
         for conn in holders:
@@ -203,6 +216,7 @@ def test_reads_database_url_and_python_m_equals_console_script(pg_plain):
     import shutil
     import subprocess
     import sys
+
     r = run_advisor("probe", "--format", "json", env={"DATABASE_URL": pg_plain.url()})
     report = json.loads(r.stdout)
     assert report["facts"]["max_connections"] == 23
@@ -210,7 +224,9 @@ def test_reads_database_url_and_python_m_equals_console_script(pg_plain):
     script = Path(sys.executable).parent / "advisor"
     exe = str(script) if script.exists() else shutil.which("advisor")
     assert exe, "console script `advisor` not installed"
-    out = subprocess.run([exe, "probe", pg_plain.url(), "--format", "json"], capture_output=True, text=True)
+    out = subprocess.run(
+        [exe, "probe", pg_plain.url(), "--format", "json"], capture_output=True, text=True
+    )
     assert json.loads(out.stdout)["facts"]["max_connections"] == 23
 
 
@@ -230,6 +246,7 @@ def test_wrong_password_exits_3_and_says_authentication_failed(pg_plain, tmp_pat
 
 def test_closed_port_exits_3_quickly():
     from tests.support.servers import free_port
+
     port = free_port()
     started = time.monotonic()
     r = run_advisor("probe", f"postgresql://app:{PASSWORD}@127.0.0.1:{port}/app", "--timeout", "3")
@@ -240,8 +257,14 @@ def test_closed_port_exits_3_quickly():
 
 def test_silent_listener_times_out_within_bound(silent_listener):
     started = time.monotonic()
-    r = run_advisor("probe", f"postgresql://app:{PASSWORD}@127.0.0.1:{silent_listener.port}/app",
-                    "--timeout", "2", "--format", "json")
+    r = run_advisor(
+        "probe",
+        f"postgresql://app:{PASSWORD}@127.0.0.1:{silent_listener.port}/app",
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+    )
     elapsed = time.monotonic() - started
     assert r.returncode == 3
     assert elapsed < 2 + 1 + 2, elapsed
@@ -255,10 +278,17 @@ def test_missing_database_exits_3(pg_plain):
     assert "does not exist" in finding(report, "PG001")["message"]
 
 
-@pytest.mark.parametrize("bad", [
-    "garbage", "mysql-ish://x", "http://h/d", "postgresql://app:{pw}@127.0.0.1:70000/app",
-    "postgresql://app:{pw}@[::1/app", "postgresql://app:{pw}@h/app?sslmode=sure",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "garbage",
+        "mysql-ish://x",
+        "http://h/d",
+        "postgresql://app:{pw}@127.0.0.1:70000/app",
+        "postgresql://app:{pw}@[::1/app",
+        "postgresql://app:{pw}@h/app?sslmode=sure",
+    ],
+)
 def test_bad_urls_exit_2_with_one_line(bad):
     r = run_advisor("probe", bad.format(pw=PASSWORD))
     assert r.returncode == 2
@@ -270,11 +300,14 @@ def test_bad_urls_exit_2_with_one_line(bad):
 def test_help_and_lint_do_not_import_the_driver():
     import subprocess
     import sys
-    code = ("import sys, contextlib, io\nfrom advisor.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try: main(['--help'])\n    except SystemExit: pass\n"
-            "    main(['lint', 'postgresql://u:p@h/d'])\n"
-            "print('psycopg' in sys.modules, 'pymysql' in sys.modules)")
+
+    code = (
+        "import sys, contextlib, io\nfrom advisor.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try: main(['--help'])\n    except SystemExit: pass\n"
+        "    main(['lint', 'postgresql://u:p@h/d'])\n"
+        "print('psycopg' in sys.modules, 'pymysql' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False False", out.stderr
     helptext = run_advisor("--help").stdout

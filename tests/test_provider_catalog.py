@@ -17,9 +17,22 @@ TOML_PATH = Path(catalog.__file__).with_name("providers.toml")
 TODAY = dt.date.today()
 
 REQUIRED_PROVIDERS = {
-    "supabase", "neon", "vercel", "prisma-postgres", "heroku", "digitalocean", "aws-rds",
-    "azure", "google-cloud-sql", "render", "railway", "aiven", "crunchy-bridge",
-    "planetscale", "cloudflare-hyperdrive", "self-hosted",
+    "supabase",
+    "neon",
+    "vercel",
+    "prisma-postgres",
+    "heroku",
+    "digitalocean",
+    "aws-rds",
+    "azure",
+    "google-cloud-sql",
+    "render",
+    "railway",
+    "aiven",
+    "crunchy-bridge",
+    "planetscale",
+    "cloudflare-hyperdrive",
+    "self-hosted",
 }
 PROVIDER_KEYS = ("name", "engines", "docs_page", "summary", "host_regex", "tls")
 ENDPOINT_KEYS = ("id", "label", "engine", "role", "host_regex", "source", "checked", "verified")
@@ -66,6 +79,7 @@ def iter_regexes(providers):
 
 # --------------------------------------------------------------------------- file-level
 
+
 def test_toml_loads_and_schema_version(raw):
     assert raw["schema_version"] == 1
     assert isinstance(raw["providers"], dict) and raw["providers"]
@@ -82,6 +96,7 @@ def test_only_self_hosted_is_generic(providers):
 
 
 # --------------------------------------------------------------------------- providers
+
 
 @pytest.mark.parametrize("pid", sorted(REQUIRED_PROVIDERS))
 def test_provider_required_keys(providers, pid):
@@ -153,12 +168,19 @@ def test_seed_corrections_present(providers):
     claims = " ".join(
         f.get("outdated_seed_claim", "") for p in providers.values() for f in p.get("facts", [])
     ).lower()
-    for needle in ("pgbouncer for connection pooling", "supabase.io", "6543", "pgbouncer=true",
-                   "same vpc", "mysql is not yet supported"):
+    for needle in (
+        "pgbouncer for connection pooling",
+        "supabase.io",
+        "6543",
+        "pgbouncer=true",
+        "same vpc",
+        "mysql is not yet supported",
+    ):
         assert needle in claims, f"no fact corrects the seed claim about {needle!r}"
 
 
 # --------------------------------------------------------------------------- endpoints
+
 
 def test_endpoint_shape(providers):
     problems = []
@@ -217,6 +239,7 @@ def test_generic_endpoints_match_any_host(providers):
 
 # --------------------------------------------------------------------------- matcher
 
+
 def test_loader_is_cached_and_keeps_order(raw):
     a = catalog.load_providers()
     assert a is catalog.load_providers()
@@ -229,7 +252,8 @@ def test_loader_does_not_import_drivers():
     tree = ast.parse(Path(catalog.__file__).read_text())
     imported = {
         (n.module or "") if isinstance(n, ast.ImportFrom) else a.name
-        for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Import, ast.ImportFrom))
         for a in (n.names if isinstance(n, ast.Import) else [n])
     }
     assert not any(m.split(".")[0] in {"psycopg", "psycopg2", "pymysql"} for m in imported)
@@ -238,50 +262,225 @@ def test_loader_does_not_import_drivers():
 # (engine, host, port, expected provider, expected endpoint id or role, expected host provider)
 MATCH_CASES = [
     # Supabase: same pooler host, port decides the mode; db host 5432 vs 6543
-    ("postgresql", "aws-0-eu-central-1.pooler.supabase.com", 6543, "supabase", "supavisor-transaction", "supabase"),
-    ("postgresql", "aws-0-eu-central-1.pooler.supabase.com", 5432, "supabase", "supavisor-session", "supabase"),
-    ("postgresql", "AWS-1-us-east-1.pooler.supabase.com", None, "supabase", "supavisor-session", "supabase"),
+    (
+        "postgresql",
+        "aws-0-eu-central-1.pooler.supabase.com",
+        6543,
+        "supabase",
+        "supavisor-transaction",
+        "supabase",
+    ),
+    (
+        "postgresql",
+        "aws-0-eu-central-1.pooler.supabase.com",
+        5432,
+        "supabase",
+        "supavisor-session",
+        "supabase",
+    ),
+    (
+        "postgresql",
+        "AWS-1-us-east-1.pooler.supabase.com",
+        None,
+        "supabase",
+        "supavisor-session",
+        "supabase",
+    ),
     ("postgresql", "db.abcdefghijklmnop.supabase.co", 5432, "supabase", "direct", "supabase"),
-    ("postgresql", "db.abcdefghijklmnop.supabase.co", 6543, "supabase", "dedicated-pgbouncer", "supabase"),
+    (
+        "postgresql",
+        "db.abcdefghijklmnop.supabase.co",
+        6543,
+        "supabase",
+        "dedicated-pgbouncer",
+        "supabase",
+    ),
     ("postgresql", "db.abcdefghijklmnop.supabase.co", 7777, "supabase", None, "supabase"),
     # Neon: -pooler suffix decides
-    ("postgresql", "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech", None, "neon", "pooled", "neon"),
-    ("postgresql", "ep-cool-darkness-123456.us-east-2.aws.neon.tech", 5432, "neon", "direct", "neon"),
+    (
+        "postgresql",
+        "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech",
+        None,
+        "neon",
+        "pooled",
+        "neon",
+    ),
+    (
+        "postgresql",
+        "ep-cool-darkness-123456.us-east-2.aws.neon.tech",
+        5432,
+        "neon",
+        "direct",
+        "neon",
+    ),
     # Legacy Vercel Postgres
-    ("postgresql", "ep-small-cake-15698116-pooler.us-east-1.postgres.vercel-storage.com", 5432, "vercel", "legacy-pooled", "vercel"),
-    ("postgresql", "ep-small-cake-15698116.us-east-1.postgres.vercel-storage.com", 5432, "vercel", "legacy-direct", "vercel"),
+    (
+        "postgresql",
+        "ep-small-cake-15698116-pooler.us-east-1.postgres.vercel-storage.com",
+        5432,
+        "vercel",
+        "legacy-pooled",
+        "vercel",
+    ),
+    (
+        "postgresql",
+        "ep-small-cake-15698116.us-east-1.postgres.vercel-storage.com",
+        5432,
+        "vercel",
+        "legacy-direct",
+        "vercel",
+    ),
     # Prisma Postgres
     ("postgresql", "pooled.db.prisma.io", 5432, "prisma-postgres", "pooled", "prisma-postgres"),
     ("postgresql", "db.prisma.io", 5432, "prisma-postgres", "direct", "prisma-postgres"),
     # DigitalOcean: 25061 pool vs 25060 direct, MySQL direct only
-    ("postgresql", "db-postgresql-nyc3-37693-do-user-27496845-0.k.db.ondigitalocean.com", 25061, "digitalocean", "pgbouncer-pool", "digitalocean"),
-    ("postgresql", "db-postgresql-nyc3-37693-do-user-27496845-0.k.db.ondigitalocean.com", 25060, "digitalocean", "direct", "digitalocean"),
-    ("postgresql", "backend-do-user-19081923-0.db.ondigitalocean.com", 25061, "digitalocean", "pgbouncer-pool", "digitalocean"),
-    ("mysql", "db-mysql-fra1-1234-do-user-1-0.b.db.ondigitalocean.com", 25060, "digitalocean", "mysql-direct", "digitalocean"),
+    (
+        "postgresql",
+        "db-postgresql-nyc3-37693-do-user-27496845-0.k.db.ondigitalocean.com",
+        25061,
+        "digitalocean",
+        "pgbouncer-pool",
+        "digitalocean",
+    ),
+    (
+        "postgresql",
+        "db-postgresql-nyc3-37693-do-user-27496845-0.k.db.ondigitalocean.com",
+        25060,
+        "digitalocean",
+        "direct",
+        "digitalocean",
+    ),
+    (
+        "postgresql",
+        "backend-do-user-19081923-0.db.ondigitalocean.com",
+        25061,
+        "digitalocean",
+        "pgbouncer-pool",
+        "digitalocean",
+    ),
+    (
+        "mysql",
+        "db-mysql-fra1-1234-do-user-1-0.b.db.ondigitalocean.com",
+        25060,
+        "digitalocean",
+        "mysql-direct",
+        "digitalocean",
+    ),
     # AWS: RDS Proxy vs instance vs Aurora cluster
-    ("postgresql", "my-proxy.proxy-abcdefghijkl.us-east-1.rds.amazonaws.com", 5432, "aws-rds", "rds-proxy-postgresql", "aws-rds"),
-    ("postgresql", "reader.endpoint.proxy-abcdefghijkl.us-east-1.rds.amazonaws.com", 5432, "aws-rds", "rds-proxy-postgresql", "aws-rds"),
-    ("mysql", "my-proxy.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com", None, "aws-rds", "rds-proxy-mysql", "aws-rds"),
-    ("postgresql", "mydb.abcdefghijkl.us-east-1.rds.amazonaws.com", 5432, "aws-rds", "instance-postgresql", "aws-rds"),
-    ("postgresql", "mycluster.cluster-ro-abcdefghijkl.us-east-1.rds.amazonaws.com", 5432, "aws-rds", "cluster-postgresql", "aws-rds"),
+    (
+        "postgresql",
+        "my-proxy.proxy-abcdefghijkl.us-east-1.rds.amazonaws.com",
+        5432,
+        "aws-rds",
+        "rds-proxy-postgresql",
+        "aws-rds",
+    ),
+    (
+        "postgresql",
+        "reader.endpoint.proxy-abcdefghijkl.us-east-1.rds.amazonaws.com",
+        5432,
+        "aws-rds",
+        "rds-proxy-postgresql",
+        "aws-rds",
+    ),
+    (
+        "mysql",
+        "my-proxy.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com",
+        None,
+        "aws-rds",
+        "rds-proxy-mysql",
+        "aws-rds",
+    ),
+    (
+        "postgresql",
+        "mydb.abcdefghijkl.us-east-1.rds.amazonaws.com",
+        5432,
+        "aws-rds",
+        "instance-postgresql",
+        "aws-rds",
+    ),
+    (
+        "postgresql",
+        "mycluster.cluster-ro-abcdefghijkl.us-east-1.rds.amazonaws.com",
+        5432,
+        "aws-rds",
+        "cluster-postgresql",
+        "aws-rds",
+    ),
     # Azure: 6432 built-in PgBouncer vs 5432 direct
     ("postgresql", "myserver.postgres.database.azure.com", 6432, "azure", "pgbouncer", "azure"),
     ("postgresql", "myserver.postgres.database.azure.com", 5432, "azure", "direct", "azure"),
-    ("postgresql", "myserver.postgres.database.azure.com", 8432, "azure", "pgbouncer-elastic-workers", "azure"),
+    (
+        "postgresql",
+        "myserver.postgres.database.azure.com",
+        8432,
+        "azure",
+        "pgbouncer-elastic-workers",
+        "azure",
+    ),
     # PlanetScale: Postgres 6432 vs 5432, Vitess MySQL
-    ("postgresql", "abcd1234-useast1-1.horizon.psdb.cloud", 6432, "planetscale", "postgres-pgbouncer", "planetscale"),
-    ("postgresql", "abcd1234-useast1-1.horizon.psdb.cloud", 5432, "planetscale", "postgres-direct", "planetscale"),
+    (
+        "postgresql",
+        "abcd1234-useast1-1.horizon.psdb.cloud",
+        6432,
+        "planetscale",
+        "postgres-pgbouncer",
+        "planetscale",
+    ),
+    (
+        "postgresql",
+        "abcd1234-useast1-1.horizon.psdb.cloud",
+        5432,
+        "planetscale",
+        "postgres-direct",
+        "planetscale",
+    ),
     ("mysql", "aws.connect.psdb.cloud", None, "planetscale", "vitess-mysql", "planetscale"),
     # Crunchy Bridge 5431 pooler
-    ("postgresql", "p.43lmodgbqvdmlpbjirv22dfciu.db.postgresbridge.com", 5431, "crunchy-bridge", "pgbouncer", "crunchy-bridge"),
-    ("postgresql", "p.43lmodgbqvdmlpbjirv22dfciu.db.postgresbridge.com", None, "crunchy-bridge", "direct", "crunchy-bridge"),
+    (
+        "postgresql",
+        "p.43lmodgbqvdmlpbjirv22dfciu.db.postgresbridge.com",
+        5431,
+        "crunchy-bridge",
+        "pgbouncer",
+        "crunchy-bridge",
+    ),
+    (
+        "postgresql",
+        "p.43lmodgbqvdmlpbjirv22dfciu.db.postgresbridge.com",
+        None,
+        "crunchy-bridge",
+        "direct",
+        "crunchy-bridge",
+    ),
     # Render, Railway, Hyperdrive, Google
-    ("postgresql", "dpg-cmnu2imd3nmc739h84h0-a.frankfurt-postgres.render.com", 5432, "render", "external-direct", "render"),
+    (
+        "postgresql",
+        "dpg-cmnu2imd3nmc739h84h0-a.frankfurt-postgres.render.com",
+        5432,
+        "render",
+        "external-direct",
+        "render",
+    ),
     ("postgresql", "dpg-cmnu2imd3nmc739h84h0-a", None, "render", "internal-direct", "render"),
     ("postgresql", "pgbouncer.railway.internal", 6432, "railway", "pgbouncer", "railway"),
     ("postgresql", "postgres.railway.internal", 5432, "railway", "direct-private", "railway"),
-    ("postgresql", "abc123.hyperdrive.local", 5432, "cloudflare-hyperdrive", "binding-postgresql", "cloudflare-hyperdrive"),
-    ("postgresql", "abc.us-central1.sql.goog", 6432, "google-cloud-sql", "managed-pooling", "google-cloud-sql"),
+    (
+        "postgresql",
+        "abc123.hyperdrive.local",
+        5432,
+        "cloudflare-hyperdrive",
+        "binding-postgresql",
+        "cloudflare-hyperdrive",
+    ),
+    (
+        "postgresql",
+        "abc.us-central1.sql.goog",
+        6432,
+        "google-cloud-sql",
+        "managed-pooling",
+        "google-cloud-sql",
+    ),
     # Host known, endpoint not: Aiven ports are per service, Heroku pool port unpublished
     ("postgresql", "pg-1234abcd-myproject.aivencloud.com", 12691, "aiven", None, "aiven"),
     ("postgresql", "ec2-50-19-210-113.compute-1.amazonaws.com", 5432, "heroku", "direct", "heroku"),
@@ -316,7 +515,12 @@ def test_match_roles_for_pairs():
         ("ep-a-1-pooler.us-east-2.aws.neon.tech", "ep-a-1.us-east-2.aws.neon.tech", None, None),
         ("aws-0-us-east-1.pooler.supabase.com", "db.abcdefghijklmnop.supabase.co", 6543, 5432),
         ("s.postgres.database.azure.com", "s.postgres.database.azure.com", 6432, 5432),
-        ("c-do-user-1-0.db.ondigitalocean.com", "c-do-user-1-0.db.ondigitalocean.com", 25061, 25060),
+        (
+            "c-do-user-1-0.db.ondigitalocean.com",
+            "c-do-user-1-0.db.ondigitalocean.com",
+            25061,
+            25060,
+        ),
     ]
     for pooled_host, direct_host, pooled_port, direct_port in pairs:
         _, pooled, _ = catalog.match_endpoint("postgresql", pooled_host, pooled_port)

@@ -24,21 +24,29 @@ from tests.support.live import running
 from tests.support.servers import PASSWORD, PostgresServer, SilentListener
 
 pytestmark = pytest.mark.live
-WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|COPY|"
-                    r"COMMIT|nextval|setval|pg_advisory\w*|lo_\w+|dblink\w*)\b", re.IGNORECASE)
+WRITES = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|COPY|"
+    r"COMMIT|nextval|setval|pg_advisory\w*|lo_\w+|dblink\w*)\b",
+    re.IGNORECASE,
+)
 
 
 @pytest.fixture(scope="module")
 def audit():
-    with running(lambda: PostgresServer("audit", settings={"log_statement": "'all'"}).start()) as server:
+    with running(
+        lambda: PostgresServer("audit", settings={"log_statement": "'all'"}).start()
+    ) as server:
         server.psql("CREATE TABLE accounts (id int PRIMARY KEY, balance int)", db="app")
         server.psql("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 50) g", db="app")
         server.psql("ALTER TABLE accounts OWNER TO app", db="app")
         # The trap: app's own current_setting(), found first on its search_path.
         server.psql("CREATE SCHEMA trap AUTHORIZATION app", db="app")
-        server.psql("CREATE FUNCTION trap.current_setting(text) RETURNS text LANGUAGE plpgsql AS $$ "
-                    "BEGIN INSERT INTO public.accounts VALUES (999, 0); "
-                    "RETURN pg_catalog.current_setting($1); END $$", db="app")
+        server.psql(
+            "CREATE FUNCTION trap.current_setting(text) RETURNS text LANGUAGE plpgsql AS $$ "
+            "BEGIN INSERT INTO public.accounts VALUES (999, 0); "
+            "RETURN pg_catalog.current_setting($1); END $$",
+            db="app",
+        )
         server.psql("ALTER FUNCTION trap.current_setting(text) OWNER TO app", db="app")
         server.psql("ALTER ROLE app SET search_path = trap, pg_catalog, public")
         yield server
@@ -47,9 +55,12 @@ def audit():
 def state(server) -> str:
     """Contents and write counters of the table, read over the superuser's socket."""
     server.psql("SELECT pg_stat_force_next_flush()", db="app")
-    return server.psql("SELECT (SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts)"
-                       " || ' ' || (SELECT n_tup_ins || '/' || n_tup_upd || '/' || n_tup_del "
-                       "FROM pg_stat_user_tables WHERE relname = 'accounts')", db="app")
+    return server.psql(
+        "SELECT (SELECT string_agg(id || ':' || balance, ',' ORDER BY id) FROM accounts)"
+        " || ' ' || (SELECT n_tup_ins || '/' || n_tup_upd || '/' || n_tup_del "
+        "FROM pg_stat_user_tables WHERE relname = 'accounts')",
+        db="app",
+    )
 
 
 def no_advisor_sessions(server, seconds: float = 3.0) -> bool:
@@ -64,8 +75,11 @@ def no_advisor_sessions(server, seconds: float = 3.0) -> bool:
 def advisor_statements(log: str) -> list[str]:
     """Statements logged for application_name=advisor (multi-line ones joined)."""
     entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", log)
-    return [e.split("LOG:  statement: ", 1)[1] for e in entries
-            if re.match(r"\S+ \S+ \S+ \[\d+\] advisor LOG:  statement: ", e)]
+    return [
+        e.split("LOG:  statement: ", 1)[1]
+        for e in entries
+        if re.match(r"\S+ \S+ \S+ \[\d+\] advisor LOG:  statement: ", e)
+    ]
 
 
 def test_the_probe_cannot_write(audit):
@@ -119,8 +133,13 @@ def test_no_session_left_after_a_timeout(audit, slow_role):
 
 
 def start(url: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "advisor", "probe", url, "--timeout", "30"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "advisor", "probe", url, "--timeout", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def interrupt(proc: subprocess.Popen) -> tuple[str, str]:
@@ -140,15 +159,24 @@ def wait_for(predicate, seconds: float = 10.0) -> None:
 
 def test_ctrl_c_during_a_slow_query_leaves_no_session(audit, slow_role):
     proc = start(slow_role)
-    wait_for(lambda: audit.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                                "'advisor' AND wait_event = 'SafeSnapshot'") == "1")
+    wait_for(
+        lambda: (
+            audit.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'advisor' AND wait_event = 'SafeSnapshot'"
+            )
+            == "1"
+        )
+    )
     interrupt(proc)
     assert no_advisor_sessions(audit, 1.0)
 
 
 @pytest.mark.parametrize("where", ["silent-listener", "tls-stall", "query-stall"])
 def test_ctrl_c_while_waiting_exits_130(where):
-    with running(lambda: SilentListener() if where == "silent-listener" else FakePostgres(where)) as server:
+    with running(
+        lambda: SilentListener() if where == "silent-listener" else FakePostgres(where)
+    ) as server:
         proc = start(f"postgresql://app:{PASSWORD}@127.0.0.1:{server.port}/app?sslmode=prefer")
         if where == "query-stall":
             wait_for(lambda: server.queries)

@@ -19,16 +19,22 @@ from advisor.catalog.providers import load_providers
 from advisor.combine import combine, load_reports, slug
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO = "https://git.example.org/acme/advisor"   # set for the build: the default must not matter
-NEON = "postgresql://u:p@ep-cool-1.us-east-2.aws.neon.tech/db"           # URL206 fails
-PLAIN = "postgresql://u:p@db.example.com:6543/app?sslmode=require"      # warnings only
+REPO = "https://git.example.org/acme/advisor"  # set for the build: the default must not matter
+NEON = "postgresql://u:p@ep-cool-1.us-east-2.aws.neon.tech/db"  # URL206 fails
+PLAIN = "postgresql://u:p@db.example.com:6543/app?sslmode=require"  # warnings only
 EDIT = re.compile(r'<a href="([^"]*)" title="Edit this page"')
 
 
 def advisor(*args) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DIRECT_URL")}
-    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "advisor", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
 
 
 def lint_report(url: str, label: str, path: Path) -> dict:
@@ -53,11 +59,32 @@ def site(tmp_path_factory):
     old["summary"]["pass"] += 1
     (reports / "baseline" / "production.json").write_text(json.dumps(old))
     dest = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1",
-               ADVISOR_REPO_URL=REPO, ADVISOR_EDIT_URI="edit/trunk/docs/")
-    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q",
-                        "-f", str(ROOT / "mkdocs.yml"), "-d", str(dest)],
-                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    env = dict(
+        os.environ,
+        ADVISOR_REPORTS_DIR=str(reports),
+        NO_MKDOCS_2_WARNING="1",
+        ADVISOR_REPO_URL=REPO,
+        ADVISOR_EDIT_URI="edit/trunk/docs/",
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, f"mkdocs build --strict failed:\n{r.stdout}\n{r.stderr}"
     return {"dir": dest, "reports": reports, "changed": warned["id"]}
 
@@ -78,6 +105,7 @@ def edit_link(text: str) -> str | None:
 
 # --------------------------------------------------------------------------- sources
 
+
 def test_every_check_page_names_its_catalog_file_and_edits_it(site):
     files = set()
     for cid, c in load_checks().items():
@@ -92,14 +120,17 @@ def test_every_check_page_names_its_catalog_file_and_edits_it(site):
     assert "Generated from" not in article(page(site, "why-pooling"))
 
 
-@pytest.mark.parametrize("name, source", [
-    ("cli", "advisor/cli.py"),
-    ("providers", "advisor/catalog/providers.toml"),
-    ("providers/neon", "advisor/catalog/providers.toml"),
-    ("checks", "docs/hooks/pages_checks.py"),
-    ("readiness", "advisor/render/site.py"),
-    ("readiness/production", "advisor/render/site.py"),
-])
+@pytest.mark.parametrize(
+    "name, source",
+    [
+        ("cli", "advisor/cli.py"),
+        ("providers", "advisor/catalog/providers.toml"),
+        ("providers/neon", "advisor/catalog/providers.toml"),
+        ("checks", "docs/hooks/pages_checks.py"),
+        ("readiness", "advisor/render/site.py"),
+        ("readiness/production", "advisor/render/site.py"),
+    ],
+)
 def test_other_generated_pages_name_their_source(site, name, source):
     text = page(site, name)
     assert "Generated from" in article(text) and source.rsplit("/", 1)[-1] in article(text)
@@ -114,6 +145,7 @@ def test_provider_page_with_notes_names_them(site):
 
 # --------------------------------------------------------------------------- readiness
 
+
 def _report_markdown_rows(md: str) -> dict[str, str]:
     """Environment key -> verdict word, from `advisor report --format markdown`'s table."""
     rows = {}
@@ -127,8 +159,9 @@ def _report_markdown_rows(md: str) -> dict[str, str]:
 def _site_rows(text: str) -> dict[str, str]:
     """Environment slug -> verdict word, from the readiness page's table."""
     rows = {}
-    for href, verdict in re.findall(r'<tr>\s*<td><a href="([^"/]+)/">.*?</a></td>\s*<td>(.*?)</td>',
-                                    text, re.S):
+    for href, verdict in re.findall(
+        r'<tr>\s*<td><a href="([^"/]+)/">.*?</a></td>\s*<td>(.*?)</td>', text, re.S
+    ):
         rows[href] = re.sub(r"<[^>]+>|[^a-z]", "", verdict)
     return rows
 
@@ -156,6 +189,7 @@ def test_readiness_and_report_markdown_show_the_same_targets(site):
     assert f"worse: {site['changed']} pass → warn" in md.stdout
     # and the site's renderer, given the very object `advisor report --format json` wrote
     from advisor.render.site import readiness_pages
+
     by_file = {t["file"]: json.loads(Path(t["file"]).read_text()) for t in combined["targets"]}
     pages = readiness_pages(combined, by_file, site["reports"], [], load_checks(), load_providers())
     assert set(pages) == {"readiness.md"} | {f"readiness/{slug(k)}.md" for k in from_report}
@@ -169,6 +203,7 @@ def test_readiness_pages_render_the_combined_object(site):
     report files: a verdict changed in the object shows on the page."""
     from advisor.combine import read_folder
     from advisor.render.site import readiness_pages
+
     reports, skipped = read_folder(site["reports"])
     assert [name for name, _ in skipped] == ["broken.json"]
     baseline = load_reports([site["reports"] / "baseline"])
@@ -178,9 +213,17 @@ def test_readiness_pages_render_the_combined_object(site):
     target = next(t for t in c["targets"] if t["key"] == "staging")
     target["status"] = "error"
     target["findings"][0].update(status="skip", message="changed in the combined object")
-    pages = readiness_pages(c, {str(p): d for p, d in reports}, site["reports"], skipped,
-                            load_checks(), load_providers())
-    assert "| [staging (ep-cool-1.us-east-2.aws.neon.tech)](readiness/staging.md) | ✖ **error** |" \
+    pages = readiness_pages(
+        c,
+        {str(p): d for p, d in reports},
+        site["reports"],
+        skipped,
+        load_checks(),
+        load_providers(),
+    )
+    assert (
+        "| [staging (ep-cool-1.us-east-2.aws.neon.tech)](readiness/staging.md) | ✖ **error** |"
         in pages["readiness.md"]
+    )
     assert "changed in the combined object" in pages["readiness/staging.md"]
     assert "`broken.json` skipped" in pages["readiness.md"]

@@ -35,10 +35,12 @@ def status_collections(tree: ast.AST) -> list[int]:
 
 def test_no_status_list_outside_the_enum_module():
     # the scan itself first: each form a status list took before there was one enum
-    for src in ('STATUSES = ("pass", "warn", "fail", "skip", "error")',
-                'RANK = {"pass": 0, "skip": 0, "warn": 1}',
-                'bad = [f for f in x if f["status"] in ("warn", "fail", "error")]',
-                'counts = {s: 0 for s in ["pass", "warn"]}'):
+    for src in (
+        'STATUSES = ("pass", "warn", "fail", "skip", "error")',
+        'RANK = {"pass": 0, "skip": 0, "warn": 1}',
+        'bad = [f for f in x if f["status"] in ("warn", "fail", "error")]',
+        'counts = {s: 0 for s in ["pass", "warn"]}',
+    ):
         assert status_collections(ast.parse(src)), src
     assert not status_collections(ast.parse('x = ("pass", "other"); y = s == "warn"'))
     offenders = []
@@ -52,6 +54,7 @@ def test_no_status_list_outside_the_enum_module():
 
 def test_the_enum_is_the_schema_list_and_json_stays_plain():
     from advisor.status import ORDER, Status, worst
+
     schema = json.loads((PACKAGE / "schema" / "report-v1.json").read_text())
     enums = []
 
@@ -71,19 +74,35 @@ def test_the_enum_is_the_schema_list_and_json_stays_plain():
     assert [set(e) for e in enums] == [values, values - {"skip"}]
     assert worst(["skip"]).value in enums[1]
     assert [s.value for s in ORDER] == ["pass", "warn", "fail", "skip", "error"]
-    assert json.dumps({"s": Status.WARN, "l": list(Status)}) == \
-        '{"s": "warn", "l": ["pass", "warn", "fail", "skip", "error"]}'
+    assert (
+        json.dumps({"s": Status.WARN, "l": list(Status)})
+        == '{"s": "warn", "l": ["pass", "warn", "fail", "skip", "error"]}'
+    )
     assert f"{Status.FAIL}" == "fail" and Status("error") is Status.ERROR
 
 
 def test_ranks_pick_the_verdict():
     from advisor.status import ORDER, Status, worst
+
     assert [s.rank for s in ORDER] == [0, 1, 2, 0, 3]
     assert worst(["pass", "skip"]) is Status.PASS and worst(["skip"]) is Status.PASS
     assert worst(["warn", "error", "fail"]) is Status.ERROR and worst([]) is Status.PASS
-    report = Report(kind="lint", target={}, facts={"engine": "postgresql"}, findings=[
-        Finding("URL101", "t", "high", Status.WARN, "m", "r", "d"),
-        Finding("URL102", "t", "high", "skip", "m", "r", "d")])
+    report = Report(
+        kind="lint",
+        target={},
+        facts={"engine": "postgresql"},
+        findings=[
+            Finding("URL101", "t", "high", Status.WARN, "m", "r", "d"),
+            Finding("URL102", "t", "high", "skip", "m", "r", "d"),
+        ],
+    )
     d = report.to_dict()
-    assert d["summary"] == {"status": "warn", "pass": 0, "warn": 1, "fail": 0, "skip": 1, "error": 0}
+    assert d["summary"] == {
+        "status": "warn",
+        "pass": 0,
+        "warn": 1,
+        "fail": 0,
+        "skip": 1,
+        "error": 0,
+    }
     assert type(d["summary"]["status"]) is str

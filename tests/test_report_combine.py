@@ -19,15 +19,27 @@ from tests.support.reports import DOCS, finding, report
 def runs(tmp_path) -> dict:
     """Two runs of three environments: production got worse, staging got better, preview is new."""
     old = {
-        "production": report("production", [finding("PG101", "pass"), finding("PG201", "warn"),
-                                             finding("URL101", "pass")], available=30),
-        "staging": report("staging", [finding("PG101", "fail"), finding("PG301", "warn")], available=5),
+        "production": report(
+            "production",
+            [finding("PG101", "pass"), finding("PG201", "warn"), finding("URL101", "pass")],
+            available=30,
+        ),
+        "staging": report(
+            "staging", [finding("PG101", "fail"), finding("PG301", "warn")], available=5
+        ),
         "retired": report("retired", [finding("PG101", "pass")]),
     }
     new = {
-        "production": report("production", [finding("PG101", "warn"), finding("PG201", "fail"),
-                                            finding("URL101", "pass"), finding("PG302", "warn")],
-                             available=12),
+        "production": report(
+            "production",
+            [
+                finding("PG101", "warn"),
+                finding("PG201", "fail"),
+                finding("URL101", "pass"),
+                finding("PG302", "warn"),
+            ],
+            available=12,
+        ),
         "staging": report("staging", [finding("PG101", "pass")], available=20),
         "preview": report("preview", [], available=None, host="<b>preview</b>"),
     }
@@ -42,23 +54,37 @@ def runs(tmp_path) -> dict:
 
 
 def test_diff_lists_worse_and_fixed():
-    old = report("p", [finding("PG101", "pass"), finding("PG201", "warn"), finding("PG301", "fail")],
-                 available=30)
-    new = report("p", [finding("PG101", "warn"), finding("PG201", "fail"), finding("PG302", "warn")],
-                 available=10)
+    old = report(
+        "p",
+        [finding("PG101", "pass"), finding("PG201", "warn"), finding("PG301", "fail")],
+        available=30,
+    )
+    new = report(
+        "p",
+        [finding("PG101", "warn"), finding("PG201", "fail"), finding("PG302", "warn")],
+        available=10,
+    )
     ch = combine.diff(new, old)
     worse = {(i["id"], i["from"], i["to"]) for i in ch["worse"]}
     better = {(i["id"], i["from"], i["to"]) for i in ch["better"]}
-    assert worse == {("PG101", "pass", "warn"), ("PG201", "warn", "fail"), ("PG302", None, "warn"),
-                     ("headroom", 30, 10)}
+    assert worse == {
+        ("PG101", "pass", "warn"),
+        ("PG201", "warn", "fail"),
+        ("PG302", None, "warn"),
+        ("headroom", 30, 10),
+    }
     assert better == {("PG301", "fail", None)}
     assert ch["status"] == ["fail", "fail"]
 
 
 def test_diff_without_baseline_and_unchanged():
     r = report("p", [finding("PG101", "pass")])
-    assert combine.diff(r, None) == {"baseline": False, "worse": [], "better": [],
-                                     "status": [None, "pass"]}
+    assert combine.diff(r, None) == {
+        "baseline": False,
+        "worse": [],
+        "better": [],
+        "status": [None, "pass"],
+    }
     same = combine.diff(r, copy.deepcopy(r))
     assert same["baseline"] and not same["worse"] and not same["better"]
 
@@ -69,8 +95,13 @@ def test_combine_object(runs):
     assert c["summary"]["status"] == "fail" and c["summary"]["targets"] == 3
     by = {t["key"]: t for t in c["targets"]}
     assert set(by) == {"production", "staging", "preview"}
-    assert by["production"]["max_connections"] == 40 and by["production"]["available_connections"] == 12
-    assert by["production"]["pooler"] == "pgbouncer" and by["production"]["pool_mode"] == "transaction"
+    assert (
+        by["production"]["max_connections"] == 40
+        and by["production"]["available_connections"] == 12
+    )
+    assert (
+        by["production"]["pooler"] == "pgbouncer" and by["production"]["pool_mode"] == "transaction"
+    )
     assert by["production"]["tls"] == "TLSv1.3"
     assert len(by["production"]["change"]["worse"]) == 4
     assert {i["id"] for i in by["staging"]["change"]["better"]} == {"PG101", "PG301", "headroom"}
@@ -91,7 +122,9 @@ def test_markdown_output(runs):
     c = combine.combine(combine.load_reports([runs["new"]]), combine.load_reports([runs["old"]]))
     out = combine.render_markdown(c)
     assert out.startswith("### ❌ Pooling readiness: FAIL (3 environments)")
-    assert "| production | ❌ fail | 40 | 12 | pgbouncer \\(transaction\\) | TLSv1.3 | 1 / 2 |" in out
+    assert (
+        "| production | ❌ fail | 40 | 12 | pgbouncer \\(transaction\\) | TLSv1.3 | 1 / 2 |" in out
+    )
     assert "#### Since the baseline" in out
     assert "PG101 pass → warn" in out and "available connections 30 → 12" in out
     assert "**staging** (fail → pass)" in out and "fixed: PG101 fail → pass" in out
@@ -102,10 +135,13 @@ def test_markdown_output(runs):
 
 
 def test_markdown_escapes_server_strings():
-    bad = report("<img src=x onerror=alert(1)>", [
-        finding("PG101", "fail", "<script>alert(1)</script> | [x](javascript:alert(2))"),
-        dict(finding("PG201", "warn"), id="PG201](javascript:alert(3)"),
-    ])
+    bad = report(
+        "<img src=x onerror=alert(1)>",
+        [
+            finding("PG101", "fail", "<script>alert(1)</script> | [x](javascript:alert(2))"),
+            dict(finding("PG201", "warn"), id="PG201](javascript:alert(3)"),
+        ],
+    )
     out = combine.render_markdown(combine.combine([(Path("bad.json"), bad)]))
     assert "<script>" not in out and "<img" not in out and "](javascript" not in out
     assert "&lt;script&gt;" in out
@@ -121,7 +157,9 @@ def test_junit_one_suite_per_target(runs):
     assert prod.get("failures") == "2"  # PG201 fail + the regression
     regression = prod.find("testcase[@name='no regression since the baseline']/failure")
     assert regression is not None and "PG101 pass → warn" in regression.get("message")
-    assert suites["staging"].find("testcase[@name='no regression since the baseline']/failure") is None
+    assert (
+        suites["staging"].find("testcase[@name='no regression since the baseline']/failure") is None
+    )
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites.values())
 
 
@@ -134,8 +172,12 @@ def test_json_and_text_outputs(runs):
 
 
 def test_check_report_rejects_non_reports(tmp_path):
-    for bad in ({"schema_version": 2}, [], {"schema_version": 1, "kind": "probe"},
-                dict(report("x", []), target={"url": "u"})):
+    for bad in (
+        {"schema_version": 2},
+        [],
+        {"schema_version": 1, "kind": "probe"},
+        dict(report("x", []), target={"url": "u"}),
+    ):
         with pytest.raises(ValueError):
             combine.check_report(bad)
     (tmp_path / "x.json").write_text("{nope")
@@ -173,15 +215,23 @@ def test_cli_report_bad_input_exit_2(tmp_path):
 
 def test_cli_empty_baseline_dir_is_a_first_run(runs, tmp_path):
     (tmp_path / "baseline").mkdir()
-    r = run_advisor("report", str(runs["new"] / "staging.json"), "--baseline",
-                    str(tmp_path / "baseline"), "--format", "markdown")
+    r = run_advisor(
+        "report",
+        str(runs["new"] / "staging.json"),
+        "--baseline",
+        str(tmp_path / "baseline"),
+        "--format",
+        "markdown",
+    )
     assert r.returncode == 0 and "nothing to compare with" in r.stderr
     assert "Since the baseline" not in r.stdout
 
 
 def test_probe_output_directory_names_the_file(tmp_path):
     url = "postgresql://u:p@ep-cool-1.us-east-2.aws.neon.tech/db"
-    r = run_advisor("lint", url, "--label", "Staging", "--format", "json", "--output", f"{tmp_path}/out/")
+    r = run_advisor(
+        "lint", url, "--label", "Staging", "--format", "json", "--output", f"{tmp_path}/out/"
+    )
     assert r.returncode in (0, 1), r.stderr
     written = tmp_path / "out" / "staging-ep-cool-1-us-east-2-aws-neon-tech-db.json"
     assert json.loads(written.read_text())["label"] == "Staging"

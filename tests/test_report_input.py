@@ -21,8 +21,10 @@ from tests.support.cli import ROOT, run_advisor
 
 SCHEMA = json.loads((ROOT / "advisor" / "schema" / "report-v1.json").read_text())
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>**bold**|pipe|`tick`" \
-          "\x1b[31mRED\x1b]0;title\x07\x9b2J\x1b[2J\ud800"
+PAYLOAD = (
+    "<script>alert(1)</script><img src=x onerror=alert(2)>**bold**|pipe|`tick`"
+    "\x1b[31mRED\x1b]0;title\x07\x9b2J\x1b[2J\ud800"
+)
 BIG = 2**62
 
 
@@ -30,17 +32,29 @@ BIG = 2**62
 def base(tmp_path_factory) -> dict:
     """A real report (lint --format json) with probe facts added, valid against the schema."""
     out = tmp_path_factory.mktemp("base") / "r.json"
-    r = run_advisor("lint", "postgresql://app:Pw-Report-In@db.example.com/app", "--format",
-                    "json", "--output", str(out))
+    r = run_advisor(
+        "lint",
+        "postgresql://app:Pw-Report-In@db.example.com/app",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    )
     assert r.returncode in (0, 1), r.stderr
     d = json.loads(out.read_text())
     d["kind"] = "probe"
-    d["facts"].update(max_connections=100, reserved_connections=3, connections_in_use=7,
-                      available_connections=90, server_version="16.4",
-                      pooler={"detected": True, "kind": "pgbouncer", "pool_mode": "transaction",
-                              "evidence": []},
-                      tls={"client": {"in_use": True, "version": "TLSv1.3", "cipher": "x",
-                                      "verified": True}, "server": {"in_use": True}})
+    d["facts"].update(
+        max_connections=100,
+        reserved_connections=3,
+        connections_in_use=7,
+        available_connections=90,
+        server_version="16.4",
+        pooler={"detected": True, "kind": "pgbouncer", "pool_mode": "transaction", "evidence": []},
+        tls={
+            "client": {"in_use": True, "version": "TLSv1.3", "cipher": "x", "verified": True},
+            "server": {"in_use": True},
+        },
+    )
     jsonschema.validate(d, SCHEMA)
     return d
 
@@ -50,15 +64,27 @@ def hostile(d: dict, status: str) -> dict:
     d["label"] = "prod " + PAYLOAD + "L" * 3000
     d["tool"]["version"] = PAYLOAD
     d["target"].update(url=PAYLOAD, host="h" + PAYLOAD, database=PAYLOAD, provider=PAYLOAD)
-    d["facts"].update(max_connections=BIG, reserved_connections=BIG, connections_in_use=BIG,
-                      available_connections=-BIG if status == "fail" else BIG)
+    d["facts"].update(
+        max_connections=BIG,
+        reserved_connections=BIG,
+        connections_in_use=BIG,
+        available_connections=-BIG if status == "fail" else BIG,
+    )
     d["facts"]["pooler"]["kind"] = PAYLOAD
     d["facts"]["tls"]["client"].update(version=PAYLOAD, cipher=PAYLOAD)
     for f in d["findings"]:
-        f.update(title=PAYLOAD, message=PAYLOAD * 50, remediation=PAYLOAD,
-                 docs_url="https://x.example/|<script>|(x)", status=status)
+        f.update(
+            title=PAYLOAD,
+            message=PAYLOAD * 50,
+            remediation=PAYLOAD,
+            docs_url="https://x.example/|<script>|(x)",
+            status=status,
+        )
     d["findings"][0]["docs_url"] = "https://x.example/a|b|c|d"
-    counts = {s: sum(f["status"] == s for f in d["findings"]) for s in ("pass", "warn", "fail", "skip", "error")}
+    counts = {
+        s: sum(f["status"] == s for f in d["findings"])
+        for s in ("pass", "warn", "fail", "skip", "error")
+    }
     d["summary"] = {"status": "pass" if status == "pass" else status, **counts}
     jsonschema.validate(d, SCHEMA)
     return d
@@ -81,8 +107,9 @@ def outputs(base, tmp_path_factory) -> dict[str, str]:
         assert r.returncode == 1 and r.stderr == "", (fmt, r.returncode, r.stderr[-2000:])
         found[f"{fmt} stdout"] = r.stdout
         path = tmp / f"combined.{fmt}"
-        r = run_advisor("report", str(new), "--baseline", str(old), "--format", fmt,
-                        "--output", str(path))
+        r = run_advisor(
+            "report", str(new), "--baseline", str(old), "--format", fmt, "--output", str(path)
+        )
         assert r.returncode == 1 and r.stderr == "", (fmt, r.returncode, r.stderr[-2000:])
         found[f"{fmt} file"] = path.read_text(encoding="utf-8")
         found[f"{fmt} file, text stdout"] = r.stdout
@@ -90,8 +117,11 @@ def outputs(base, tmp_path_factory) -> dict[str, str]:
 
 
 def test_terminal_text_has_no_escapes_and_short_lines(outputs):
-    for name in ("text stdout", "text file", *(f"{f} file, text stdout" for f in
-                                                ("text", "json", "markdown", "junit"))):
+    for name in (
+        "text stdout",
+        "text file",
+        *(f"{f} file, text stdout" for f in ("text", "json", "markdown", "junit")),
+    ):
         text = outputs[name]
         assert "max_connections" in text, name
         assert not CONTROL.search(text), (name, repr(CONTROL.search(text)))
@@ -142,14 +172,28 @@ def _set(d: dict, path: str, value) -> dict:
 
 
 WRONG = [
-    ("findings.0.id", 5), ("findings.0.message", ["a"]), ("findings", {"a": 1}),
-    ("findings.0.status", None), ("target", []), ("target.port", "5432"), ("target.host", 5),
-    ("facts", []), ("facts.max_connections", "<script>alert(1)</script>"),
-    ("facts.max_connections", 1.5e308), ("facts.max_connections", True),
-    ("facts.available_connections", 2**70), ("facts.pooler", "pgbouncer"),
-    ("facts.pooler.detected", "yes"), ("facts.tls.client", []), ("summary.pass", -1),
-    ("summary", {"status": "fail"}), ("summary.status", "<b>x</b>"), ("label", {"x": 1}),
-    ("generated_at", "\x1b[2J"), ("schema_version", True), ("tool", "x"),
+    ("findings.0.id", 5),
+    ("findings.0.message", ["a"]),
+    ("findings", {"a": 1}),
+    ("findings.0.status", None),
+    ("target", []),
+    ("target.port", "5432"),
+    ("target.host", 5),
+    ("facts", []),
+    ("facts.max_connections", "<script>alert(1)</script>"),
+    ("facts.max_connections", 1.5e308),
+    ("facts.max_connections", True),
+    ("facts.available_connections", 2**70),
+    ("facts.pooler", "pgbouncer"),
+    ("facts.pooler.detected", "yes"),
+    ("facts.tls.client", []),
+    ("summary.pass", -1),
+    ("summary", {"status": "fail"}),
+    ("summary.status", "<b>x</b>"),
+    ("label", {"x": 1}),
+    ("generated_at", "\x1b[2J"),
+    ("schema_version", True),
+    ("tool", "x"),
     ("findings.0.id", "\x1b]0;x\x07PG101"),
 ]
 
@@ -160,8 +204,10 @@ def test_wrong_typed_fields_are_one_line_exit_2(base, tmp_path, path, value):
     bad.write_text(json.dumps(_set(base, path, value)))
     good = tmp_path / "good.json"
     good.write_text(json.dumps(base))
-    for argv in (["report", str(bad), "--format", "markdown"],
-                 ["report", str(good), "--baseline", str(bad)]):
+    for argv in (
+        ["report", str(bad), "--format", "markdown"],
+        ["report", str(good), "--baseline", str(bad)],
+    ):
         r = run_advisor(*argv)
         assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr)
         lines = r.stderr.splitlines()
@@ -170,11 +216,16 @@ def test_wrong_typed_fields_are_one_line_exit_2(base, tmp_path, path, value):
         assert "<script" not in r.stderr and "\x1b" not in r.stderr and r.stdout == ""
 
 
-@pytest.mark.parametrize("text", [
-    '{"schema_version": 1, "n": ' + "9" * 5000 + "}",          # beyond int()'s digit limit
-    '{"schema_version": 1, "n": NaN}', '{"schema_version": 1, "n": -Infinity}',
-    '{"schema_version": 1, "n": 1e400}',
-], ids=["5000 digits", "NaN", "Infinity", "1e400"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"schema_version": 1, "n": ' + "9" * 5000 + "}",  # beyond int()'s digit limit
+        '{"schema_version": 1, "n": NaN}',
+        '{"schema_version": 1, "n": -Infinity}',
+        '{"schema_version": 1, "n": 1e400}',
+    ],
+    ids=["5000 digits", "NaN", "Infinity", "1e400"],
+)
 def test_numbers_json_does_not_have(tmp_path, text):
     bad = tmp_path / "bad.json"
     bad.write_text(text)

@@ -29,8 +29,12 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def fakes():
-    with running_all({mode: (lambda mode=mode: FakePostgres(mode))
-                      for mode in ("cleartext-echo", "cleartext-fail")}) as started:
+    with running_all(
+        {
+            mode: (lambda mode=mode: FakePostgres(mode))
+            for mode in ("cleartext-echo", "cleartext-fail")
+        }
+    ) as started:
         yield started
 
 
@@ -53,26 +57,40 @@ def cases(port: int, tmp) -> dict:
         return home
 
     def service(name):
-        return (f"# a comment\n[other]\nhost=192.0.2.1\n\n[advsvc]\nhost=127.0.0.1\n"
-                f"port={port}\nuser=app\ndbname=app\npassword={secret(name)}\n")
+        return (
+            f"# a comment\n[other]\nhost=192.0.2.1\n\n[advsvc]\nhost=127.0.0.1\n"
+            f"port={port}\nuser=app\ndbname=app\npassword={secret(name)}\n"
+        )
 
     case("url", f"postgresql://app:{quote(secret('url'), safe='')}@127.0.0.1:{port}/app")
-    case("PGPASSWORD", f"postgresql://app@127.0.0.1:{port}/app",
-         {"PGPASSWORD": secret("PGPASSWORD")})
+    case(
+        "PGPASSWORD", f"postgresql://app@127.0.0.1:{port}/app", {"PGPASSWORD": secret("PGPASSWORD")}
+    )
     passfile = tmp / "pgpass"
-    passfile.write_text(f"127.0.0.1:5432:app:app:NotThisOne\n"
-                        f"127.0.0.1:{port}:app:app:{secret('pgpass-PGPORT')}\n")
+    passfile.write_text(
+        f"127.0.0.1:5432:app:app:NotThisOne\n127.0.0.1:{port}:app:app:{secret('pgpass-PGPORT')}\n"
+    )
     passfile.chmod(0o600)
-    case("pgpass-PGPORT", "postgresql://app@127.0.0.1/app",
-         {"PGPORT": str(port), "PGPASSFILE": str(passfile)})
-    case("pgpass-home-defaults", "postgresql:///",
-         {"PGHOST": "127.0.0.1", "PGPORT": str(port), "PGUSER": "app", "PGDATABASE": "app"},
-         {".pgpass": f"*:{port}:app:app:{secret('pgpass-home-defaults')}\n"})
+    case(
+        "pgpass-PGPORT",
+        "postgresql://app@127.0.0.1/app",
+        {"PGPORT": str(port), "PGPASSFILE": str(passfile)},
+    )
+    case(
+        "pgpass-home-defaults",
+        "postgresql:///",
+        {"PGHOST": "127.0.0.1", "PGPORT": str(port), "PGUSER": "app", "PGDATABASE": "app"},
+        {".pgpass": f"*:{port}:app:app:{secret('pgpass-home-defaults')}\n"},
+    )
     servicefile = tmp / "services.conf"
     servicefile.write_text(service("service-url"))
     case("service-url", "postgresql:///?service=advsvc", {"PGSERVICEFILE": str(servicefile)})
-    case("PGSERVICE-home", "postgresql:///", {"PGSERVICE": "advsvc"},
-         {".pg_service.conf": service("PGSERVICE-home")})
+    case(
+        "PGSERVICE-home",
+        "postgresql:///",
+        {"PGSERVICE": "advsvc"},
+        {".pg_service.conf": service("PGSERVICE-home")},
+    )
     sysconf = tmp / "sysconf"
     sysconf.mkdir()
     (sysconf / "pg_service.conf").write_text(service("PGSYSCONFDIR"))
@@ -86,14 +104,24 @@ EVERY_FORMAT = ("url", "PGPASSWORD", "pgpass-PGPORT", "service-url")
 def harvest(fake, tmp, every_format=()) -> dict:
     """name -> (artifacts, the secret); every format for `every_format`, else the text and
     JSON runs only (all with --debug)."""
+
     def one(item):
         name, (argv, env, pw) = item
         if name in every_format:
             return name, run_every_format("probe", argv, tmp / name / "out", env=env), pw
         text = run_advisor("probe", *argv, "--debug", env=env)
         js = run_advisor("probe", *argv, "--format", "json", "--debug", env=env)
-        return name, {"text stdout": text.stdout, "text stderr": text.stderr,
-                      "json stdout": js.stdout, "json stderr": js.stderr}, pw
+        return (
+            name,
+            {
+                "text stdout": text.stdout,
+                "text stderr": text.stderr,
+                "json stdout": js.stdout,
+                "json stderr": js.stderr,
+            },
+            pw,
+        )
+
     with ThreadPoolExecutor(4) as pool:
         runs = pool.map(one, cases(fake.port, tmp).items())
         return {name: (found, pw) for name, found, pw in runs}
@@ -101,18 +129,27 @@ def harvest(fake, tmp, every_format=()) -> dict:
 
 @pytest.fixture(scope="module")
 def echoed(fakes, tmp_path_factory):
-    return fakes["cleartext-echo"], harvest(fakes["cleartext-echo"],
-                                            tmp_path_factory.mktemp("echo"), EVERY_FORMAT)
+    return fakes["cleartext-echo"], harvest(
+        fakes["cleartext-echo"], tmp_path_factory.mktemp("echo"), EVERY_FORMAT
+    )
 
 
 @pytest.fixture(scope="module")
 def refused(fakes, tmp_path_factory):
-    return fakes["cleartext-fail"], harvest(fakes["cleartext-fail"],
-                                            tmp_path_factory.mktemp("fail"))
+    return fakes["cleartext-fail"], harvest(
+        fakes["cleartext-fail"], tmp_path_factory.mktemp("fail")
+    )
 
 
-NAMES = ["url", "PGPASSWORD", "pgpass-PGPORT", "pgpass-home-defaults", "service-url",
-         "PGSERVICE-home", "PGSYSCONFDIR"]
+NAMES = [
+    "url",
+    "PGPASSWORD",
+    "pgpass-PGPORT",
+    "pgpass-home-defaults",
+    "service-url",
+    "PGSERVICE-home",
+    "PGSYSCONFDIR",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -147,16 +184,38 @@ def test_fleet_and_burst_outputs_are_scrubbed(fakes, tmp_path):
     passfile.chmod(0o600)
     (tmp_path / "targets.toml").write_text(
         f'[[target]]\nname = "echo"\nurl = "postgresql://app@127.0.0.1:{echo.port}/app"\n'
-        f'[[target]]\nname = "fail"\nurl = "postgresql://app@127.0.0.1:{fail.port}/app"\n')
+        f'[[target]]\nname = "fail"\nurl = "postgresql://app@127.0.0.1:{fail.port}/app"\n'
+    )
     env = {"PGPASSFILE": str(passfile), "HOME": str(tmp_path)}
-    fleet = run_advisor("probe", "--targets", str(tmp_path / "targets.toml"), "--format",
-                        "markdown", "--output", str(tmp_path / "reports"), "--debug", env=env)
+    fleet = run_advisor(
+        "probe",
+        "--targets",
+        str(tmp_path / "targets.toml"),
+        "--format",
+        "markdown",
+        "--output",
+        str(tmp_path / "reports"),
+        "--debug",
+        env=env,
+    )
     files = {p.name: p.read_text() for p in (tmp_path / "reports").iterdir()}
     assert set(files) == {"echo.md", "fail.md"}
-    burst = run_advisor("burst", f"postgresql://app:{quote(pw, safe='')}@127.0.0.1:{fail.port}/app",
-                        "--clients", "2", "--format", "json", env=env)
+    burst = run_advisor(
+        "burst",
+        f"postgresql://app:{quote(pw, safe='')}@127.0.0.1:{fail.port}/app",
+        "--clients",
+        "2",
+        "--format",
+        "json",
+        env=env,
+    )
     assert pw in echo.passwords and fail.passwords.count(pw) >= 2
-    artifacts = {"fleet stdout": fleet.stdout, "fleet stderr": fleet.stderr,
-                 "burst stdout": burst.stdout, "burst stderr": burst.stderr, **files}
+    artifacts = {
+        "fleet stdout": fleet.stdout,
+        "fleet stderr": fleet.stderr,
+        "burst stdout": burst.stdout,
+        "burst stderr": burst.stderr,
+        **files,
+    }
     assert not leaks(artifacts, pw), leaks(artifacts, pw)
     assert fleet.returncode == 3 and burst.returncode == 3, (fleet.stderr, burst.stderr)

@@ -50,23 +50,45 @@ def cases(server, tmp_path) -> dict:
     pgpass.write_text(f"127.0.0.1:{server.port}:app:{ROLE}:{SECRET.replace(':', chr(92) + ':')}\n")
     pgpass.chmod(0o600)
     wrong = "Wr0ng&" + SECRET
-    dsn = (f"host=127.0.0.1 port={server.port} dbname=app user={ROLE} "
-           f"password='{SECRET}' application_name=advisor")
+    dsn = (
+        f"host=127.0.0.1 port={server.port} dbname=app user={ROLE} "
+        f"password='{SECRET}' application_name=advisor"
+    )
     silent = SilentListener()
     return {
         "url-password": ("probe", [pg_url(server)], None, SECRET, {1}),
-        "query-password": ("probe", [], {"DATABASE_URL": pg_url(server, None, password=SECRET)},
-                           SECRET, {1}),
+        "query-password": (
+            "probe",
+            [],
+            {"DATABASE_URL": pg_url(server, None, password=SECRET)},
+            SECRET,
+            {1},
+        ),
         "keyword-dsn": ("probe", [dsn], None, SECRET, {1}),
         "PGPASSWORD": ("probe", [pg_url(server, None)], {"PGPASSWORD": SECRET}, SECRET, {1}),
         "pgpass": ("probe", [pg_url(server, None)], {"PGPASSFILE": str(pgpass)}, SECRET, {1}),
         "wrong-password": ("probe", [pg_url(server, wrong)], None, wrong, {3}),
-        "api-key-param": ("probe", [pg_url(server, SECRET, api_key="ak_" + SECRET)], None,
-                          "ak_" + SECRET, {1}),
-        "mysql-timeout": ("probe", [f"mysql://app:{quote(SECRET, safe='')}@127.0.0.1:"
-                                    f"{silent.port}/app", "--timeout", "1"], None, SECRET, {3}),
-        "mysql-closed": ("probe", [f"mysql://app:{quote(SECRET, safe='')}@localhost:"
-                                   f"{free_port()}/app"], {"MYSQL_PWD": SECRET}, SECRET, {3}),
+        "api-key-param": (
+            "probe",
+            [pg_url(server, SECRET, api_key="ak_" + SECRET)],
+            None,
+            "ak_" + SECRET,
+            {1},
+        ),
+        "mysql-timeout": (
+            "probe",
+            [f"mysql://app:{quote(SECRET, safe='')}@127.0.0.1:{silent.port}/app", "--timeout", "1"],
+            None,
+            SECRET,
+            {3},
+        ),
+        "mysql-closed": (
+            "probe",
+            [f"mysql://app:{quote(SECRET, safe='')}@localhost:{free_port()}/app"],
+            {"MYSQL_PWD": SECRET},
+            SECRET,
+            {3},
+        ),
         "lint": ("lint", [pg_url(server, SECRET, sslpassword="k" + SECRET)], None, SECRET, {0, 1}),
     }
 
@@ -87,9 +109,21 @@ def harvest(leaky_role, tmp_path_factory):
     return found, site_files(site)
 
 
-@pytest.mark.parametrize("name", ["url-password", "query-password", "keyword-dsn", "PGPASSWORD",
-                                  "pgpass", "wrong-password", "api-key-param", "mysql-timeout",
-                                  "mysql-closed", "lint"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "url-password",
+        "query-password",
+        "keyword-dsn",
+        "PGPASSWORD",
+        "pgpass",
+        "wrong-password",
+        "api-key-param",
+        "mysql-timeout",
+        "mysql-closed",
+        "lint",
+    ],
+)
 def test_no_secret_in_any_artifact(harvest, name):
     found, _ = harvest
     artifacts, secret, codes, report = found[name]
@@ -129,38 +163,49 @@ def test_debug_log_records_in_process(leaky_role, caplog, capsys):
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("connecting to") for m in messages)
     assert any("read-only transaction" in m for m in messages)
-    assert not leaks({"records": "\n".join(messages), "caplog": caplog.text, "out": out,
-                      "err": err}, SECRET)
+    assert not leaks(
+        {"records": "\n".join(messages), "caplog": caplog.text, "out": out, "err": err}, SECRET
+    )
 
 
 def test_log_filter_scrubs_known_secrets_even_if_a_caller_logs_them(caplog):
     remember(parse_target("postgresql://u:Another%20Secret1@h/d"))
     caplog.set_level(logging.DEBUG, logger="advisor")
-    log.debug("driver said: password=%s url=%s", "Another Secret1",
-              "postgresql://u:Another%20Secret1@h/d")
+    log.debug(
+        "driver said: password=%s url=%s", "Another Secret1", "postgresql://u:Another%20Secret1@h/d"
+    )
     assert "Another" not in caplog.text and "***" in caplog.text
     SECRETS.secrets.discard("Another Secret1")
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://app:Echo%2Fd%40ta-9@db.example.com/app",
-    "host=db.example.com user=app password='Echo/d@ta-9'",
-    "postgresql://app@db.example.com/app?password=Echo%2Fd%40ta-9",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:Echo%2Fd%40ta-9@db.example.com/app",
+        "host=db.example.com user=app password='Echo/d@ta-9'",
+        "postgresql://app@db.example.com/app?password=Echo%2Fd%40ta-9",
+    ],
+)
 def test_driver_errors_that_echo_the_connection_string_are_scrubbed(url):
     t = parse_target(url)
-    echo = (f"connection to server failed: invalid value in '{url}' "
-            "(password=Echo/d@ta-9, encoded Echo%2Fd%40ta-9, quoted 'Echo/d@ta-9')")
-    for failure in (pg._probe_failed(psycopg.OperationalError(echo), t),
-                    my._probe_failed(pymysql.err.OperationalError(2003, echo), t),
-                    my._probe_failed(OSError(echo), t)):
+    echo = (
+        f"connection to server failed: invalid value in '{url}' "
+        "(password=Echo/d@ta-9, encoded Echo%2Fd%40ta-9, quoted 'Echo/d@ta-9')"
+    )
+    for failure in (
+        pg._probe_failed(psycopg.OperationalError(echo), t),
+        my._probe_failed(pymysql.err.OperationalError(2003, echo), t),
+        my._probe_failed(OSError(echo), t),
+    ):
         assert "Echo" not in str(failure) and "d@ta" not in str(failure), str(failure)
 
 
 def test_pgpassword_and_pgpass_values_are_known_to_scrub(tmp_path, monkeypatch):
     passfile = tmp_path / "pgpass"
-    passfile.write_text("# comment\nother:5432:*:*:NotThisOne\n"
-                        "db.example.com:*:app:app:From\\:PgPass9\n*:*:*:*:Wildcard77\n")
+    passfile.write_text(
+        "# comment\nother:5432:*:*:NotThisOne\n"
+        "db.example.com:*:app:app:From\\:PgPass9\n*:*:*:*:Wildcard77\n"
+    )
     monkeypatch.setenv("PGPASSFILE", str(passfile))
     monkeypatch.setenv("PGPASSWORD", "FromEnv42")
     t = parse_target("postgresql://app@db.example.com/app")
@@ -172,8 +217,10 @@ def test_pgpassword_and_pgpass_values_are_known_to_scrub(tmp_path, monkeypatch):
 
 
 def test_secret_looking_query_values_are_masked_everywhere():
-    t = parse_target("postgresql://u@h/d?api_key=AK1234&client_secret=CS1234&token=TK1234"
-                     "&sslpassword=SP1234&apikey=AP1234&PWD=PW1234&sslmode=require")
+    t = parse_target(
+        "postgresql://u@h/d?api_key=AK1234&client_secret=CS1234&token=TK1234"
+        "&sslpassword=SP1234&apikey=AP1234&PWD=PW1234&sslmode=require"
+    )
     for value in ("AK1234", "CS1234", "TK1234", "SP1234", "AP1234", "PW1234"):
         assert value not in t.display
     assert "sslmode=require" in t.display
@@ -181,10 +228,15 @@ def test_secret_looking_query_values_are_masked_everywhere():
     assert "SP1234" not in dsn.display and "PW1234" not in dsn.display
 
 
-@pytest.mark.parametrize("bad", [
-    "postgresql://user:Misplaced9/db", "Misplaced9://user@host/db",
-    "postgresql://user:Misplaced9@host:Misplaced9/db", "postgresql://user:%ffMisplaced9@h/d",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "postgresql://user:Misplaced9/db",
+        "Misplaced9://user@host/db",
+        "postgresql://user:Misplaced9@host:Misplaced9/db",
+        "postgresql://user:%ffMisplaced9@h/d",
+    ],
+)
 def test_invalid_url_messages_do_not_echo_a_password(bad):
     with pytest.raises(InvalidTarget) as info:
         parse_target(bad)

@@ -45,7 +45,7 @@ def test_every_docs_url_resolves_in_the_built_site(site):
     urls += [f["docs_url"] for f in site["report"]["findings"]]
     for url in urls:
         assert url.startswith(DOCS_BASE)
-        assert (site["dir"] / url[len(DOCS_BASE):] / "index.html").is_file(), url
+        assert (site["dir"] / url[len(DOCS_BASE) :] / "index.html").is_file(), url
 
 
 def test_every_provider_has_a_page_with_sources_and_dates(site):
@@ -130,8 +130,16 @@ def test_readiness_with_a_live_probe(pg_plain, tmp_path):
     reports = tmp_path / "reports"
     reports.mkdir()
     out = reports / "live.json"
-    r = run_advisor("probe", "--format", "json", "--output", str(out), "--label", "live-pg",
-                    env={"DATABASE_URL": pg_plain.url()})
+    r = run_advisor(
+        "probe",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "--label",
+        "live-pg",
+        env={"DATABASE_URL": pg_plain.url()},
+    )
     assert r.returncode in (0, 1), r.stderr
     report = json.loads(out.read_text())
     assert report["facts"]["max_connections"] == 23
@@ -154,7 +162,10 @@ def test_bench_pages_agree_with_the_bench_results(site):
         assert s["min"] <= s["median"] <= s["max"] and s["runs"] >= 5, figure
     perf = text_of(page(site, "performance"))
     ratio = r["postgres"]["ratios"]["check_postgres_over_probe"]
-    assert f"check_postgres' one check takes {ratio:g}× the time of `advisor probe`".replace("`", "") in perf
+    assert (
+        f"check_postgres' one check takes {ratio:g}× the time of `advisor probe`".replace("`", "")
+        in perf
+    )
     assert r["machine"]["cpu"] in perf and r["date"] in perf
     assert f"{r['mariadb']['ratios']['mysqltuner_over_probe']:g}×" in perf
     burst = page(site, "burst")

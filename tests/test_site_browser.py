@@ -51,8 +51,11 @@ def all_pages(site: Path) -> list[str]:
 
 def foreign(requests: list[str], base: str) -> list[str]:
     local = urlsplit(base).netloc
-    return [u for u in requests
-            if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).netloc != local]
+    return [
+        u
+        for u in requests
+        if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).netloc != local
+    ]
 
 
 def test_every_page_loads_cleanly_and_stays_local(tab, served):
@@ -104,8 +107,11 @@ def test_dark_scheme_toggle(tab, served):
 
 def test_screenshots(tab, served):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in (("home", ""), ("provider-supabase", "providers/supabase/"),
-                       ("readiness", "readiness/")):
+    for name, path in (
+        ("home", ""),
+        ("provider-supabase", "providers/supabase/"),
+        ("readiness", "readiness/"),
+    ):
         tab.goto(served["base"] + path, wait_until="load")
         out = SHOTS / f"{name}.png"
         tab.screenshot(path=str(out), full_page=True)
@@ -117,6 +123,7 @@ def test_burst_chart_shows_both_legs(tab, served):
     """The burst page's chart, as the browser lays it out: one bar per leg, segments sized
     by the counts `make bench` measured (bench/results.json, first run)."""
     import json
+
     first = json.loads((ROOT / "bench" / "results.json").read_text())["burst"]["runs"][0]
     tab.goto(served["base"] + "burst/", wait_until="load")
     chart = tab.locator("article figure svg").first
@@ -130,11 +137,17 @@ def test_burst_chart_shows_both_legs(tab, served):
         for key, count in parts.items():
             if not count:
                 continue
-            label = {"too_many_clients": "too many clients", "reserved_slots": "reserved slots"}.get(key, key)
+            label = {
+                "too_many_clients": "too many clients",
+                "reserved_slots": "reserved slots",
+            }.get(key, key)
             widths = [w for text, w in segments if text == f"{label}: {count}"]
             assert widths, f"no {label}: {count} bar for {leg['name']}"
             # A segment's width is its share of the clients (full bar = all of them).
-            assert any(abs(w - full * count / first["clients"]) < 2 for w in widths), (label, widths)
+            assert any(abs(w - full * count / first["clients"]) < 2 for w in widths), (
+                label,
+                widths,
+            )
     direct = next(leg for leg in first["legs"] if leg["name"] == "direct")
     pooled = next(leg for leg in first["legs"] if leg["name"] == "via pooler")
     assert direct["failed"] > 0 and pooled["failed"] == 0

@@ -36,8 +36,11 @@ def quiet_logger():
 
 @pytest.fixture(scope="module")
 def bouncer_session(pg_plain):
-    with running(lambda: servers.PgBouncer(
-            pg_plain, pool_mode="session", default_pool_size=2, name="pgbouncer-soak").start()) as bouncer:
+    with running(
+        lambda: servers.PgBouncer(
+            pg_plain, pool_mode="session", default_pool_size=2, name="pgbouncer-soak"
+        ).start()
+    ) as bouncer:
         yield bouncer
 
 

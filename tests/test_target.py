@@ -8,7 +8,13 @@ from advisor.target import parse_target
 
 def test_postgres_url_parts_and_redaction():
     t = parse_target("postgresql://app:s%40cret%2F1@db.example.com:5433/app?sslmode=require")
-    assert (t.engine, t.host, t.port, t.database, t.user) == ("postgresql", "db.example.com", 5433, "app", "app")
+    assert (t.engine, t.host, t.port, t.database, t.user) == (
+        "postgresql",
+        "db.example.com",
+        5433,
+        "app",
+        "app",
+    )
     assert t.password == "s@cret/1"
     assert t.display == "postgresql://app:***@db.example.com:5433/app?sslmode=require"
     assert "s@cret" not in repr(t)
@@ -23,10 +29,17 @@ def test_postgres_scheme_alias_and_default_port():
 
 
 def test_prisma_params_recorded_not_passed_to_libpq():
-    t = parse_target("postgresql://u:p@h:6543/d?pgbouncer=true&connection_limit=1&pool_timeout=20"
-                     "&schema=public&sslaccept=strict&sslmode=require&application_name=x")
-    assert t.client_params == {"pgbouncer": "true", "connection_limit": "1", "pool_timeout": "20",
-                               "schema": "public", "sslaccept": "strict"}
+    t = parse_target(
+        "postgresql://u:p@h:6543/d?pgbouncer=true&connection_limit=1&pool_timeout=20"
+        "&schema=public&sslaccept=strict&sslmode=require&application_name=x"
+    )
+    assert t.client_params == {
+        "pgbouncer": "true",
+        "connection_limit": "1",
+        "pool_timeout": "20",
+        "schema": "public",
+        "sslaccept": "strict",
+    }
     kw = t.libpq_kwargs()
     for key in t.client_params:
         assert key not in kw
@@ -58,7 +71,9 @@ def test_password_in_query_is_redacted():
 
 
 def test_keyword_dsn():
-    t = parse_target("host=db.example.com port=5432 dbname=app user=app password='it s' sslmode=verify-full")
+    t = parse_target(
+        "host=db.example.com port=5432 dbname=app user=app password='it s' sslmode=verify-full"
+    )
     assert t.form == "keywords"
     assert (t.host, t.port, t.database, t.user) == ("db.example.com", 5432, "app", "app")
     t = parse_target(r"host=h dbname=app password='a b\'c'")
@@ -83,12 +98,25 @@ def test_scrub_removes_raw_and_encoded_password():
     assert t.scrub("failed for p@ss word and p%40ss%20word") == "failed for *** and ***"
 
 
-@pytest.mark.parametrize("bad", [
-    "", "   ", "garbage", "http://example.com", "postgresql://u@h:99999/d", "postgresql://u@h:port/d",
-    "postgresql://u@[::1/d", "postgresql://u@h/d?sslmode=sometimes", "mysql://u@h/d?ssl-mode=maybe",
-    "host=h bogus=1", "postgresql://u@h1,h2/d", "postgresql://u@h/d?connect_timeout=soon",
-    "postgresql://u@ho st/d", "host='unterminated",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "garbage",
+        "http://example.com",
+        "postgresql://u@h:99999/d",
+        "postgresql://u@h:port/d",
+        "postgresql://u@[::1/d",
+        "postgresql://u@h/d?sslmode=sometimes",
+        "mysql://u@h/d?ssl-mode=maybe",
+        "host=h bogus=1",
+        "postgresql://u@h1,h2/d",
+        "postgresql://u@h/d?connect_timeout=soon",
+        "postgresql://u@ho st/d",
+        "host='unterminated",
+    ],
+)
 def test_bad_input_raises_invalid_target_without_echoing_secrets(bad):
     with pytest.raises(InvalidTarget) as info:
         parse_target(bad.replace("u@", "u:topsecret@"))

@@ -106,15 +106,20 @@ def hanging_resolver(tmp_path):
         "    if isinstance(host, str) and host.endswith('.hang.test'):\n"
         "        time.sleep(600)\n"
         "    return _real(host, *a, **k)\n"
-        "socket.getaddrinfo = getaddrinfo\n")
+        "socket.getaddrinfo = getaddrinfo\n"
+    )
     return {"PYTHONPATH": str(tmp_path)}
 
 
 def test_hanging_resolver_is_bounded(hanging_resolver, startup):
     # The harness works: without a deadline the lookup would not come back.
     with pytest.raises(subprocess.TimeoutExpired):
-        subprocess.run([sys.executable, "-c", "import socket; socket.getaddrinfo('db.hang.test', 1)"],
-                       env=hanging_resolver, capture_output=True, timeout=1)
+        subprocess.run(
+            [sys.executable, "-c", "import socket; socket.getaddrinfo('db.hang.test', 1)"],
+            env=hanging_resolver,
+            capture_output=True,
+            timeout=1,
+        )
     error = bounded(pg(5432, "db.hang.test"), startup, env=hanging_resolver)
     assert "resolving the host name db.hang.test" in error["message"]
     error = bounded(f"mysql://app:{PASSWORD}@db.hang.test/app", startup, env=hanging_resolver)
@@ -144,9 +149,17 @@ def test_admin_console_lookup_is_bounded(pgbouncer_txn, hanging_resolver, startu
     """--pooler-admin-url gets the same deadline-bound host lookup as the probe itself
     (libpq's own lookup has none); a console that cannot be read is reported, not fatal."""
     started = time.monotonic()
-    r = run_advisor("probe", pgbouncer_txn.url(), "--pooler-admin-url",
-                    f"postgresql://admin@db.hang.test:{pgbouncer_txn.port}/pgbouncer",
-                    "--timeout", str(TIMEOUT), "--format", "json", env=hanging_resolver)
+    r = run_advisor(
+        "probe",
+        pgbouncer_txn.url(),
+        "--pooler-admin-url",
+        f"postgresql://admin@db.hang.test:{pgbouncer_txn.port}/pgbouncer",
+        "--timeout",
+        str(TIMEOUT),
+        "--format",
+        "json",
+        env=hanging_resolver,
+    )
     elapsed = time.monotonic() - started
     assert r.returncode in (0, 1), r.stderr
     pooler = json.loads(r.stdout)["facts"]["pooler"]

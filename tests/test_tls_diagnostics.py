@@ -39,18 +39,50 @@ SERIALS = {"expired": "10", "future": "11"}
 def sign(d, name: str, start: str, end: str) -> tuple[str, str]:
     """A server certificate for localhost/127.0.0.1 from the CA in `d`, valid start..end
     (openssl ca, which takes explicit dates)."""
+
     def run(*args):
         subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-    (d / "ca.cnf").write_text("[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\n"
-                              "serial = serial\ndefault_md = sha256\npolicy = p\n"
-                              "[p]\ncommonName = supplied\n")
+
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\n"
+        "serial = serial\ndefault_md = sha256\npolicy = p\n"
+        "[p]\ncommonName = supplied\n"
+    )
     (d / "index.txt").write_text("")
     (d / "serial").write_text(SERIALS[name] + "\n")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-        "-keyout", f"{name}.key", "-out", f"{name}.csr")
-    run("ca", "-config", "ca.cnf", "-batch", "-notext", "-cert", "ca.crt", "-keyfile", "ca.key",
-        "-startdate", start, "-enddate", end, "-extfile", "san.ext",
-        "-in", f"{name}.csr", "-out", f"{name}.crt")
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+    )
+    run(
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-batch",
+        "-notext",
+        "-cert",
+        "ca.crt",
+        "-keyfile",
+        "ca.key",
+        "-startdate",
+        start,
+        "-enddate",
+        end,
+        "-extfile",
+        "san.ext",
+        "-in",
+        f"{name}.csr",
+        "-out",
+        f"{name}.crt",
+    )
     (d / f"{name}.key").chmod(0o600)
     return str(d / f"{name}.crt"), str(d / f"{name}.key")
 
@@ -59,9 +91,12 @@ def sign(d, name: str, start: str, end: str) -> tuple[str, str]:
 def certs():
     d = servers.make_workdir("tlsdiag-certs", "postgres")
     servers.make_certs(d)  # ca.crt, and san.ext naming localhost and 127.0.0.1
-    found = {"ca": str(d / "ca.crt"), "other_ca": str(d / "other-ca.crt"),
-             "expired": sign(d, "expired", "20200101000000Z", "20200201000000Z"),
-             "future": sign(d, "future", "20990101000000Z", "20991231000000Z")}
+    found = {
+        "ca": str(d / "ca.crt"),
+        "other_ca": str(d / "other-ca.crt"),
+        "expired": sign(d, "expired", "20200101000000Z", "20200201000000Z"),
+        "future": sign(d, "future", "20990101000000Z", "20991231000000Z"),
+    }
     servers._chown_tree(d, "postgres")  # the server reads its key as the postgres user
     yield found
     shutil.rmtree(d, ignore_errors=True)
@@ -70,13 +105,17 @@ def certs():
 @pytest.fixture(scope="module")
 def pg_expired(certs):
     cert, key = certs["expired"]
-    with running(lambda: servers.PostgresServer(
-            "tlsdiag", tls=True, settings={"ssl_cert_file": f"'{cert}'",
-                                           "ssl_key_file": f"'{key}'"}).start()) as server:
+    with running(
+        lambda: servers.PostgresServer(
+            "tlsdiag", tls=True, settings={"ssl_cert_file": f"'{cert}'", "ssl_key_file": f"'{key}'"}
+        ).start()
+    ) as server:
         # app may not log in over TLS; in plain text it needs its password.
-        (server.data / "pg_hba.conf").write_text("local all all trust\n"
-                                                 "hostssl all app 127.0.0.1/32 reject\n"
-                                                 "host all all 127.0.0.1/32 scram-sha-256\n")
+        (server.data / "pg_hba.conf").write_text(
+            "local all all trust\n"
+            "hostssl all app 127.0.0.1/32 reject\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+        )
         server.psql("SELECT pg_catalog.pg_reload_conf()")
         time.sleep(0.3)  # the postmaster rereads pg_hba.conf on SIGHUP
         yield server
@@ -125,8 +164,9 @@ def probe(url: str, *extra):
 
 def url(port: int, password: str = PASSWORD, **query) -> str:
     q = "&".join(f"{k}={quote(v, safe='/')}" for k, v in query.items())
-    return (f"postgresql://app:{quote(password, safe='')}@localhost:{port}/app"
-            + (f"?{q}" if q else ""))
+    return f"postgresql://app:{quote(password, safe='')}@localhost:{port}/app" + (
+        f"?{q}" if q else ""
+    )
 
 
 @pytest.mark.parametrize("mode", ["verify-full", "verify-ca"])
@@ -147,8 +187,9 @@ def test_an_expired_certificate_from_the_right_ca_says_expired(pg_expired, certs
 
 def test_a_certificate_not_valid_yet_says_so_and_nothing_logs_in(certs):
     with running(lambda: TLSListener(*certs["future"])) as listener:
-        code, report, message = probe(url(listener.port, sslmode="verify-full",
-                                          sslrootcert=certs["ca"]))
+        code, report, message = probe(
+            url(listener.port, sslmode="verify-full", sslrootcert=certs["ca"])
+        )
         assert code == 3 and report["facts"]["probe"]["error_kind"] == "tls"
         assert "not yet valid" in message and "unknown CA" not in message, message
         assert listener.accepted == 2 and listener.received == b""  # a handshake, no login

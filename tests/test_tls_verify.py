@@ -46,8 +46,15 @@ def test_wrong_ca_fails_and_says_unknown_ca(pg_tls, mode):
 
 def test_hostname_not_in_certificate_fails_and_says_mismatch(pg_tls):
     # hostaddr dials the server while libpq checks the certificate against `host`.
-    code, report, found = probe(url(pg_tls, host="not-in-cert.example", sslmode="verify-full",
-                                    sslrootcert=pg_tls.certs["ca"], hostaddr="127.0.0.1"))
+    code, report, found = probe(
+        url(
+            pg_tls,
+            host="not-in-cert.example",
+            sslmode="verify-full",
+            sslrootcert=pg_tls.certs["ca"],
+            hostaddr="127.0.0.1",
+        )
+    )
     assert code == 3 and report["facts"]["probe"]["error_kind"] == "tls"
     message = found["PG001"]["message"]
     assert "hostname mismatch" in message and "not-in-cert.example" in message
@@ -61,28 +68,36 @@ def test_hostname_checked_after_our_own_dns_lookup(pg_tls, tmp_path):
         "import socket\n_real = socket.getaddrinfo\n"
         "def getaddrinfo(host, *a, **k):\n"
         "    return _real('127.0.0.1' if host == 'imposter.test' else host, *a, **k)\n"
-        "socket.getaddrinfo = getaddrinfo\n")
+        "socket.getaddrinfo = getaddrinfo\n"
+    )
     env = {"PYTHONPATH": str(tmp_path)}
-    code, _, found = probe(url(pg_tls, host="imposter.test", sslmode="verify-full",
-                               sslrootcert=pg_tls.certs["ca"]), env=env)
+    code, _, found = probe(
+        url(pg_tls, host="imposter.test", sslmode="verify-full", sslrootcert=pg_tls.certs["ca"]),
+        env=env,
+    )
     assert code == 3 and "hostname mismatch" in found["PG001"]["message"]
     # verify-ca checks the chain only: the same dial passes, and the report says so.
-    code, _, found = probe(url(pg_tls, host="imposter.test", sslmode="verify-ca",
-                               sslrootcert=pg_tls.certs["ca"]), env=env)
+    code, _, found = probe(
+        url(pg_tls, host="imposter.test", sslmode="verify-ca", sslrootcert=pg_tls.certs["ca"]),
+        env=env,
+    )
     assert code != 3 and found["PG302"]["status"] == "warn"
     assert "not the host name" in found["PG302"]["message"]
 
 
 def test_keyword_dsn_hostname_mismatch(pg_tls):
-    dsn = (f"host=not-in-cert.example hostaddr=127.0.0.1 port={pg_tls.port} dbname=app user=app "
-           f"password={PASSWORD} sslmode=verify-full sslrootcert={pg_tls.certs['ca']}")
+    dsn = (
+        f"host=not-in-cert.example hostaddr=127.0.0.1 port={pg_tls.port} dbname=app user=app "
+        f"password={PASSWORD} sslmode=verify-full sslrootcert={pg_tls.certs['ca']}"
+    )
     code, _, found = probe(dsn)
     assert code == 3 and "hostname mismatch" in found["PG001"]["message"]
 
 
 def test_missing_ca_file_names_sslrootcert(pg_tls, tmp_path):
-    code, report, found = probe(url(pg_tls, sslmode="verify-full",
-                                    sslrootcert=str(tmp_path / "nope.crt")))
+    code, report, found = probe(
+        url(pg_tls, sslmode="verify-full", sslrootcert=str(tmp_path / "nope.crt"))
+    )
     assert code == 3 and report["facts"]["probe"]["error_kind"] == "tls"
     assert "sslrootcert" in found["PG001"]["message"]
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-TOOLS = {"url-checker": "uc", "config-generator": "cg", "capacity": "cc"}   # page -> id prefix
+TOOLS = {"url-checker": "uc", "config-generator": "cg", "capacity": "cc"}  # page -> id prefix
 
 # What the checker shows, read from the rendered result (nothing else).
 READ_RESULT = """() => {
@@ -96,16 +96,23 @@ def tool(chromium, tools_site):
 
 def foreign(requests: list[str], base: str) -> list[str]:
     local = urlsplit(base).netloc
-    return [u for u in requests if urlsplit(u).scheme not in ("data", "blob", "about")
-            and urlsplit(u).netloc != local]
+    return [
+        u
+        for u in requests
+        if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).netloc != local
+    ]
 
 
 def lint_statuses(vector: dict) -> dict | None:
     """Every finding `advisor lint URL` reports for the vector (in-process), or None if invalid."""
     try:
         direct = parse_target(vector["direct_url"]) if vector.get("direct_url") else None
-        ctx = Context(serverless=vector.get("serverless", True), orm=vector.get("orm"),
-                      direct_target=direct, prisma_version=vector.get("prisma_version"))
+        ctx = Context(
+            serverless=vector.get("serverless", True),
+            orm=vector.get("orm"),
+            direct_target=direct,
+            prisma_version=vector.get("prisma_version"),
+        )
         report = lint(parse_target(vector["url"]), ctx, source="argument")
     except InvalidTarget:
         return None
@@ -124,6 +131,7 @@ def fill_checker(page, vector: dict) -> dict:
 
 # ------------------------------------------------------------------------------ URL checker
 
+
 def test_every_vector_through_the_checker_form(tool, tools_site):
     page = tool("url-checker")
     loaded = len(page.requests)
@@ -135,12 +143,16 @@ def test_every_vector_through_the_checker_form(tool, tools_site):
         name = vector["name"]
         if exp["exit"] == 2:
             if not got["error"] or exp["error_contains"] not in got["error"]:
-                failures.append(f"{name}: expected error {exp['error_contains']!r}, got {got['error']!r}")
+                failures.append(
+                    f"{name}: expected error {exp['error_contains']!r}, got {got['error']!r}"
+                )
         elif got["error"]:
             failures.append(f"{name}: unexpected error {got['error']!r}")
         else:
-            shown = {k: ("" if got[k] in (None, "\u2014") else got[k])
-                     for k in ("provider", "role", "pooler", "pool_mode")}
+            shown = {
+                k: ("" if got[k] in (None, "\u2014") else got[k])
+                for k in ("provider", "role", "pooler", "pool_mode")
+            }
             want = {k: exp[k] for k in shown}
             if shown != want:
                 failures.append(f"{name}: endpoint {shown} != {want}")
@@ -171,11 +183,14 @@ def test_typing_a_url_with_a_password_sends_nothing(tool, tools_site):
     before = list(page.requests)
     password = "Pw-Typed-Secret-991"
     page.focus("#uc-url")
-    page.keyboard.type(f"postgresql://postgres.abcdefghij:{password}@aws-0-eu-central-1"
-                       ".pooler.supabase.com:6543/postgres?sslmode=require", delay=2)
+    page.keyboard.type(
+        f"postgresql://postgres.abcdefghij:{password}@aws-0-eu-central-1"
+        ".pooler.supabase.com:6543/postgres?sslmode=require",
+        delay=2,
+    )
     page.select_option("#uc-orm", "prisma")
     page.focus("#uc-url")
-    for _ in range(5):                      # keyboard only: to the Check button, then Enter
+    for _ in range(5):  # keyboard only: to the Check button, then Enter
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.type") == "submit":
             break
@@ -183,7 +198,7 @@ def test_typing_a_url_with_a_password_sends_nothing(tool, tools_site):
     got = page.evaluate(READ_RESULT)
     assert got["provider"] == "supabase" and got["statuses"]["URL201"] == "fail"
     assert "postgres.abcdefghij:***@" in got["html"]
-    assert page.requests == before, page.requests[len(before):]
+    assert page.requests == before, page.requests[len(before) :]
     assert password not in page.content()
     assert not page.errors, page.errors
 
@@ -191,22 +206,34 @@ def test_typing_a_url_with_a_password_sends_nothing(tool, tools_site):
 def test_checker_works_offline_once_loaded(tool):
     page = tool("url-checker")
     page.context.set_offline(True)
-    got = fill_checker(page, {"url": "postgresql://u:Pw-Off-1@db.example.com:6432/app?sslmode=disable"})
+    got = fill_checker(
+        page, {"url": "postgresql://u:Pw-Off-1@db.example.com:6432/app?sslmode=disable"}
+    )
     assert got["provider"] == "self-hosted" and got["statuses"]["URL101"] == "fail"
     assert not page.errors, page.errors
 
 
 # ------------------------------------------------------------------------- config generator
 
+
 def _no_prepared_statements(provider: dict) -> bool:
-    pooled = [e for e in provider["endpoints"] if e.get("role") == "pooled" and e["engine"] == "postgresql"]
+    pooled = [
+        e
+        for e in provider["endpoints"]
+        if e.get("role") == "pooled" and e["engine"] == "postgresql"
+    ]
     pooled.sort(key=lambda e: e.get("pool_mode") != "transaction")
-    return bool(pooled) and pooled[0].get("pool_mode") == "transaction" \
+    return (
+        bool(pooled)
+        and pooled[0].get("pool_mode") == "transaction"
         and pooled[0].get("prepared_statements") is not True
+    )
 
 
 def _has_pooler(provider: dict) -> bool:
-    return any(e.get("role") == "pooled" and e["engine"] == "postgresql" for e in provider["endpoints"])
+    return any(
+        e.get("role") == "pooled" and e["engine"] == "postgresql" for e in provider["endpoints"]
+    )
 
 
 def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
@@ -228,7 +255,10 @@ def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
                 text = "\n".join(code for _, code in got["blocks"])
                 env = got["blocks"][0][1]
                 want = ["DATABASE_URL="]
-                want += [f"{k}={v}" for k, v in (p["orm"].get(orm, {}).get("pooled_params") or {}).items()]
+                want += [
+                    f"{k}={v}"
+                    for k, v in (p["orm"].get(orm, {}).get("pooled_params") or {}).items()
+                ]
                 if orm != "node-postgres":
                     want.append("DIRECT_URL=")
                 if orm == "prisma":
@@ -242,7 +272,11 @@ def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
                     if _no_prepared_statements(p):
                         want.append("prepare: false")
                 if orm == "node-postgres":
-                    want += ["new pg.Pool(", "idleTimeoutMillis", "max: 1" if platform == "vercel" else "max: 10"]
+                    want += [
+                        "new pg.Pool(",
+                        "idleTimeoutMillis",
+                        "max: 1" if platform == "vercel" else "max: 10",
+                    ]
                 if orm == "django":
                     want += ['"DISABLE_SERVER_SIDE_CURSORS": True', '"CONN_MAX_AGE": ']
                 if orm == "sqlalchemy" and (platform == "vercel" or _has_pooler(p)):
@@ -253,8 +287,14 @@ def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
                 if missing:
                     failures.append(f"{pid} x {orm} x {platform}: missing {missing}")
                 if orm == "drizzle" and not _no_prepared_statements(p) and "prepare: false" in text:
-                    failures.append(f"{pid} x drizzle: prepare: false although the pooler keeps them")
-                if "pgbouncer=true" in env and orm != "prisma" and "pgbouncer" not in str(p["orm"].get(orm)):
+                    failures.append(
+                        f"{pid} x drizzle: prepare: false although the pooler keeps them"
+                    )
+                if (
+                    "pgbouncer=true" in env
+                    and orm != "prisma"
+                    and "pgbouncer" not in str(p["orm"].get(orm))
+                ):
                     failures.append(f"{pid} x {orm}: Prisma's pgbouncer=true in a non-Prisma URL")
         page.select_option("#cg-orm", "prisma")
         page.select_option("#cg-platform", "lambda")
@@ -262,7 +302,11 @@ def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
         got = page.evaluate(READ_GENERATED)
         titles = [t for t, _ in got["blocks"]]
         text = "\n".join(code for _, code in got["blocks"])
-        if "prisma.config.ts (Prisma 7)" not in titles or "PrismaPg" not in text or "connection_limit" in text:
+        if (
+            "prisma.config.ts (Prisma 7)" not in titles
+            or "PrismaPg" not in text
+            or "connection_limit" in text
+        ):
             failures.append(f"{pid} x prisma 7: {titles}")
     assert not failures, "\n".join(failures)
     assert page.requests[loaded:] == []
@@ -295,35 +339,79 @@ def test_generator_supabase_prisma_and_copy_button(tool):
 
 # (inputs, verdict starts with, strings the arithmetic must show)
 CAPACITY = [
-    (dict(max=100, reserved=3, inuse=0, instances=20, pool=1), "Fits.",
-     ["97 \u2212 0 = 97", "20 \u00d7 1 = 20", "20 \u2264 97", "77 of 97 usable slots stay free (79 %, PG101 pass)"]),
-    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5), "Does not fit.",
-     ["50 \u00d7 5 = 250", "250 > 97", "cut the pool to 1 per instance"]),
-    (dict(max=100, reserved=3, inuse=10, instances=80, pool=1), "Fits, but leaves little headroom (PG101 fail)",
-     ["free = usable \u2212 in use = 97 \u2212 10 = 87", "80 \u2264 87", "7 of 97"]),
-    (dict(max=100, reserved=3, inuse=0, instances=8, pool=10), "Fits, but leaves little headroom (PG101 warn)",
-     ["80 \u2264 97", "17 of 97 usable slots stay free (18 %, PG101 warn)"]),
-    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True), "Fits.",
-     ["max_client_conn not given: it must be at least 250", "default_pool_size = 77 (suggested)",
-      "max_client_conn \u2265 250, default_pool_size \u2264 77"]),
-    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=20, mcc=100), "Does not fit.",
-     ["250 > max_client_conn 100: raise it to at least 250", "default_pool_size = 20 \u2264 97 free"]),
-    (dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=120, mcc=1000), "Does not fit.",
-     ["250 \u2264 max_client_conn 1000", "120 > 97 free: lower it to at most 77"]),
-    (dict(max=25, reserved=3, inuse=0, instances=4, pool=5), "Fits, but leaves little headroom (PG101 fail)",
-     ["20 \u2264 22", "2 of 22"]),
+    (
+        dict(max=100, reserved=3, inuse=0, instances=20, pool=1),
+        "Fits.",
+        [
+            "97 \u2212 0 = 97",
+            "20 \u00d7 1 = 20",
+            "20 \u2264 97",
+            "77 of 97 usable slots stay free (79 %, PG101 pass)",
+        ],
+    ),
+    (
+        dict(max=100, reserved=3, inuse=0, instances=50, pool=5),
+        "Does not fit.",
+        ["50 \u00d7 5 = 250", "250 > 97", "cut the pool to 1 per instance"],
+    ),
+    (
+        dict(max=100, reserved=3, inuse=10, instances=80, pool=1),
+        "Fits, but leaves little headroom (PG101 fail)",
+        ["free = usable \u2212 in use = 97 \u2212 10 = 87", "80 \u2264 87", "7 of 97"],
+    ),
+    (
+        dict(max=100, reserved=3, inuse=0, instances=8, pool=10),
+        "Fits, but leaves little headroom (PG101 warn)",
+        ["80 \u2264 97", "17 of 97 usable slots stay free (18 %, PG101 warn)"],
+    ),
+    (
+        dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True),
+        "Fits.",
+        [
+            "max_client_conn not given: it must be at least 250",
+            "default_pool_size = 77 (suggested)",
+            "max_client_conn \u2265 250, default_pool_size \u2264 77",
+        ],
+    ),
+    (
+        dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=20, mcc=100),
+        "Does not fit.",
+        [
+            "250 > max_client_conn 100: raise it to at least 250",
+            "default_pool_size = 20 \u2264 97 free",
+        ],
+    ),
+    (
+        dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=120, mcc=1000),
+        "Does not fit.",
+        ["250 \u2264 max_client_conn 1000", "120 > 97 free: lower it to at most 77"],
+    ),
+    (
+        dict(max=25, reserved=3, inuse=0, instances=4, pool=5),
+        "Fits, but leaves little headroom (PG101 fail)",
+        ["20 \u2264 22", "2 of 22"],
+    ),
     (dict(max=10, reserved=10, inuse=0, instances=1, pool=1), "Does not fit.", ["no slot is free"]),
     (dict(max=100, reserved=3, inuse=0, instances=0, pool=1), "Enter whole numbers", []),
 ]
 
 
-@pytest.mark.parametrize("inputs,verdict,shown", CAPACITY, ids=[f"row{i}" for i in range(len(CAPACITY))])
+@pytest.mark.parametrize(
+    "inputs,verdict,shown", CAPACITY, ids=[f"row{i}" for i in range(len(CAPACITY))]
+)
 def test_capacity_table(tool, inputs, verdict, shown):
     page = tool("capacity")
     loaded = len(page.requests)
     page.set_checked("#cc-pooler", bool(inputs.get("pooler")))
-    for key, field in (("max", "cc-max"), ("reserved", "cc-reserved"), ("inuse", "cc-inuse"),
-                       ("instances", "cc-instances"), ("pool", "cc-pool"), ("dps", "cc-dps"), ("mcc", "cc-mcc")):
+    for key, field in (
+        ("max", "cc-max"),
+        ("reserved", "cc-reserved"),
+        ("inuse", "cc-inuse"),
+        ("instances", "cc-instances"),
+        ("pool", "cc-pool"),
+        ("dps", "cc-dps"),
+        ("mcc", "cc-mcc"),
+    ):
         if key in inputs or key in ("dps", "mcc") and inputs.get("pooler"):
             page.fill(f"#{field}", str(inputs.get(key, "")))
     text = page.inner_text("#cc-result")
@@ -335,6 +423,7 @@ def test_capacity_table(tool, inputs, verdict, shown):
 
 
 # ------------------------------------------------------------------------- pages, screenshots
+
 
 def test_tool_pages_are_accessible_and_local(tool, tools_site):
     for name in ("index", *TOOLS):
@@ -386,10 +475,12 @@ def test_screenshots(tool, scheme):
         page = tool(name, scheme)
         assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
         if name == "url-checker":
-            fill_checker(page, next(v for v in VECTORS if v.get("direct_url") and v["expect"]["exit"] == 1))
+            fill_checker(
+                page, next(v for v in VECTORS if v.get("direct_url") and v["expect"]["exit"] == 1)
+            )
             bg, colours = page.evaluate(CONTRAST)
             assert colours, "no status shown"
-            for colour in colours:   # WCAG AA for text: 4.5:1 against the page background
+            for colour in colours:  # WCAG AA for text: 4.5:1 against the page background
                 hi, lo = sorted((_luminance(colour), _luminance(bg)), reverse=True)
                 assert (hi + 0.05) / (lo + 0.05) >= 4.5, (scheme, colour, bg)
         elif name == "capacity":

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import yaml
 
+from advisor import target
 from advisor.catalog import load_checks
 from advisor.catalog.providers import ORMS, load_providers
-from advisor import target
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "docs" / "hooks" / "tools_data.py"
 JS = ROOT / "docs" / "javascripts" / "advisor-tools.js"
 CSS = ROOT / "docs" / "stylesheets" / "tools.css"
-BUDGET = 30 * 1024   # JS + CSS of the tools, unminified, JSON data excluded
+BUDGET = 30 * 1024  # JS + CSS of the tools, unminified, JSON data excluded
 
 
 def _emitted(tmp_path: Path) -> dict:
@@ -32,15 +32,24 @@ def _emitted(tmp_path: Path) -> dict:
 def test_every_provider_with_its_endpoints(tmp_path):
     data = _emitted(tmp_path)
     providers = load_providers()
-    assert [p["id"] for p in data["providers"]] == list(providers)   # file order: match order
+    assert [p["id"] for p in data["providers"]] == list(providers)  # file order: match order
     for emitted in data["providers"]:
         p = providers[emitted["id"]]
         assert emitted["name"] == p["name"] and emitted["generic"] == p["generic"]
         assert emitted["host_regex"] == p["host_regex"]
         assert [e["id"] for e in emitted["endpoints"]] == [e["id"] for e in p["endpoints"]]
-        for e, src in zip(emitted["endpoints"], p["endpoints"]):
-            for key in ("host_regex", "port", "role", "pooler", "pool_mode", "prepared_statements",
-                        "user_regex", "ipv6_only", "engine"):
+        for e, src in zip(emitted["endpoints"], p["endpoints"], strict=False):
+            for key in (
+                "host_regex",
+                "port",
+                "role",
+                "pooler",
+                "pool_mode",
+                "prepared_statements",
+                "user_regex",
+                "ipv6_only",
+                "engine",
+            ):
                 assert e.get(key) == src.get(key), (emitted["id"], e["id"], key)
         assert emitted["pitfalls"] == [x.get("title") or x.get("id") for x in p["pitfalls"]]
         for orm, entry in p["orm"].items():
@@ -58,7 +67,7 @@ def test_every_url_check_with_its_texts(tmp_path):
         for key in ("title", "severity", "summary", "remediation", "engine"):
             assert emitted[cid][key] == c[key], (cid, key)
         assert emitted[cid]["docs"] == f"checks/{cid}/"
-    for cid in ("PG101", "PG207"):   # the calculator's thresholds
+    for cid in ("PG101", "PG207"):  # the calculator's thresholds
         assert emitted[cid]["params"] == load_checks()[cid]["params"]
 
 
@@ -85,13 +94,19 @@ def test_the_javascript_holds_no_copy_of_the_catalog():
 def test_registered_in_mkdocs_yml():
     class Loader(yaml.SafeLoader):
         pass
+
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=Loader)
     assert "docs/hooks/tools_data.py" in config["hooks"]
     assert "javascripts/advisor-tools.js" in config["extra_javascript"]
     assert "stylesheets/tools.css" in config["extra_css"]
     nav = json.dumps(config["nav"])
-    for page in ("tools/index.md", "tools/url-checker.md", "tools/config-generator.md", "tools/capacity.md"):
+    for page in (
+        "tools/index.md",
+        "tools/url-checker.md",
+        "tools/config-generator.md",
+        "tools/capacity.md",
+    ):
         assert page in nav
 
 

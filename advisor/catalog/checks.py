@@ -10,7 +10,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .loader import load_toml
 
@@ -28,11 +28,18 @@ LIFECYCLES = {
 }
 
 # Every field an entry may hold: a tuple lists the allowed values, a type is the value's type.
-REQUIRED = {
-    "title": str, "topic": TOPICS, "engine": ENGINES, "kind": KINDS, "severity": SEVERITIES,
-    "lifecycle": tuple(LIFECYCLES), "summary": str, "rationale": str, "remediation": str,
+REQUIRED: dict[str, type | tuple[str, ...]] = {
+    "title": str,
+    "topic": TOPICS,
+    "engine": ENGINES,
+    "kind": KINDS,
+    "severity": SEVERITIES,
+    "lifecycle": tuple(LIFECYCLES),
+    "summary": str,
+    "rationale": str,
+    "remediation": str,
 }
-OPTIONAL = {"example": str, "params": dict}
+OPTIONAL: dict[str, type | tuple[str, ...]] = {"example": str, "params": dict}
 # An id names a docs page and a --threshold prefix; a parameter name is the rest of the key.
 ID_FORMAT = re.compile(r"[A-Z]{2,5}[0-9]{3}")
 PARAM_FORMAT = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -50,7 +57,7 @@ def _fail(path: Path, check_id: str, field: str, problem: str) -> NoReturn:
     raise CatalogError(f"check catalog {path}: {where}: {problem}")
 
 
-def _validate(path: Path, check_id: str, entry) -> None:
+def _validate(path: Path, check_id: str, entry: object) -> None:
     if not ID_FORMAT.fullmatch(check_id):
         _fail(path, check_id, "", f"an id is letters then 3 digits ({ID_FORMAT.pattern})")
     if not isinstance(entry, dict):
@@ -67,9 +74,13 @@ def _validate(path: Path, check_id: str, entry) -> None:
             if value not in rule:
                 _fail(path, check_id, field, f"{value!r} is not one of: {', '.join(rule)}")
         elif not isinstance(value, rule):
-            _fail(path, check_id, field, f"must be a {'table' if rule is dict else 'string'}, "
-                  f"not {type(value).__name__}")
-        elif rule is str and not value.strip():
+            _fail(
+                path,
+                check_id,
+                field,
+                f"must be a {'table' if rule is dict else 'string'}, not {type(value).__name__}",
+            )
+        elif isinstance(value, str) and not value.strip():
             _fail(path, check_id, field, "is empty")
     for name, value in entry.get("params", {}).items():
         if not PARAM_FORMAT.fullmatch(name):
@@ -79,9 +90,9 @@ def _validate(path: Path, check_id: str, entry) -> None:
             _fail(path, check_id, f"params.{name}", f"must be a number, not {type(value).__name__}")
 
 
-def read_checks(folder: Path) -> dict[str, dict]:
+def read_checks(folder: Path) -> dict[str, dict[str, Any]]:
     """id -> entry for every *.toml in `folder`, validated; `params` defaults to {}, texts stripped."""
-    checks: dict[str, dict] = {}
+    checks: dict[str, dict[str, Any]] = {}
     for path in sorted(Path(folder).glob("*.toml")):
         for check_id, entry in load_toml(path).items():
             _validate(path, check_id, entry)
@@ -96,7 +107,7 @@ def read_checks(folder: Path) -> dict[str, dict]:
 
 
 @lru_cache(maxsize=1)
-def load_checks() -> dict[str, dict]:
+def load_checks() -> dict[str, dict[str, Any]]:
     """The package's check catalog (read once per process)."""
     return read_checks(HERE)
 

@@ -18,6 +18,7 @@ import stat
 import tempfile
 from binascii import crc32
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 
@@ -25,16 +26,18 @@ MAX_CACHE_BYTES = 16 * 1024 * 1024
 
 
 def _cache_dir() -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base or not os.path.isabs(base):  # the XDG rule: a relative path is ignored
+    env = os.environ.get("XDG_CACHE_HOME")
+    if env and os.path.isabs(env):
+        base = Path(env)
+    else:  # the XDG rule: a relative path is ignored
         try:
             base = Path.home() / ".cache"
         except RuntimeError:  # no home directory: no cache
             return None
-    return Path(base) / "pooling-advisor"
+    return base / "pooling-advisor"
 
 
-def _read_cache(path: Path):
+def _read_cache(path: Path) -> dict[str, Any] | None:
     """The cached data, or None for anything but an intact entry."""
     try:  # O_NONBLOCK: a FIFO in its place must not block the run
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -62,7 +65,7 @@ def _read_cache(path: Path):
     return data if isinstance(data, dict) else None
 
 
-def _write_cache(path: Path, data: dict) -> None:
+def _write_cache(path: Path, data: dict[str, Any]) -> None:
     body = json.dumps(data).encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,23 +81,25 @@ def _write_cache(path: Path, data: dict) -> None:
         pass  # a read-only or full home: parse the TOML every time
 
 
-def load_toml(path: Path) -> dict:
+def load_toml(path: Path) -> dict[str, Any]:
     stat_ = path.stat()
     folder = _cache_dir()
-    use_cache = folder is not None and os.environ.get("ADVISOR_NO_CACHE") != "1"
-    cached = folder / f"{path.stem}-{stat_.st_size}-{stat_.st_mtime_ns}-{__version__}.json" \
-        if folder is not None else None
-    if use_cache:
+    cached = (
+        folder / f"{path.stem}-{stat_.st_size}-{stat_.st_mtime_ns}-{__version__}.json"
+        if folder is not None and os.environ.get("ADVISOR_NO_CACHE") != "1"
+        else None
+    )
+    if cached is not None:
         data = _read_cache(cached)
         if data is not None:
             return data
     import tomllib  # only on a cache miss: the module alone costs a few ms
 
     with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    if use_cache:
+        toml: dict[str, Any] = tomllib.load(fh)
+    if cached is not None:
         try:
-            _write_cache(cached, data)
+            _write_cache(cached, toml)
         except (TypeError, ValueError):
             pass  # a value JSON cannot hold (a TOML date): parse the TOML every time
-    return data
+    return toml

@@ -7,8 +7,9 @@ lint commands can use it without psycopg or pymysql installed.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from ..options import ORMS  # noqa: F401  the one list: --orm, targets files, the [orm] tables
 from ..target import is_ip_address
@@ -36,12 +37,12 @@ POOL_MODES = ("transaction", "session", "statement")
 
 
 @lru_cache(maxsize=1)
-def _raw_catalog() -> dict:
+def _raw_catalog() -> dict[str, Any]:
     return load_toml(CATALOG_FILE)
 
 
 @lru_cache(maxsize=1)
-def load_providers() -> dict[str, dict]:
+def load_providers() -> dict[str, dict[str, Any]]:
     """provider id -> entry (file order kept).
 
     Each entry gets `id`, and defaults for the optional collections:
@@ -50,8 +51,10 @@ def load_providers() -> dict[str, dict]:
     """
     data = _raw_catalog()
     if data.get("schema_version") != 1:
-        raise ValueError(f"unsupported provider catalog schema_version: {data.get('schema_version')!r}")
-    providers: dict[str, dict] = {}
+        raise ValueError(
+            f"unsupported provider catalog schema_version: {data.get('schema_version')!r}"
+        )
+    providers: dict[str, dict[str, Any]] = {}
     for provider_id, entry in data.get("providers", {}).items():
         entry = dict(entry)
         entry["id"] = provider_id
@@ -65,7 +68,7 @@ def load_providers() -> dict[str, dict]:
     return providers
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
@@ -77,7 +80,7 @@ def _is_socket_or_missing(host: str | None) -> bool:
 def _names_no_provider(host: str | None) -> bool:
     """No host, a socket, or an IP address: providers are told apart by host name only,
     so there is no need to compile their host patterns (a few ms on every run)."""
-    return _is_socket_or_missing(host) or is_ip_address(host)
+    return host is None or _is_socket_or_missing(host) or is_ip_address(host)
 
 
 def _effective_port(engine: str, port: int | str | None) -> int | None:
@@ -86,7 +89,9 @@ def _effective_port(engine: str, port: int | str | None) -> int | None:
     return int(port)
 
 
-def _endpoint_matches(endpoint: dict, engine: str, host: str | None, port: int | None) -> bool:
+def _endpoint_matches(
+    endpoint: dict[str, Any], engine: str, host: str | None, port: int | None
+) -> bool:
     if endpoint.get("engine") != engine:
         return False
     if "port" in endpoint and endpoint["port"] != port:
@@ -99,7 +104,7 @@ def _endpoint_matches(endpoint: dict, engine: str, host: str | None, port: int |
 
 def provider_for_host(host: str | None) -> str | None:
     """The first non-generic provider whose `host_regex` list matches the host (searched)."""
-    if _names_no_provider(host):
+    if host is None or _names_no_provider(host):
         return None
     host = host.rstrip(".")
     for provider_id, provider in load_providers().items():
@@ -112,7 +117,7 @@ def provider_for_host(host: str | None) -> str | None:
 
 def match_endpoint(
     engine: str, host: str | None, port: int | str | None
-) -> tuple[str | None, dict | None, str | None]:
+) -> tuple[str | None, dict[str, Any] | None, str | None]:
     """Say which provider endpoint a (engine, host, port) triple points at.
 
     Returns (provider_id, endpoint, host_matched_provider_id):
@@ -126,7 +131,7 @@ def match_endpoint(
     eff_port = _effective_port(engine, port)
     providers = load_providers()
 
-    if not _names_no_provider(host):
+    if host is not None and not _names_no_provider(host):
         clean_host = host.rstrip(".")
         for provider_id, provider in providers.items():
             if provider["generic"]:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import docs_url, load_checks
 from ..report import Finding
 from ..status import Status
+
+if TYPE_CHECKING:
+    from ..target import Target
 
 
 @dataclass
@@ -24,7 +28,7 @@ class Result:
     status: str
     message: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if Status.of(self.status) is None:
             raise ValueError(f"bad status {self.status!r}")
         self.status = Status(self.status).value  # the plain string the report carries
@@ -34,31 +38,33 @@ class Result:
 class Context:
     """What the user told us beyond the URL: how the database will be used."""
 
-    target: object = None            # advisor.target.Target
+    target: Target | None = None
     serverless: bool = True
     orm: str | None = None
     prisma_version: int | None = None
-    direct_target: object = None     # Target for migrations, if given
+    direct_target: Target | None = None  # for migrations, if given
     concurrency: int | None = None
     pool_size: int | None = None
-    thresholds: dict = field(default_factory=dict)   # "PG101.warn_below_percent" -> value
+    thresholds: dict[str, Any] = field(default_factory=dict)  # "PG101.warn_below_percent" -> value
 
-    def param(self, check_id: str, name: str):
+    def param(self, check_id: str, name: str) -> Any:
         key = f"{check_id}.{name}"
         if key in self.thresholds:
             return self.thresholds[key]
         return load_checks()[check_id]["params"][name]
 
 
-REGISTRY: dict[str, Callable] = {}
+# A check: facts and context in, a Result out (None: does not apply to this target).
+Check = Callable[[dict[str, Any], "Context"], "Result | None"]
+REGISTRY: dict[str, Check] = {}
 
 
-def check(check_id: str):
+def check(check_id: str) -> Callable[[Check], Check]:
     """Register a check function under a catalog id (which must exist)."""
     if check_id not in load_checks():
         raise KeyError(f"check {check_id} has no entry in the check catalog")
 
-    def register(func):
+    def register(func: Check) -> Check:
         if check_id in REGISTRY:
             raise KeyError(f"check {check_id} registered twice")
         REGISTRY[check_id] = func
@@ -72,14 +78,16 @@ def _modules() -> tuple[str, ...]:
     return tuple(m.name for m in pkgutil.iter_modules(__path__, f"{__name__}."))
 
 
-def load_all() -> dict[str, Callable]:
+def load_all() -> dict[str, Check]:
     """Import every module of this package (which fills REGISTRY); id -> check function."""
     for name in _modules():
         importlib.import_module(name)
     return REGISTRY
 
 
-def run(facts: dict, ctx: Context, kinds=("lint", "probe")) -> list[Finding]:
+def run(
+    facts: dict[str, Any], ctx: Context, kinds: tuple[str, ...] = ("lint", "probe")
+) -> list[Finding]:
     """Run every registered check that fits the engine and kinds; catalog order."""
     load_all()
     engine = facts.get("engine")
@@ -98,6 +106,12 @@ def run(facts: dict, ctx: Context, kinds=("lint", "probe")) -> list[Finding]:
 
 def finding(check_id: str, status: str, message: str) -> Finding:
     entry = load_checks()[check_id]
-    return Finding(id=check_id, title=entry["title"], severity=entry["severity"],
-                   status=status, message=message, remediation=entry["remediation"],
-                   docs_url=docs_url(check_id))
+    return Finding(
+        id=check_id,
+        title=entry["title"],
+        severity=entry["severity"],
+        status=status,
+        message=message,
+        remediation=entry["remediation"],
+        docs_url=docs_url(check_id),
+    )

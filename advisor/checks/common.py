@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from . import Context, Result
 
@@ -29,47 +30,66 @@ def stays_local(host: str | None) -> bool:
 
 def headroom_status(check_id: str, free: int, free_pct: float, ctx: Context) -> str:
     """fail / warn / pass by the check's thresholds (fail_below_slots and _percent, warn_below_percent)."""
-    if free < ctx.param(check_id, "fail_below_slots") or free_pct < ctx.param(check_id, "fail_below_percent"):
+    if free < ctx.param(check_id, "fail_below_slots") or free_pct < ctx.param(
+        check_id, "fail_below_percent"
+    ):
         return "fail"
     if free_pct < ctx.param(check_id, "warn_below_percent"):
         return "warn"
     return "pass"
 
 
-def reachable(facts: dict, server: str):
+def reachable(facts: dict[str, Any], server: str) -> Result | None:
     probe = facts.get("probe")
     if not probe:
         return None
     if probe.get("error"):
         return Result("error", probe["error"])
     n = probe["connections_opened"]
-    return Result("pass", f"connected in {probe['connect_ms']:.0f} ms to {server}; "
-                  f"{n} client connection{'s' if n != 1 else ''} opened")
+    return Result(
+        "pass",
+        f"connected in {probe['connect_ms']:.0f} ms to {server}; "
+        f"{n} client connection{'s' if n != 1 else ''} opened",
+    )
 
 
-def tls_in_use(facts: dict, ctx: Context):
+def tls_in_use(facts: dict[str, Any], ctx: Context) -> Result | None:
     client = (facts.get("tls") or {}).get("client")
     if client is None:
         return None
     key = TLS_WORDS[facts["engine"]]["key"]
     if client["in_use"]:
-        return Result("pass", f"{client['version']} with {client['cipher']} ({key}={client['sslmode']})")
+        return Result(
+            "pass", f"{client['version']} with {client['cipher']} ({key}={client['sslmode']})"
+        )
     offered = facts["tls"]["server"].get("ssl_enabled")
     why = "the server does not offer TLS" if offered is False else f"{key}={client['sslmode']}"
     if stays_local(ctx.target.host if ctx.target else None):
-        return Result("warn", f"not encrypted ({why}); acceptable only while the connection "
-                      "stays on this machine")
-    return Result("fail", f"not encrypted ({why}): the login and every query cross the network in clear text")
+        return Result(
+            "warn",
+            f"not encrypted ({why}); acceptable only while the connection stays on this machine",
+        )
+    return Result(
+        "fail", f"not encrypted ({why}): the login and every query cross the network in clear text"
+    )
 
 
-def tls_verified(facts: dict):
+def tls_verified(facts: dict[str, Any]) -> Result | None:
     client = (facts.get("tls") or {}).get("client")
     if client is None or not client["in_use"]:
         return None
     words = TLS_WORDS[facts["engine"]]
     if client.get("hostname_verified"):
-        return Result("pass", f"certificate chain and host name verified ({words['key']}={words['full']})")
+        return Result(
+            "pass", f"certificate chain and host name verified ({words['key']}={words['full']})"
+        )
     if client.get("verified"):
-        return Result("warn", f"certificate chain verified but not the host name ({words['key']}={words['ca']})")
-    return Result("warn", f"encrypted but the certificate is not verified ({words['key']}={client['sslmode']}): "
-                  "a machine in the middle could pose as the server")
+        return Result(
+            "warn",
+            f"certificate chain verified but not the host name ({words['key']}={words['ca']})",
+        )
+    return Result(
+        "warn",
+        f"encrypted but the certificate is not verified ({words['key']}={client['sslmode']}): "
+        "a machine in the middle could pose as the server",
+    )

@@ -1,7 +1,10 @@
 """MySQL and MariaDB: reachability, slots now and at peak, errors, idle timeout, TLS."""
 
+from typing import Any
+
 from . import Context, Result, check, common
-from .common import headroom_status, pct as _pct
+from .common import headroom_status
+from .common import pct as _pct
 
 
 def _duration(seconds: int | None) -> str:
@@ -13,39 +16,47 @@ def _duration(seconds: int | None) -> str:
     return f"{seconds} s"
 
 
-def _server(facts: dict) -> str:
+def _server(facts: dict[str, Any]) -> str:
     version = str(facts.get("server_version"))
     product = "MariaDB" if facts.get("flavor") == "mariadb" else "MySQL"
     return version if product.lower() in version.lower() else f"{product} {version}"
 
 
 @check("MY001")
-def reachable(facts: dict, ctx: Context):
+def reachable(facts: dict[str, Any], ctx: Context) -> Result | None:
     return common.reachable(facts, _server(facts))
 
 
 @check("MY101")
-def headroom(facts: dict, ctx: Context):
+def headroom(facts: dict[str, Any], ctx: Context) -> Result | None:
     total = facts.get("max_connections")
     if total is None:
         return None
     free, used = facts["available_connections"], facts["connections_in_use"]
     pct = _pct(free, total)
-    message = (f"{free} of {total} slots free ({pct:.0f} %): max_connections {total}, {used} in use "
-               f"(this probe included); the {facts['reserved_connections']} admin slot(s) come on "
-               "top and are not counted as free")
+    message = (
+        f"{free} of {total} slots free ({pct:.0f} %): max_connections {total}, {used} in use "
+        f"(this probe included); the {facts['reserved_connections']} admin slot(s) come on "
+        "top and are not counted as free"
+    )
     return Result(headroom_status("MY101", free, pct, ctx), message)
 
 
 @check("MY102")
-def peak_headroom(facts: dict, ctx: Context):
+def peak_headroom(facts: dict[str, Any], ctx: Context) -> Result | None:
     total, peak = facts.get("max_connections"), facts.get("max_used_connections")
     if total is None or peak is None:
         return None
     pct = _pct(peak, total)
-    when = f" (at {facts['max_used_connections_time']})" if facts.get("max_used_connections_time") else ""
-    message = (f"peak {peak} of {total} connections ({pct:.0f} %){when} since the server started "
-               f"{_duration(facts.get('uptime_seconds'))} ago; {facts['connections_in_use']} in use now")
+    when = (
+        f" (at {facts['max_used_connections_time']})"
+        if facts.get("max_used_connections_time")
+        else ""
+    )
+    message = (
+        f"peak {peak} of {total} connections ({pct:.0f} %){when} since the server started "
+        f"{_duration(facts.get('uptime_seconds'))} ago; {facts['connections_in_use']} in use now"
+    )
     if peak > total:
         message += ": the admin slot was taken too, at least briefly"
     if pct >= ctx.param("MY102", "fail_above_percent"):
@@ -56,56 +67,79 @@ def peak_headroom(facts: dict, ctx: Context):
 
 
 @check("MY103")
-def connection_errors(facts: dict, ctx: Context):
+def connection_errors(facts: dict[str, Any], ctx: Context) -> Result | None:
     refused = facts.get("connection_errors_max_connections")
     if refused is None:
         return None
     since = f"in {_duration(facts.get('uptime_seconds'))} since the server started"
     if refused > 0:
-        return Result("fail", f"{refused} connection(s) refused because max_connections was reached, {since}")
+        return Result(
+            "fail", f"{refused} connection(s) refused because max_connections was reached, {since}"
+        )
     aborted, attempts = facts.get("aborted_connects") or 0, facts.get("connections_total") or 0
     pct = _pct(aborted, attempts)
-    message = (f"no connection refused with every slot taken; {aborted} of {attempts} connection "
-               f"attempts aborted ({pct:.1f} %) {since}")
+    message = (
+        f"no connection refused with every slot taken; {aborted} of {attempts} connection "
+        f"attempts aborted ({pct:.1f} %) {since}"
+    )
     peak, total = facts.get("max_used_connections"), facts.get("max_connections")
     if aborted and peak is not None and total and peak >= total:
         # The counter above only sees refusals once the admin slot is taken too; ordinary
         # accounts turned away earlier are counted as aborted connects.
-        return Result("warn", message + f": the peak reached max_connections ({peak} of {total}), "
-                      "so some of them were probably refused with 'Too many connections'")
-    if attempts >= ctx.param("MY103", "min_attempts") and pct > ctx.param("MY103", "warn_above_aborted_percent"):
+        return Result(
+            "warn",
+            message + f": the peak reached max_connections ({peak} of {total}), "
+            "so some of them were probably refused with 'Too many connections'",
+        )
+    if attempts >= ctx.param("MY103", "min_attempts") and pct > ctx.param(
+        "MY103", "warn_above_aborted_percent"
+    ):
         return Result("warn", message + ": failed logins, handshake timeouts or TLS errors")
     return Result("pass", message)
 
 
 @check("MY104")
-def idle_timeout(facts: dict, ctx: Context):
+def idle_timeout(facts: dict[str, Any], ctx: Context) -> Result | None:
     wait = facts.get("wait_timeout")
     if wait is None:
         return None
     if not ctx.serverless:
         return Result("skip", "not checked: --no-serverless says clients are long-lived")
     limit = ctx.param("MY104", "warn_above_seconds")
-    message = (f"wait_timeout is {wait} s ({_duration(wait)}), interactive_timeout "
-               f"{facts.get('interactive_timeout')} s")
+    message = (
+        f"wait_timeout is {wait} s ({_duration(wait)}), interactive_timeout "
+        f"{facts.get('interactive_timeout')} s"
+    )
     if wait > limit:
-        return Result("warn", message + ": a connection left open by a frozen or finished instance "
-                      f"keeps its slot that long (suggested: at most {limit} s)")
+        return Result(
+            "warn",
+            message + ": a connection left open by a frozen or finished instance "
+            f"keeps its slot that long (suggested: at most {limit} s)",
+        )
     return Result("pass", message)
 
 
 @check("MY105")
-def user_limit(facts: dict, ctx: Context):
+def user_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
     limits = facts.get("max_user_connections")
     if not limits:
         return None
     limit, used = limits.get("effective") or 0, limits.get("connections")
     account = limits.get("account_name") or "this account"
     if limit <= 0:
-        return Result("pass", f"no per-account connection limit for {account} (max_user_connections 0)")
-    source = "the account's MAX_USER_CONNECTIONS" if limits.get("account") else "global max_user_connections"
+        return Result(
+            "pass", f"no per-account connection limit for {account} (max_user_connections 0)"
+        )
+    source = (
+        "the account's MAX_USER_CONNECTIONS"
+        if limits.get("account")
+        else "global max_user_connections"
+    )
     if used is None:
-        return Result("warn" if limit < 10 else "pass", f"{account} is limited to {limit} connections ({source})")
+        return Result(
+            "warn" if limit < 10 else "pass",
+            f"{account} is limited to {limit} connections ({source})",
+        )
     free = limit - used
     message = f"{account} is limited to {limit} connections ({source}); {used} in use, {free} free"
     if free < ctx.param("MY105", "fail_below_slots"):
@@ -116,17 +150,17 @@ def user_limit(facts: dict, ctx: Context):
 
 
 @check("MY301")
-def tls_in_use(facts: dict, ctx: Context):
+def tls_in_use(facts: dict[str, Any], ctx: Context) -> Result | None:
     return common.tls_in_use(facts, ctx)
 
 
 @check("MY302")
-def tls_verified(facts: dict, ctx: Context):
+def tls_verified(facts: dict[str, Any], ctx: Context) -> Result | None:
     return common.tls_verified(facts)
 
 
 @check("MY303")
-def tls_required_by_server(facts: dict, ctx: Context):
+def tls_required_by_server(facts: dict[str, Any], ctx: Context) -> Result | None:
     server = (facts.get("tls") or {}).get("server")
     if server is None:
         return None
@@ -136,6 +170,11 @@ def tls_required_by_server(facts: dict, ctx: Context):
     if required is None:
         return None
     if required:
-        return Result("pass", "require_secure_transport=ON: the server refuses plain-text TCP connections")
-    return Result("warn", "require_secure_transport=OFF: a client with ssl-mode=PREFERRED or DISABLED "
-                  "may still connect in plain text")
+        return Result(
+            "pass", "require_secure_transport=ON: the server refuses plain-text TCP connections"
+        )
+    return Result(
+        "warn",
+        "require_secure_transport=OFF: a client with ssl-mode=PREFERRED or DISABLED "
+        "may still connect in plain text",
+    )

@@ -1,15 +1,17 @@
 """Pooling: is there a pooler in front, and does it suit serverless clients?"""
 
+from typing import Any
+
 from . import Context, Result, check, common
 
 
 @check("PG001")
-def reachable(facts: dict, ctx: Context):
+def reachable(facts: dict[str, Any], ctx: Context) -> Result | None:
     return common.reachable(facts, f"PostgreSQL {facts.get('server_version')}")
 
 
 @check("PG201")
-def pooler_in_front(facts: dict, ctx: Context):
+def pooler_in_front(facts: dict[str, Any], ctx: Context) -> Result | None:
     pooler = facts.get("pooler")
     if pooler is None or facts.get("max_connections") is None:
         return None
@@ -18,28 +20,36 @@ def pooler_in_front(facts: dict, ctx: Context):
     if pooler["detected"]:
         mode = f", {pooler['pool_mode']} mode" if pooler.get("pool_mode") else ""
         return Result("pass", f"a pooler answers on this URL ({pooler['kind']}{mode})")
-    return Result("fail", "no pooler detected: every serverless instance would hold its own "
-                  f"server connections, and only {facts['available_connections']} are free")
+    return Result(
+        "fail",
+        "no pooler detected: every serverless instance would hold its own "
+        f"server connections, and only {facts['available_connections']} are free",
+    )
 
 
 TRANSACTIONAL = ("transaction", "statement")
 
 
 @check("PG202")
-def pool_mode_for_serverless(facts: dict, ctx: Context):
+def pool_mode_for_serverless(facts: dict[str, Any], ctx: Context) -> Result | None:
     pooler = facts.get("pooler")
     if not pooler or not pooler.get("detected") or not ctx.serverless:
         return None
     mode = pooler.get("pool_mode")
     if mode in TRANSACTIONAL:
-        return Result("pass", f"{pooler['kind']} in {mode} mode: many clients share few server connections")
+        return Result(
+            "pass", f"{pooler['kind']} in {mode} mode: many clients share few server connections"
+        )
     if mode == "session":
-        return Result("warn", f"{pooler['kind']} in session mode: each client keeps a server connection "
-                      "while connected, so idle serverless instances still use up the pool")
+        return Result(
+            "warn",
+            f"{pooler['kind']} in session mode: each client keeps a server connection "
+            "while connected, so idle serverless instances still use up the pool",
+        )
     return Result("skip", "pool mode unknown")
 
 
-def _tracks_prepared(facts: dict) -> tuple[bool | None, str]:
+def _tracks_prepared(facts: dict[str, Any]) -> tuple[bool | None, str]:
     """Whether the pooler keeps named prepared statements working, and how we know."""
     admin = (facts.get("pooler") or {}).get("admin")
     if admin and admin.get("version_number"):
@@ -54,58 +64,81 @@ def _tracks_prepared(facts: dict) -> tuple[bool | None, str]:
     endpoint = ((facts.get("url") or {}).get("endpoint")) or {}
     if endpoint.get("prepared_statements") is not None and endpoint.get("role") == "pooled":
         known = endpoint["prepared_statements"]
-        return known, (f"the provider catalog says {endpoint.get('provider_name')}'s pooler "
-                       f"{'tracks' if known else 'does not track'} prepared statements")
+        return known, (
+            f"the provider catalog says {endpoint.get('provider_name')}'s pooler "
+            f"{'tracks' if known else 'does not track'} prepared statements"
+        )
     return None, "pooler version unknown (give --pooler-admin-url to read it)"
 
 
 @check("PG203")
-def prepared_statements(facts: dict, ctx: Context):
+def prepared_statements(facts: dict[str, Any], ctx: Context) -> Result | None:
     pooler = facts.get("pooler") or {}
     if not pooler.get("detected") or pooler.get("pool_mode") not in TRANSACTIONAL:
         return None
     tracks, why = _tracks_prepared(facts)
     params = (facts.get("url") or {}).get("params") or {}
-    prisma = ctx.orm == "prisma" or (ctx.orm is None and any(
-        k in params for k in ("pgbouncer", "connection_limit", "pool_timeout")))
+    prisma = ctx.orm == "prisma" or (
+        ctx.orm is None
+        and any(k in params for k in ("pgbouncer", "connection_limit", "pool_timeout"))
+    )
     flag = str(params.get("pgbouncer", "")).lower() == "true"
     if prisma:
         if tracks is False:
-            return (Result("pass", f"{why}; pgbouncer=true is set") if flag else
-                    Result("fail", f"{why}: Prisma needs pgbouncer=true in this URL"))
+            return (
+                Result("pass", f"{why}; pgbouncer=true is set")
+                if flag
+                else Result("fail", f"{why}: Prisma needs pgbouncer=true in this URL")
+            )
         if tracks is True:
-            return (Result("warn", f"{why}: pgbouncer=true is no longer needed and costs speed")
-                    if flag else Result("pass", why))
-        return (Result("pass", f"{why}; pgbouncer=true is set, which is safe either way") if flag else
-                Result("warn", f"{why}: add pgbouncer=true unless the pooler is PgBouncer 1.21+ "
-                       "with max_prepared_statements > 0"))
+            return (
+                Result("warn", f"{why}: pgbouncer=true is no longer needed and costs speed")
+                if flag
+                else Result("pass", why)
+            )
+        return (
+            Result("pass", f"{why}; pgbouncer=true is set, which is safe either way")
+            if flag
+            else Result(
+                "warn",
+                f"{why}: add pgbouncer=true unless the pooler is PgBouncer 1.21+ "
+                "with max_prepared_statements > 0",
+            )
+        )
     if tracks is True:
         return Result("pass", why)
-    return Result("warn", f"{why}: clients must not use named prepared statements here "
-                  "(postgres.js prepare: false, psycopg prepare_threshold=None, asyncpg "
-                  "statement_cache_size=0, Rails prepared_statements: false)")
+    return Result(
+        "warn",
+        f"{why}: clients must not use named prepared statements here "
+        "(postgres.js prepare: false, psycopg prepare_threshold=None, asyncpg "
+        "statement_cache_size=0, Rails prepared_statements: false)",
+    )
 
 
 @check("PG204")
-def pool_fits_server(facts: dict, ctx: Context):
+def pool_fits_server(facts: dict[str, Any], ctx: Context) -> Result | None:
     admin = (facts.get("pooler") or {}).get("admin")
     if not admin or facts.get("max_connections") is None:
         return None
     settings = admin["settings"]
     pairs = max(1, len(admin.get("pools") or []))
-    per_pool = int(settings.get("default_pool_size") or 0) + int(settings.get("reserve_pool_size") or 0)
+    per_pool = int(settings.get("default_pool_size") or 0) + int(
+        settings.get("reserve_pool_size") or 0
+    )
     demand = per_pool * pairs
     cap = int(settings.get("max_db_connections") or 0)
     databases = max(1, len(admin.get("databases") or []))
     if cap:
         demand = min(demand, cap * databases)
     usable = facts["max_connections"] - facts["reserved_connections"]
-    message = (f"pools can open up to {demand} server connections ({pairs} pool(s) x "
-               f"{per_pool} = default_pool_size {settings.get('default_pool_size')} + reserve "
-               f"{settings.get('reserve_pool_size', 0)}"
-               f"{f', capped by max_db_connections {cap}' if cap else ''}); "
-               f"the server allows {usable} (max_connections {facts['max_connections']} - "
-               f"{facts['reserved_connections']} reserved)")
+    message = (
+        f"pools can open up to {demand} server connections ({pairs} pool(s) x "
+        f"{per_pool} = default_pool_size {settings.get('default_pool_size')} + reserve "
+        f"{settings.get('reserve_pool_size', 0)}"
+        f"{f', capped by max_db_connections {cap}' if cap else ''}); "
+        f"the server allows {usable} (max_connections {facts['max_connections']} - "
+        f"{facts['reserved_connections']} reserved)"
+    )
     if demand > usable:
         return Result("fail", message)
     if 100 * demand > ctx.param("PG204", "warn_above_percent") * usable:
@@ -114,19 +147,22 @@ def pool_fits_server(facts: dict, ctx: Context):
 
 
 @check("PG205")
-def clients_waiting(facts: dict, ctx: Context):
+def clients_waiting(facts: dict[str, Any], ctx: Context) -> Result | None:
     admin = (facts.get("pooler") or {}).get("admin")
     if not admin:
         return None
     waiting = admin.get("clients_waiting", 0)
     if waiting:
-        return Result("warn", f"{waiting} client(s) waiting for a server connection right now "
-                      f"({admin.get('clients_active', 0)} active)")
+        return Result(
+            "warn",
+            f"{waiting} client(s) waiting for a server connection right now "
+            f"({admin.get('clients_active', 0)} active)",
+        )
     return Result("pass", f"no client waiting ({admin.get('clients_active', 0)} active)")
 
 
 @check("PG206")
-def migrations_direct(facts: dict, ctx: Context):
+def migrations_direct(facts: dict[str, Any], ctx: Context) -> Result | None:
     direct = facts.get("direct")
     if direct is None:
         return None
@@ -134,16 +170,22 @@ def migrations_direct(facts: dict, ctx: Context):
         return Result("warn", f"could not check the direct URL: {direct['error']}")
     pooler = direct.get("pooler") or {}
     if pooler.get("detected") and pooler.get("pool_mode") in TRANSACTIONAL:
-        return Result("fail", f"the direct URL goes through {pooler['kind']} in {pooler['pool_mode']} "
-                      "mode: migrations need a session of their own on PostgreSQL")
+        return Result(
+            "fail",
+            f"the direct URL goes through {pooler['kind']} in {pooler['pool_mode']} "
+            "mode: migrations need a session of their own on PostgreSQL",
+        )
     if pooler.get("detected"):
-        return Result("pass", f"the direct URL goes through {pooler['kind']} in "
-                      f"{pooler.get('pool_mode') or 'an unknown'} mode, which keeps sessions intact")
+        return Result(
+            "pass",
+            f"the direct URL goes through {pooler['kind']} in "
+            f"{pooler.get('pool_mode') or 'an unknown'} mode, which keeps sessions intact",
+        )
     return Result("pass", "the direct URL reaches PostgreSQL itself (no pooler answered)")
 
 
 @check("PG207")
-def serverless_capacity(facts: dict, ctx: Context):
+def serverless_capacity(facts: dict[str, Any], ctx: Context) -> Result | None:
     if not ctx.concurrency or facts.get("max_connections") is None:
         return None
     params = (facts.get("url") or {}).get("params") or {}
@@ -161,13 +203,18 @@ def serverless_capacity(facts: dict, ctx: Context):
     if not pooler.get("detected"):
         free = facts["available_connections"]
         if need > free:
-            return Result("fail", f"{numbers}, but only {free} slots are free: put a pooler in front "
-                          f"or cut the pool to {max(1, free // ctx.concurrency)} per instance")
+            return Result(
+                "fail",
+                f"{numbers}, but only {free} slots are free: put a pooler in front "
+                f"or cut the pool to {max(1, free // ctx.concurrency)} per instance",
+            )
         return Result("pass", f"{numbers}; {free} slots are free")
     admin = pooler.get("admin")
     usable = facts["max_connections"] - facts["reserved_connections"]
-    advice = (f"the pooler must accept at least {need} clients (max_client_conn) while its "
-              f"server-side pool stays within {usable} connections (default_pool_size)")
+    advice = (
+        f"the pooler must accept at least {need} clients (max_client_conn) while its "
+        f"server-side pool stays within {usable} connections (default_pool_size)"
+    )
     if admin:
         max_client = int(admin["settings"].get("max_client_conn") or 0)
         if max_client and need > max_client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..catalog.providers import load_providers
 from ..options import MIGRATING_ORMS
@@ -11,59 +12,72 @@ from .common import stays_local
 
 PG_WEAK = {
     None: "no sslmode: libpq's default `prefer` tries TLS but carries on in plain text if the "
-          "handshake fails, so anyone on the path can strip it",
+    "handshake fails, so anyone on the path can strip it",
     "disable": "sslmode=disable never encrypts: password and queries cross the network in plain text",
     "allow": "sslmode=allow starts in plain text and encrypts only if the server refuses that",
     "prefer": "sslmode=prefer tries TLS but carries on in plain text if the handshake fails, "
-              "so anyone on the path can strip it",
+    "so anyone on the path can strip it",
 }
 MY_WEAK = {
     None: "no ssl-mode: the mysql client's default PREFERRED falls back to plain text, and "
-          "Prisma and mysql2 do not use TLS at all unless asked",
+    "Prisma and mysql2 do not use TLS at all unless asked",
     "DISABLED": "ssl-mode=DISABLED never encrypts",
     "PREFERRED": "ssl-mode=PREFERRED falls back to plain text when TLS cannot be set up",
 }
 # Prisma's MySQL `sslaccept` turns TLS on; the value says whether the certificate is checked.
 SSLACCEPT = {"strict": "VERIFY_IDENTITY", "accept_invalid_certs": "REQUIRED"}
-PRISMA_ONLY = ("pgbouncer", "connection_limit", "pool_timeout", "schema", "sslaccept",
-               "socket_timeout", "statement_cache_size")
+PRISMA_ONLY = (
+    "pgbouncer",
+    "connection_limit",
+    "pool_timeout",
+    "schema",
+    "sslaccept",
+    "socket_timeout",
+    "statement_cache_size",
+)
 # These hand every URL parameter to libpq (or asyncpg), which refuses ones it does not know.
 STRICT_CLIENTS = ("django", "sqlalchemy")
 
 
-def _url(facts: dict) -> dict | None:
+def _url(facts: dict[str, Any]) -> dict[str, Any] | None:
     return facts.get("url")
 
 
-def _is_prisma(ctx: Context, url: dict) -> bool:
+def _is_prisma(ctx: Context, url: dict[str, Any]) -> bool:
     if ctx.orm:
         return ctx.orm == "prisma"
     return any(p in url["client_params"] for p in ("pgbouncer", "connection_limit", "pool_timeout"))
 
 
-def _transaction_pooled(endpoint: dict) -> bool:
-    return endpoint.get("role") == "pooled" and endpoint.get("pool_mode") in ("transaction", "statement")
+def _transaction_pooled(endpoint: dict[str, Any]) -> bool:
+    return endpoint.get("role") == "pooled" and endpoint.get("pool_mode") in (
+        "transaction",
+        "statement",
+    )
 
 
-def _mode_unknown_pgbouncer(endpoint: dict) -> bool:
+def _mode_unknown_pgbouncer(endpoint: dict[str, Any]) -> bool:
     """A PgBouncer whose mode the user picks per pool (DigitalOcean, Crunchy Bridge)."""
-    return (endpoint.get("role") == "pooled" and endpoint.get("pool_mode") is None
-            and endpoint.get("pooler") == "pgbouncer")
+    return (
+        endpoint.get("role") == "pooled"
+        and endpoint.get("pool_mode") is None
+        and endpoint.get("pooler") == "pgbouncer"
+    )
 
 
-def _node_aliases(ctx: Context, url: dict) -> bool:
+def _node_aliases(ctx: Context, url: dict[str, Any]) -> bool:
     """node-postgres (pg-connection-string 2.x) reads prefer/require/verify-ca as verify-full
     unless uselibpqcompat=true asks for libpq's meaning."""
     return ctx.orm == "node-postgres" and str(url["params"].get("uselibpqcompat")).lower() != "true"
 
 
-def _where(endpoint: dict) -> str:
+def _where(endpoint: dict[str, Any]) -> str:
     if endpoint.get("label") and endpoint.get("provider_name"):
-        return f"the {endpoint['provider_name']} endpoint \"{endpoint['label']}\""
-    return f"the endpoint \"{endpoint['label']}\"" if endpoint.get("label") else "this endpoint"
+        return f'the {endpoint["provider_name"]} endpoint "{endpoint["label"]}"'
+    return f'the endpoint "{endpoint["label"]}"' if endpoint.get("label") else "this endpoint"
 
 
-def _mysql_mode(url: dict) -> tuple[str | None, str]:
+def _mysql_mode(url: dict[str, Any]) -> tuple[str | None, str]:
     """(effective ssl-mode, how it was spelt) for a MySQL URL."""
     params = url["params"]
     if params.get("ssl-mode"):
@@ -75,7 +89,7 @@ def _mysql_mode(url: dict) -> tuple[str | None, str]:
 
 
 @check("URL101")
-def sslmode(facts: dict, ctx: Context):
+def sslmode(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or url["socket"]:
         return None
@@ -85,21 +99,28 @@ def sslmode(facts: dict, ctx: Context):
         (mode, spelt), weak = _mysql_mode(url), MY_WEAK
     if facts["engine"] == "postgresql" and _node_aliases(ctx, url):
         if mode is None:
-            return Result("warn", "no sslmode: node-postgres uses no TLS at all unless the code "
-                          "passes an ssl option")
+            return Result(
+                "warn",
+                "no sslmode: node-postgres uses no TLS at all unless the code passes an ssl option",
+            )
         if mode == "prefer":
-            return Result("pass", "node-postgres currently treats sslmode=prefer as verify-full; "
-                          "spell it verify-full, since that alias is deprecated")
+            return Result(
+                "pass",
+                "node-postgres currently treats sslmode=prefer as verify-full; "
+                "spell it verify-full, since that alias is deprecated",
+            )
     if mode not in weak:
         return Result("pass", f"{spelt} refuses plain text")
     if stays_local(ctx.target.host if ctx.target else None):
-        return Result("warn", weak[mode] + "; acceptable only while the database is on this machine")
+        return Result(
+            "warn", weak[mode] + "; acceptable only while the database is on this machine"
+        )
     hard = mode in ("disable", "allow", "DISABLED")
     return Result("fail" if hard else "warn", weak[mode])
 
 
 @check("URL102")
-def verification(facts: dict, ctx: Context):
+def verification(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or url["socket"]:
         return None
@@ -107,8 +128,11 @@ def verification(facts: dict, ctx: Context):
     if facts["engine"] == "mysql":
         mode, spelt = _mysql_mode(url)
         if mode == "REQUIRED":
-            return Result("warn", f"{spelt} encrypts but accepts any certificate, so it does not "
-                          "stop an impostor server")
+            return Result(
+                "warn",
+                f"{spelt} encrypts but accepts any certificate, so it does not "
+                "stop an impostor server",
+            )
         if mode in ("VERIFY_CA", "VERIFY_IDENTITY"):
             return Result("pass", f"{spelt} checks the server certificate")
         return None
@@ -116,25 +140,37 @@ def verification(facts: dict, ctx: Context):
     if mode == "verify-full":
         return Result("pass", "sslmode=verify-full checks the certificate chain and the host name")
     if mode == "verify-ca":
-        return Result("pass", "sslmode=verify-ca checks the certificate chain but not the host name")
+        return Result(
+            "pass", "sslmode=verify-ca checks the certificate chain but not the host name"
+        )
     if mode != "require":
         return None
     if params.get("sslrootcert"):
-        return Result("pass", "sslmode=require with sslrootcert: libpq verifies the chain (like verify-ca)")
+        return Result(
+            "pass", "sslmode=require with sslrootcert: libpq verifies the chain (like verify-ca)"
+        )
     if _node_aliases(ctx, url):
-        return Result("pass", "node-postgres currently treats sslmode=require as verify-full; "
-                      "spell it verify-full, since that alias is deprecated")
+        return Result(
+            "pass",
+            "node-postgres currently treats sslmode=require as verify-full; "
+            "spell it verify-full, since that alias is deprecated",
+        )
     if _is_prisma(ctx, url) and params.get("sslaccept") == "strict":
-        return Result("pass", "sslmode=require with sslaccept=strict: Prisma checks the certificate")
-    return Result("warn", "sslmode=require encrypts but accepts any certificate, so it does not "
-                  "stop an impostor server")
+        return Result(
+            "pass", "sslmode=require with sslaccept=strict: Prisma checks the certificate"
+        )
+    return Result(
+        "warn",
+        "sslmode=require encrypts but accepts any certificate, so it does not "
+        "stop an impostor server",
+    )
 
 
 @check("URL201")
-def prisma_pgbouncer(facts: dict, ctx: Context):
+def prisma_pgbouncer(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or not _is_prisma(ctx, url):
-        return None   # other clients ignore pgbouncer=...; URL302 says so
+        return None  # other clients ignore pgbouncer=...; URL302 says so
     endpoint = url["endpoint"]
     flag = url["params"].get("pgbouncer")
     has_flag = str(flag).lower() == "true" if flag is not None else False
@@ -142,81 +178,121 @@ def prisma_pgbouncer(facts: dict, ctx: Context):
     if _transaction_pooled(endpoint):
         if endpoint.get("prepared_statements") is False:
             if has_flag:
-                return Result("pass", f"pgbouncer=true is set for {where}, which cannot keep "
-                              "prepared statements across transactions")
-            return Result("fail", f"{where} cannot keep prepared statements across transactions: "
-                          "add pgbouncer=true or Prisma fails with 'prepared statement \"s0\" "
-                          "already exists'")
+                return Result(
+                    "pass",
+                    f"pgbouncer=true is set for {where}, which cannot keep "
+                    "prepared statements across transactions",
+                )
+            return Result(
+                "fail",
+                f"{where} cannot keep prepared statements across transactions: "
+                'add pgbouncer=true or Prisma fails with \'prepared statement "s0" '
+                "already exists'",
+            )
         if endpoint.get("prepared_statements") is True:
             if has_flag:
-                return Result("warn", f"{where} tracks prepared statements (PgBouncer 1.21+ with "
-                              "max_prepared_statements > 0): pgbouncer=true is no longer needed "
-                              "and only costs speed")
-            return Result("pass", f"{where} tracks prepared statements; pgbouncer=true is not needed")
+                return Result(
+                    "warn",
+                    f"{where} tracks prepared statements (PgBouncer 1.21+ with "
+                    "max_prepared_statements > 0): pgbouncer=true is no longer needed "
+                    "and only costs speed",
+                )
+            return Result(
+                "pass", f"{where} tracks prepared statements; pgbouncer=true is not needed"
+            )
         if has_flag:
             return Result("pass", "pgbouncer=true is set for a transaction-mode pooler")
-        return Result("warn", f"{where} pools by transaction and its prepared-statement support is "
-                      "not known: add pgbouncer=true unless it is PgBouncer 1.21+ with "
-                      "max_prepared_statements > 0 (probe it to know)")
+        return Result(
+            "warn",
+            f"{where} pools by transaction and its prepared-statement support is "
+            "not known: add pgbouncer=true unless it is PgBouncer 1.21+ with "
+            "max_prepared_statements > 0 (probe it to know)",
+        )
     if _mode_unknown_pgbouncer(endpoint) and not has_flag:
-        return Result("warn", f"{where} runs whatever mode the pool was created with: in "
-                      "transaction mode on PgBouncer before 1.21 (or with "
-                      "max_prepared_statements = 0) Prisma needs pgbouncer=true")
+        return Result(
+            "warn",
+            f"{where} runs whatever mode the pool was created with: in "
+            "transaction mode on PgBouncer before 1.21 (or with "
+            "max_prepared_statements = 0) Prisma needs pgbouncer=true",
+        )
     if has_flag and endpoint.get("role") == "direct":
-        return Result("warn", "pgbouncer=true on a direct endpoint only turns off Prisma's "
-                      "prepared statements")
+        return Result(
+            "warn",
+            "pgbouncer=true on a direct endpoint only turns off Prisma's prepared statements",
+        )
     if has_flag and endpoint.get("pool_mode") == "session":
         return Result("warn", "pgbouncer=true is not needed for a session-mode pooler")
     return None
 
 
 @check("URL202")
-def prisma_connection_limit(facts: dict, ctx: Context):
+def prisma_connection_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or not ctx.serverless or not _is_prisma(ctx, url):
         return None
     limit = url["params"].get("connection_limit")
     if ctx.prisma_version and ctx.prisma_version >= 7:
         if limit is not None:
-            return Result("warn", "Prisma 7 ignores connection_limit in the URL: the driver "
-                          "adapter owns the pool, so set its size (e.g. PrismaPg({ "
-                          "connectionString, max: 1 })) and drop the parameter")
-        return Result("pass", "Prisma 7 takes the pool size from the driver adapter, not the "
-                      "URL: keep its max small (e.g. 1) per serverless instance")
+            return Result(
+                "warn",
+                "Prisma 7 ignores connection_limit in the URL: the driver "
+                "adapter owns the pool, so set its size (e.g. PrismaPg({ "
+                "connectionString, max: 1 })) and drop the parameter",
+            )
+        return Result(
+            "pass",
+            "Prisma 7 takes the pool size from the driver adapter, not the "
+            "URL: keep its max small (e.g. 1) per serverless instance",
+        )
     if limit is None:
-        return Result("warn", "no connection_limit: Prisma 6 opens num_cpus*2+1 connections per "
-                      "instance; add connection_limit=1 (on Prisma 7 set the adapter's max instead)")
+        return Result(
+            "warn",
+            "no connection_limit: Prisma 6 opens num_cpus*2+1 connections per "
+            "instance; add connection_limit=1 (on Prisma 7 set the adapter's max instead)",
+        )
     if not str(limit).isdigit() or int(limit) < 1:
         return Result("fail", "connection_limit must be a whole number of at least 1")
     if int(limit) > 1:
-        return Result("warn", f"connection_limit={limit}: every serverless instance may hold {limit} "
-                      "connections; start at 1 and raise only after measuring")
+        return Result(
+            "warn",
+            f"connection_limit={limit}: every serverless instance may hold {limit} "
+            "connections; start at 1 and raise only after measuring",
+        )
     return Result("pass", f"connection_limit={limit} per serverless instance")
 
 
 @check("URL203")
-def direct_is_direct(facts: dict, ctx: Context):
+def direct_is_direct(facts: dict[str, Any], ctx: Context) -> Result | None:
     direct = facts.get("direct_url")
     if direct is None:
         return None
     endpoint = direct["endpoint"]
     if _transaction_pooled(endpoint):
-        return Result("fail", f"the direct URL points at {_where(endpoint)}, which pools by "
-                      f"{endpoint['pool_mode']}: migrations need a direct connection or a "
-                      "session-mode pooler")
+        return Result(
+            "fail",
+            f"the direct URL points at {_where(endpoint)}, which pools by "
+            f"{endpoint['pool_mode']}: migrations need a direct connection or a "
+            "session-mode pooler",
+        )
     if _mode_unknown_pgbouncer(endpoint):
-        return Result("warn", f"the direct URL points at {_where(endpoint)}: fine only if that "
-                      "pool is in session mode; use the direct port to be sure")
+        return Result(
+            "warn",
+            f"the direct URL points at {_where(endpoint)}: fine only if that "
+            "pool is in session mode; use the direct port to be sure",
+        )
     if endpoint.get("role") == "pooled":
-        return Result("pass", f"the direct URL uses {_where(endpoint)}, which keeps a server "
-                      "connection per session, as migrations need")
+        return Result(
+            "pass",
+            f"the direct URL uses {_where(endpoint)}, which keeps a server "
+            "connection per session, as migrations need",
+        )
     if endpoint.get("role") == "direct":
         return Result("pass", f"the direct URL points at {_where(endpoint)}")
     return Result("pass", "the direct URL does not match any known pooled endpoint")
 
 
 @check("URL204")
-def migrations_have_direct_url(facts: dict, ctx: Context):
+def migrations_have_direct_url(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or facts.get("direct_url") is not None:
         return None
@@ -225,12 +301,15 @@ def migrations_have_direct_url(facts: dict, ctx: Context):
         return None
     if ctx.orm is not None and ctx.orm not in MIGRATING_ORMS:
         return None
-    return Result("warn", f"the URL goes through {_where(endpoint)}; give migrations a direct URL "
-                  "(--direct-url / DIRECT_URL) so they bypass the pooler")
+    return Result(
+        "warn",
+        f"the URL goes through {_where(endpoint)}; give migrations a direct URL "
+        "(--direct-url / DIRECT_URL) so they bypass the pooler",
+    )
 
 
 @check("URL205")
-def port_matches(facts: dict, ctx: Context):
+def port_matches(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or ctx.target is None:
         return None
@@ -241,14 +320,19 @@ def port_matches(facts: dict, ctx: Context):
     port = ctx.target.effective_port
     if not ports or port in {e["port"] for e in ports}:
         return None
-    listed = ", ".join(f"{e['port']} ({e['role']}{', ' + e['pool_mode'] if e.get('pool_mode') else ''})"
-                       for e in ports)
-    return Result("warn", f"port {port} is not one {endpoint['provider_name']} serves on this host; "
-                  f"it serves {listed}")
+    listed = ", ".join(
+        f"{e['port']} ({e['role']}{', ' + e['pool_mode'] if e.get('pool_mode') else ''})"
+        for e in ports
+    )
+    return Result(
+        "warn",
+        f"port {port} is not one {endpoint['provider_name']} serves on this host; "
+        f"it serves {listed}",
+    )
 
 
 @check("URL206")
-def serverless_uses_pooled(facts: dict, ctx: Context):
+def serverless_uses_pooled(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or not ctx.serverless:
         return None
@@ -258,34 +342,43 @@ def serverless_uses_pooled(facts: dict, ctx: Context):
     pooled = [e for e in endpoint.get("other_endpoints", []) if e.get("role") == "pooled"]
     if not pooled:
         return None
-    return Result("fail", f"{_where(endpoint)} is direct: each serverless instance holds its "
-                  f"own server connections; use the pooled one (\"{pooled[0]['label']}\")")
+    return Result(
+        "fail",
+        f"{_where(endpoint)} is direct: each serverless instance holds its "
+        f'own server connections; use the pooled one ("{pooled[0]["label"]}")',
+    )
 
 
 @check("URL207")
-def ipv4_reachable(facts: dict, ctx: Context):
+def ipv4_reachable(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or not url["endpoint"].get("ipv6_only"):
         return None
     status = "warn" if ctx.serverless else "pass"
-    return Result(status, f"{_where(url['endpoint'])} resolves to IPv6 only by default; platforms "
-                  "without outbound IPv6 cannot reach it")
+    return Result(
+        status,
+        f"{_where(url['endpoint'])} resolves to IPv6 only by default; platforms "
+        "without outbound IPv6 cannot reach it",
+    )
 
 
 @check("URL208")
-def user_format(facts: dict, ctx: Context):
+def user_format(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or not url["endpoint"].get("user_regex") or ctx.target is None:
         return None
     user = ctx.target.user or ""
     if re.fullmatch(url["endpoint"]["user_regex"], user, re.IGNORECASE):
         return Result("pass", f"the user name has the form {_where(url['endpoint'])} expects")
-    return Result("fail", f"{_where(url['endpoint'])} expects a user name matching "
-                  f"{url['endpoint']['user_regex']}, got {user!r}")
+    return Result(
+        "fail",
+        f"{_where(url['endpoint'])} expects a user name matching "
+        f"{url['endpoint']['user_regex']}, got {user!r}",
+    )
 
 
 @check("URL209")
-def provider_pitfalls(facts: dict, ctx: Context):
+def provider_pitfalls(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     provider_id = url["endpoint"].get("host_provider") if url else None
     if not provider_id:
@@ -295,24 +388,32 @@ def provider_pitfalls(facts: dict, ctx: Context):
         return None
     titles = "; ".join(p["title"] for p in provider["pitfalls"])
     # Informational: the URL cannot show whether they bite, so this never warns.
-    return Result("pass", f"known {provider['name']} pitfalls the URL cannot show: {titles} "
-                  f"(details: advisor providers {provider_id})")
+    return Result(
+        "pass",
+        f"known {provider['name']} pitfalls the URL cannot show: {titles} "
+        f"(details: advisor providers {provider_id})",
+    )
 
 
 @check("URL301")
-def password_on_command_line(facts: dict, ctx: Context):
+def password_on_command_line(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None or not url["has_password"]:
         return None
     if url.get("source") == "argument":
-        return Result("warn", "the password was given on the command line, where every process "
-                      "on the machine can read it; pass the URL through DATABASE_URL or --env-file")
-    return Result("pass", f"the password came from {url.get('source') or 'the environment'}, "
-                  "not the command line")
+        return Result(
+            "warn",
+            "the password was given on the command line, where every process "
+            "on the machine can read it; pass the URL through DATABASE_URL or --env-file",
+        )
+    return Result(
+        "pass",
+        f"the password came from {url.get('source') or 'the environment'}, not the command line",
+    )
 
 
 @check("URL302")
-def unknown_params(facts: dict, ctx: Context):
+def unknown_params(facts: dict[str, Any], ctx: Context) -> Result | None:
     url = _url(facts)
     if url is None:
         return None
@@ -322,9 +423,14 @@ def unknown_params(facts: dict, ctx: Context):
     if ctx.orm and ctx.orm != "prisma" and facts["engine"] == "postgresql":
         found = [p for p in PRISMA_ONLY if p in url["client_params"]]
         if found and ctx.orm in STRICT_CLIENTS:
-            return Result("fail", f"{', '.join(found)} is read only by Prisma; {ctx.orm} hands URL "
-                          "parameters to the driver, which refuses the connection "
-                          "('invalid connection option')")
+            return Result(
+                "fail",
+                f"{', '.join(found)} is read only by Prisma; {ctx.orm} hands URL "
+                "parameters to the driver, which refuses the connection "
+                "('invalid connection option')",
+            )
         if found:
-            return Result("warn", f"{', '.join(found)} is read only by Prisma; {ctx.orm} ignores it")
+            return Result(
+                "warn", f"{', '.join(found)} is read only by Prisma; {ctx.orm} ignores it"
+            )
     return None

@@ -24,12 +24,12 @@ import time
 class Deadline:
     """A point in time; `seconds` is the budget it was made from (for messages)."""
 
-    def __init__(self, seconds: float, at: float | None = None):
+    def __init__(self, seconds: float, at: float | None = None) -> None:
         self.seconds = seconds
         self.at = time.monotonic() + seconds if at is None else at
 
     @classmethod
-    def of(cls, value: "Deadline | float") -> "Deadline":
+    def of(cls, value: Deadline | float) -> Deadline:
         return value if isinstance(value, Deadline) else cls(float(value))
 
     def left(self) -> float:
@@ -38,7 +38,7 @@ class Deadline:
     def expired(self) -> bool:
         return time.monotonic() >= self.at
 
-    def within(self, seconds: float | None) -> "Deadline":
+    def within(self, seconds: float | None) -> Deadline:
         """The earlier of this deadline and `seconds` from now (a stricter per-step bound)."""
         if seconds is None:
             return self
@@ -51,13 +51,13 @@ class Deadline:
 class SocketGuard:
     """Shut a socket down when `deadline` passes, unless disarmed first."""
 
-    def __init__(self, deadline: Deadline):
+    def __init__(self, deadline: Deadline) -> None:
         self.deadline = deadline
         self.fired = False
         self._lock = threading.Lock()
         self._dup: socket.socket | None = None
 
-    def arm(self, sock) -> None:
+    def arm(self, sock: socket.socket) -> None:
         """Watch `sock` (a plain or TLS socket). A duplicate of its descriptor is kept, so
         the shutdown always reaches this connection even after the driver closed its own
         descriptor and the number was reused."""
@@ -98,9 +98,9 @@ class SocketGuard:
 class _Watchdog:
     """One daemon thread for every guard of the process (a burst has thousands)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._heap: list = []
+        self._heap: list[tuple[float, int, SocketGuard]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._disarmed = 0
@@ -109,8 +109,9 @@ class _Watchdog:
         with self._cond:
             heapq.heappush(self._heap, (guard.deadline.at, next(self._order), guard))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="advisor-deadline",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="advisor-deadline", daemon=True
+                )
                 self._thread.start()
             self._cond.notify()
 

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import Any
 
 from ..errors import ProbeFailed
 
 
 def resolve(host: str, port: int, seconds: float) -> list[str]:
     """Addresses of `host` (order kept, duplicates dropped); ProbeFailed on failure or timeout."""
-    box: dict = {}
+    box: dict[str, Any] = {}
 
-    def lookup():
+    def lookup() -> None:
         try:
-            box["found"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                              proto=socket.IPPROTO_TCP)
+            box["found"] = socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
         except (OSError, UnicodeError) as exc:
             box["error"] = exc
 
@@ -27,8 +29,9 @@ def resolve(host: str, port: int, seconds: float) -> list[str]:
     worker.start()
     worker.join(max(0.0, seconds))
     if worker.is_alive():
-        raise ProbeFailed(f"timed out after {seconds:.1f} s resolving the host name {host}",
-                          kind="timeout")
+        raise ProbeFailed(
+            f"timed out after {seconds:.1f} s resolving the host name {host}", kind="timeout"
+        )
     if "error" in box:
         reason = getattr(box["error"], "strerror", None) or type(box["error"]).__name__
         raise ProbeFailed(f"could not resolve the host name {host}: {reason}", kind="dns")

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import math
 import select
+from typing import TYPE_CHECKING, Any
 
 from ..target import Target, is_ip_address
 from . import dns
 from .deadline import Deadline
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.pq.abc import PGconn
 
 APPLICATION_NAME = "advisor"
 # libpq never waits less than this for a connection (connect_timeout rounds up to it).
@@ -39,7 +44,8 @@ def _wait(fd: int, writing: bool, deadline: Deadline) -> bool:
 
 # -- what libpq is given ---------------------------------------------------------
 
-def connect_kwargs(target: Target, timeout: float) -> dict:
+
+def connect_kwargs(target: Target, timeout: float) -> dict[str, Any]:
     kw = target.libpq_kwargs()
     # The URL's connect_timeout wins when it is stricter than --timeout.
     url_timeout = url_connect_timeout(target)
@@ -59,12 +65,12 @@ def url_connect_timeout(target: Target) -> int | None:
     return None
 
 
-def pinned_kwargs(target: Target, deadline: Deadline | float) -> dict:
+def pinned_kwargs(target: Target, deadline: Deadline | float) -> dict[str, Any]:
     """connect_kwargs with the host name looked up first, within the deadline: libpq's own
     lookup has none. `host` stays, so TLS still checks the certificate against it."""
     deadline = Deadline.of(deadline)
     kw = connect_kwargs(target, deadline.seconds)
-    if needs_lookup(target):
+    if target.host and needs_lookup(target):
         kw["hostaddr"] = dns.resolve(target.host, target.effective_port, deadline.left())[0]
     return kw
 
@@ -72,13 +78,15 @@ def pinned_kwargs(target: Target, deadline: Deadline | float) -> dict:
 def needs_lookup(target: Target) -> bool:
     """A host name that libpq would resolve itself (not a socket, an IP or a hostaddr)."""
     host = target.host
-    return bool(host) and not target.is_socket and not is_ip_address(host) \
-        and "hostaddr" not in target.params
+    if not host:
+        return False
+    return not target.is_socket and not is_ip_address(host) and "hostaddr" not in target.params
 
 
 # -- connecting and running statements, each within the deadline --------------------
 
-def connect(kwargs: dict, deadline: Deadline):
+
+def connect(kwargs: dict[str, Any], deadline: Deadline) -> psycopg.Connection[Any]:
     """A psycopg Connection (autocommit, non-blocking libpq) opened within `deadline`;
     psycopg.OperationalError when libpq fails, Timeout when time runs out."""
     import psycopg
@@ -88,7 +96,7 @@ def connect(kwargs: dict, deadline: Deadline):
     pgconn = pq.PGconn.connect_start(make_conninfo("", **kwargs).encode())
     try:
         # As libpq's documentation says: behave as if the first poll asked for writing.
-        status = pq.PollingStatus.WRITING
+        status: int = pq.PollingStatus.WRITING
         while status != pq.PollingStatus.OK:
             if status == pq.PollingStatus.FAILED or pgconn.status == pq.ConnStatus.BAD:
                 message = (pgconn.error_message or b"").decode(errors="replace").strip()
@@ -105,7 +113,9 @@ def connect(kwargs: dict, deadline: Deadline):
     return conn
 
 
-def results(pgconn, sql: str, deadline: Deadline | float) -> list[tuple[list, list]]:
+def results(
+    pgconn: PGconn, sql: str, deadline: Deadline | float
+) -> list[tuple[list[Any], list[Any]]]:
     """Send `sql` (simple protocol, may hold several statements) and collect every
     result as (column names, rows). Timeout when no complete answer arrives in time,
     QueryError on a server error."""
@@ -116,7 +126,8 @@ def results(pgconn, sql: str, deadline: Deadline | float) -> list[tuple[list, li
     while pgconn.flush():  # non-blocking libpq: the rest of the query still to send
         if not _wait(pgconn.socket, True, deadline):
             raise Timeout(sql)
-    found, error = [], None
+    found: list[tuple[list[Any], list[Any]]] = []
+    error: str | None = None
     while True:
         while pgconn.is_busy():
             if not _wait(pgconn.socket, False, deadline):
@@ -130,7 +141,9 @@ def results(pgconn, sql: str, deadline: Deadline | float) -> list[tuple[list, li
             break
         if res.status == pq.ExecStatus.TUPLES_OK:
             names = [_text(res.fname(i)) for i in range(res.nfields)]
-            rows = [[_text(res.get_value(r, c)) for c in range(res.nfields)] for r in range(res.ntuples)]
+            rows = [
+                [_text(res.get_value(r, c)) for c in range(res.nfields)] for r in range(res.ntuples)
+            ]
             found.append((names, rows))
         elif res.status == pq.ExecStatus.FATAL_ERROR:
             error = (res.error_message or b"").decode(errors="replace").strip()
@@ -139,7 +152,7 @@ def results(pgconn, sql: str, deadline: Deadline | float) -> list[tuple[list, li
     return found
 
 
-def run(pgconn, sql: str, deadline: Deadline | float) -> list[list]:
+def run(pgconn: PGconn, sql: str, deadline: Deadline | float) -> list[list[Any]]:
     """Rows of the last result of `sql`."""
     found = results(pgconn, sql, deadline)
     return found[-1][1] if found else []
@@ -150,10 +163,12 @@ def read_only(sql: str, deadline: Deadline, keep_open: bool = False) -> str:
     and whose unqualified names could only mean pg_catalog's (the statements qualify
     every name anyway: outside a transaction block nothing could pin search_path)."""
     ms = max(100, int(deadline.left() * 1000))
-    text = (f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; "
-            f"SET LOCAL search_path = pg_catalog; {sql}")
+    text = (
+        f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; "
+        f"SET LOCAL search_path = pg_catalog; {sql}"
+    )
     return text if keep_open else f"{text}; ROLLBACK"
 
 
-def _text(value):
+def _text(value: bytes | None) -> str | None:
     return value.decode(errors="replace") if isinstance(value, bytes) else value

@@ -17,6 +17,8 @@ import re
 import socket
 import ssl
 import time
+from types import ModuleType
+from typing import Any, overload
 
 from ..catalog.providers import match_endpoint
 from ..errors import InvalidTarget, ProbeFailed
@@ -29,14 +31,23 @@ PROGRAM_NAME = "advisor"
 VERIFYING = ("VERIFY_CA", "VERIFY_IDENTITY")
 REQUIRING = ("REQUIRED", *VERIFYING)
 
-STATUS_NAMES = ("Threads_connected", "Max_used_connections", "Max_used_connections_time",
-                "Uptime", "Aborted_connects", "Connections",
-                "Connection_errors_max_connections", "Ssl_version", "Ssl_cipher")
+STATUS_NAMES = (
+    "Threads_connected",
+    "Max_used_connections",
+    "Max_used_connections_time",
+    "Uptime",
+    "Aborted_connects",
+    "Connections",
+    "Connection_errors_max_connections",
+    "Ssl_version",
+    "Ssl_cipher",
+)
 
 
 # -- URL -> driver options --------------------------------------------------
 
-def tls_settings(target: Target) -> dict:
+
+def tls_settings(target: Target) -> dict[str, Any]:
     """The effective ssl-mode and CA, with the mysql client's defaults and Prisma's spelling."""
     params, client = target.params, target.client_params
     mode, source = params.get("ssl-mode"), "url"
@@ -48,9 +59,11 @@ def tls_settings(target: Target) -> dict:
     return {"sslmode": mode, "source": source, "ca": ca}
 
 
-def _ssl_context(target: Target, tls: dict) -> ssl.SSLContext:
+def _ssl_context(target: Target, tls: dict[str, Any]) -> ssl.SSLContext:
     params = target.params
-    ctx = ssl.create_default_context(cafile=tls["ca"]) if tls["ca"] else ssl.create_default_context()
+    ctx = (
+        ssl.create_default_context(cafile=tls["ca"]) if tls["ca"] else ssl.create_default_context()
+    )
     ctx.check_hostname = tls["sslmode"] == "VERIFY_IDENTITY"
     ctx.verify_mode = ssl.CERT_REQUIRED if tls["sslmode"] in VERIFYING else ssl.CERT_NONE
     if params.get("ssl-cert"):
@@ -75,14 +88,22 @@ def _seconds(value: str | None, name: str) -> float | None:
     return float(value) or None  # 0 means "no limit" for Prisma and the mysql client
 
 
-def connect_kwargs(target: Target, timeout: float) -> dict:
+def connect_kwargs(target: Target, timeout: float) -> dict[str, Any]:
     """Keyword arguments for pymysql.connections.Connection (pure; unit-tested)."""
-    url_timeout = min(filter(None, (
-        _seconds(target.params.get("connect-timeout"), "connect-timeout"),
-        _seconds(target.params.get("connect_timeout"), "connect_timeout"))), default=None)
+    url_timeout = min(
+        filter(
+            None,
+            (
+                _seconds(target.params.get("connect-timeout"), "connect-timeout"),
+                _seconds(target.params.get("connect_timeout"), "connect_timeout"),
+            ),
+        ),
+        default=None,
+    )
     connect_s = min(timeout, url_timeout) if url_timeout else timeout
     charset = target.params.get("charset") or "utf8mb4"
     from pymysql.charset import charset_by_name
+
     try:
         known = charset_by_name(charset) is not None
     except KeyError:  # older PyMySQL raises, newer returns None
@@ -90,7 +111,8 @@ def connect_kwargs(target: Target, timeout: float) -> dict:
     if not known:
         raise InvalidTarget(f"unknown charset {charset[:20]!r}")
     kw = {
-        "user": target.user, "database": target.database,
+        "user": target.user,
+        "database": target.database,
         # MySQL compares the password's bytes; UTF-8 is what every current client sends.
         "password": (target.password or "").encode("utf-8"),
         "charset": charset,
@@ -98,7 +120,7 @@ def connect_kwargs(target: Target, timeout: float) -> dict:
         # Bound every read and write too: a listener that never answers must not hang us.
         "read_timeout": max(2.0, math.ceil(timeout)),
         "write_timeout": max(2.0, math.ceil(timeout)),
-        "autocommit": None,          # no SET autocommit round trip
+        "autocommit": None,  # no SET autocommit round trip
         "program_name": PROGRAM_NAME,
         "defer_connect": True,
     }
@@ -109,7 +131,7 @@ def connect_kwargs(target: Target, timeout: float) -> dict:
         kw["port"] = target.effective_port
     tls = tls_settings(target)
     if tls["sslmode"] == "DISABLED" or (target.is_socket and tls["sslmode"] == "PREFERRED"):
-        kw["ssl_disabled"] = True    # the mysql client does not encrypt a local socket
+        kw["ssl_disabled"] = True  # the mysql client does not encrypt a local socket
     else:
         kw["ssl"] = _ssl_context(target, tls)
     return kw
@@ -129,27 +151,34 @@ def _refuse_rsa(plugin: str) -> ProbeFailed:
     return ProbeFailed(
         f"refused to send the password: the server asked for it encrypted with an RSA key "
         f"it would send itself ({plugin}) on a connection without TLS, which an impostor "
-        "could read; use ssl-mode=VERIFY_IDENTITY (or REQUIRED)", kind="authentication")
+        "could read; use ssl-mode=VERIFY_IDENTITY (or REQUIRED)",
+        kind="authentication",
+    )
 
 
-def _connection_class(pymysql):
+def _connection_class(pymysql: ModuleType) -> type[Any]:
     from pymysql.charset import charset_by_name
     from pymysql.constants import CLIENT, CR
 
-    class ProbeConnection(pymysql.connections.Connection):
+    # pymysql is handed in (imported on first use), so its class is Any to the type checker.
+    class ProbeConnection(pymysql.connections.Connection):  # type: ignore[misc,name-defined]
         """PyMySQL with the mysql client's TLS decision taken from the handshake, a
         deadline on the socket, a size limit, and no password in clear text."""
 
+        ssl: Any  # PyMySQL's own attribute (the ssl argument), switched off below
         tls_required = False
-        server_offers_tls = None
+        server_offers_tls: bool | None = None
         authenticating = False  # logging in on a connection without TLS
-        guard = None     # a SocketGuard: armed at the first read, it enforces the deadline
+        guard: SocketGuard | None = (
+            None  # a SocketGuard: armed at the first read, it enforces the deadline
+        )
         received = 0
-        dial_kwargs: dict = {}  # the connect_kwargs it was made with: where to dial
+        dial_kwargs: dict[str, Any] = {}  # the connect_kwargs it was made with: where to dial
 
         def login(self, found: list[str] | None = None) -> None:
             """Dial (`found`: the addresses already looked up) and log in, within the
             guard's deadline."""
+            assert self.guard is not None  # new_connection() sets it
             self.connect(dial(self.dial_kwargs, self.guard.deadline, found))
 
         def watch_with(self, guard: SocketGuard) -> None:
@@ -157,27 +186,31 @@ def _connection_class(pymysql):
             self.guard = guard
             guard.arm(self._sock)
 
-        def _get_server_information(self):
+        def _get_server_information(self) -> None:
             if self.guard is not None:
                 self.guard.arm(self._sock)  # covers the greeting, TLS, login and queries
             super()._get_server_information()
 
-        def _read_bytes(self, num_bytes):
+        def _read_bytes(self, num_bytes: int) -> bytes:
             self.received += num_bytes  # counted before reading: a 16 MB header is refused
             if self.received > MAX_RECEIVED:
                 self._force_close()
                 raise pymysql.err.OperationalError(
-                    CR.CR_SERVER_LOST, f"unexpected reply, is this a MySQL server? (it sent more "
-                                       f"than {MAX_RECEIVED >> 20} MB in answer to a probe)")
-            return super()._read_bytes(num_bytes)
+                    CR.CR_SERVER_LOST,
+                    f"unexpected reply, is this a MySQL server? (it sent more "
+                    f"than {MAX_RECEIVED >> 20} MB in answer to a probe)",
+                )
+            data: bytes = super()._read_bytes(num_bytes)
+            return data
 
-        def _request_authentication(self):
+        def _request_authentication(self) -> None:
             self.server_offers_tls = bool(self.server_capabilities & CLIENT.SSL)
             if self.ssl and not self.server_offers_tls:
                 if self.tls_required:
                     raise pymysql.err.OperationalError(
                         CR.CR_SSL_CONNECTION_ERROR,
-                        "SSL connection error: TLS is required but the server does not offer it")
+                        "SSL connection error: TLS is required but the server does not offer it",
+                    )
                 # PREFERRED: continue in plain text on this same connection.
                 self.ssl = False
                 self.client_flag &= ~CLIENT.SSL
@@ -190,27 +223,29 @@ def _connection_class(pymysql):
             finally:
                 self.authenticating = False
 
-        def write_packet(self, payload):
+        def write_packet(self, payload: bytes) -> None:
             # caching_sha2_password's full authentication and sha256_password ask the server
             # for its RSA key (one byte, 2 or 1) and encrypt the password with whatever key
             # comes back, unverified: on a connection without TLS an impostor reads it. The
             # mysql client refuses this too unless told to trust the server's key.
             if self.authenticating and payload in (b"\x01", b"\x02"):
-                raise _refuse_rsa("caching_sha2_password" if payload == b"\x02"
-                                  else "sha256_password")
+                raise _refuse_rsa(
+                    "caching_sha2_password" if payload == b"\x02" else "sha256_password"
+                )
             super().write_packet(payload)
 
-        def _process_auth(self, plugin_name, auth_packet, handler=None):
+        def _process_auth(self, plugin_name: bytes, auth_packet: Any, handler: Any = None) -> Any:
             # PyMySQL would answer with the password itself, readable by anyone on the path.
             if plugin_name in CLEARTEXT_PLUGINS and not isinstance(self._sock, ssl.SSLSocket):
                 raise ProbeFailed(
                     f"refused to send the password: the server asked for cleartext "
                     f"authentication ({plugin_name.decode()}) on a connection without TLS; "
                     "use ssl-mode=VERIFY_IDENTITY (or REQUIRED) if the server really needs it",
-                    kind="authentication")
+                    kind="authentication",
+                )
             return super()._process_auth(plugin_name, auth_packet, handler)
 
-        def set_character_set(self, charset, collation=None):
+        def set_character_set(self, charset: str, collation: str | None = None) -> None:
             # The handshake already set the charset: skip the driver's SET NAMES round trip.
             self.charset, self.collation = charset, collation
             self.encoding = charset_by_name(charset).encoding
@@ -218,7 +253,7 @@ def _connection_class(pymysql):
     return ProbeConnection
 
 
-def new_connection(target: Target, kwargs: dict, guard: SocketGuard):
+def new_connection(target: Target, kwargs: dict[str, Any], guard: SocketGuard) -> Any:
     """A ProbeConnection, not connected yet (`conn.login()` connects it), whose socket
     `guard` watches: the mysql client's ssl-mode, PREFERRED's fallback, the size limit
     and the refusal of a password in clear text come with it."""
@@ -231,14 +266,15 @@ def new_connection(target: Target, kwargs: dict, guard: SocketGuard):
     return conn
 
 
-def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
+def gather(target: Target, timeout: Deadline | float = 10.0) -> dict[str, Any]:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline; it bounds everything, however
     slowly the server sends."""
     deadline = Deadline.of(timeout)
     if deadline.expired():
-        raise ProbeFailed(f"not probed: --timeout {deadline.seconds:g} s was used up before",
-                          kind="timeout")
+        raise ProbeFailed(
+            f"not probed: --timeout {deadline.seconds:g} s was used up before", kind="timeout"
+        )
     tls = tls_settings(target)
     try:
         kwargs = connect_kwargs(target, deadline.seconds)
@@ -247,8 +283,12 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
     started = time.monotonic()
     guard = SocketGuard(deadline)
     conn = new_connection(target, kwargs, guard)
-    log.debug("connecting to %s (%.1f s left, ssl-mode=%s)", target.display, deadline.left(),
-              tls["sslmode"])
+    log.debug(
+        "connecting to %s (%.1f s left, ssl-mode=%s)",
+        target.display,
+        deadline.left(),
+        tls["sslmode"],
+    )
     try:
         try:
             conn.login()
@@ -259,13 +299,16 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
             if failure.kind == "authentication" and conn.server_offers_tls and not conn.ssl:
                 # MariaDB answers a plain-text login under require_secure_transport=ON with
                 # the same "Access denied" as a wrong password.
-                failure = ProbeFailed(f"{failure} (or the server refuses unencrypted connections: "
-                                      "require_secure_transport=ON; try ssl-mode=REQUIRED)",
-                                      kind=failure.kind)
+                failure = ProbeFailed(
+                    f"{failure} (or the server refuses unencrypted connections: "
+                    "require_secure_transport=ON; try ssl-mode=REQUIRED)",
+                    kind=failure.kind,
+                )
             raise failure from None
         connect_ms = (time.monotonic() - started) * 1000
-        log.debug("connected in %.0f ms; running the facts query in a read-only transaction",
-                  connect_ms)
+        log.debug(
+            "connected in %.0f ms; running the facts query in a read-only transaction", connect_ms
+        )
         try:
             handshake = _handshake(conn)
             with conn.cursor() as cur:
@@ -273,15 +316,24 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
                 cur.execute("START TRANSACTION READ ONLY")
                 cur.execute(facts_sql(handshake["version"], max(0.1, deadline.left())))
                 names = [c[0] for c in cur.description]
-                row = dict(zip(names, cur.fetchone()))
+                row = dict(zip(names, cur.fetchone(), strict=False))
                 cur.execute(status_sql())
-                status = {name: value for name, value in cur.fetchall()}
+                status = dict(cur.fetchall())
             client = _client_tls(conn, tls)
             if _int(row.get("max_connections")) is None:
-                raise ProbeFailed("unexpected reply, is this a MySQL server? (max_connections "
-                                  "is not a number)", kind="query")
-            facts = build_facts(row, status, handshake, client, target, connect_ms=connect_ms,
-                                total_ms=(time.monotonic() - started) * 1000)
+                raise ProbeFailed(
+                    "unexpected reply, is this a MySQL server? (max_connections is not a number)",
+                    kind="query",
+                )
+            facts = build_facts(
+                row,
+                status,
+                handshake,
+                client,
+                target,
+                connect_ms=connect_ms,
+                total_ms=(time.monotonic() - started) * 1000,
+            )
         except ProbeFailed:
             raise
         except Exception as exc:
@@ -296,8 +348,11 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> dict:
 
 def _failure(exc: Exception, target: Target, guard: SocketGuard) -> ProbeFailed:
     if guard.fired:  # whatever the driver made of the shut-down socket
-        return ProbeFailed(f"timed out after {guard.deadline.seconds:g} s waiting for the server "
-                           "(it had not finished answering)", kind="timeout")
+        return ProbeFailed(
+            f"timed out after {guard.deadline.seconds:g} s waiting for the server "
+            "(it had not finished answering)",
+            kind="timeout",
+        )
     return _probe_failed(exc, target)
 
 
@@ -311,7 +366,9 @@ def addresses(host: str, port: int, deadline: Deadline) -> list[str]:
     return found
 
 
-def dial(kwargs: dict, deadline: Deadline, found: list[str] | None = None):
+def dial(
+    kwargs: dict[str, Any], deadline: Deadline, found: list[str] | None = None
+) -> socket.socket | None:
     """The TCP socket for PyMySQL, dialled here so that the lookup and the connect have
     the deadline too (PyMySQL's own have none); None for a Unix socket, which PyMySQL
     opens itself (the guard then takes over at the first read)."""
@@ -337,14 +394,16 @@ def dial(kwargs: dict, deadline: Deadline, found: list[str] | None = None):
     raise pymysql.err.OperationalError(2003, f"Can't connect to MySQL server on {host!r} ({error})")
 
 
-def _handshake(conn) -> dict:
+def _handshake(conn: Any) -> dict[str, Any]:
     thread_id = conn.server_thread_id
-    return {"version": conn.server_version,
-            "connection_id": thread_id[0] if isinstance(thread_id, tuple) else thread_id,
-            "offers_tls": conn.server_offers_tls}
+    return {
+        "version": conn.server_version,
+        "connection_id": thread_id[0] if isinstance(thread_id, tuple) else thread_id,
+        "offers_tls": conn.server_offers_tls,
+    }
 
 
-def _client_tls(conn, tls: dict) -> dict:
+def _client_tls(conn: Any, tls: dict[str, Any]) -> dict[str, Any]:
     sock = conn._sock
     in_use = isinstance(sock, ssl.SSLSocket)
     cipher = sock.cipher() if in_use else None
@@ -361,13 +420,13 @@ def _client_tls(conn, tls: dict) -> dict:
     }
 
 
-def parse_version(version: str) -> tuple[str, tuple[int, int, int], str]:
+def parse_version(version: str | None) -> tuple[str, tuple[int, int, int], str]:
     """(flavor, numeric version, display version) from a handshake or VERSION() string."""
     text = version or ""
     if text.startswith("5.5.5-") and "mariadb" in text.lower():
-        text = text[len("5.5.5-"):]  # MariaDB's replication-compatibility prefix
+        text = text[len("5.5.5-") :]  # MariaDB's replication-compatibility prefix
     m = re.match(r"(\d+)\.(\d+)\.(\d+)", text)
-    numbers = tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+    numbers = (int(m[1]), int(m[2]), int(m[3])) if m else (0, 0, 0)
     flavor = "mariadb" if "mariadb" in text.lower() else "mysql"
     return flavor, numbers, text
 
@@ -376,31 +435,41 @@ def facts_sql(handshake_version: str, remaining_s: float) -> str:
     """One SELECT; version-dependent variables only where this server has them."""
     flavor, v, _ = parse_version(handshake_version)
     cols = [
-        "VERSION() AS version", "@@version_comment AS version_comment",
+        "VERSION() AS version",
+        "@@version_comment AS version_comment",
         "@@GLOBAL.max_connections AS max_connections",
         "@@GLOBAL.max_user_connections AS max_user_connections_global",
         # MySQL and MariaDB initialise the session value to the account's own limit.
         "@@SESSION.max_user_connections AS max_user_connections_session",
         "@@GLOBAL.wait_timeout AS wait_timeout",
         "@@GLOBAL.interactive_timeout AS interactive_timeout",
-        "CURRENT_USER() AS account", "CONNECTION_ID() AS connection_id",
+        "CURRENT_USER() AS account",
+        "CONNECTION_ID() AS connection_id",
         # Without the PROCESS privilege this lists only our own sessions, which is what we count.
         "(SELECT COUNT(*) FROM information_schema.PROCESSLIST"
         " WHERE USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)) AS user_connections",
     ]
     if flavor == "mariadb":
-        cols += ["@@GLOBAL.extra_max_connections AS extra_max_connections",
-                 "@@GLOBAL.extra_port AS extra_port", "@@SESSION.tx_read_only AS read_only"]
+        cols += [
+            "@@GLOBAL.extra_max_connections AS extra_max_connections",
+            "@@GLOBAL.extra_port AS extra_port",
+            "@@SESSION.tx_read_only AS read_only",
+        ]
     else:
-        cols.append("@@SESSION.transaction_read_only AS read_only" if v >= (5, 7, 20)
-                    else "@@SESSION.tx_read_only AS read_only")
+        cols.append(
+            "@@SESSION.transaction_read_only AS read_only"
+            if v >= (5, 7, 20)
+            else "@@SESSION.tx_read_only AS read_only"
+        )
     if (flavor == "mariadb" and v >= (10, 5, 2)) or (flavor == "mysql" and v >= (5, 7, 8)):
         cols.append("@@GLOBAL.require_secure_transport AS require_secure_transport")
     select = "SELECT " + ", ".join(cols)
     if flavor == "mariadb":
         return f"SET STATEMENT max_statement_time={remaining_s:.1f} FOR {select}"
     # Servers before 5.7.8 read the hint as a comment.
-    return select.replace("SELECT ", f"SELECT /*+ MAX_EXECUTION_TIME({int(remaining_s * 1000)}) */ ", 1)
+    return select.replace(
+        "SELECT ", f"SELECT /*+ MAX_EXECUTION_TIME({int(remaining_s * 1000)}) */ ", 1
+    )
 
 
 def status_sql() -> str:
@@ -411,21 +480,33 @@ def status_sql() -> str:
 
 # -- facts (pure) ------------------------------------------------------------
 
-def _int(value, default=None):
+
+@overload
+def _int(value: Any, default: int) -> int: ...
+@overload
+def _int(value: Any, default: None = None) -> int | None: ...
+def _int(value: Any, default: int | None = None) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
         return default
 
 
-def _on(value) -> bool | None:
+def _on(value: object) -> bool | None:
     if value is None:
         return None
     return str(value).upper() in ("1", "ON", "YES", "TRUE")
 
 
-def build_facts(row: dict, status: dict, handshake: dict, client_tls: dict, target: Target,
-                connect_ms: float = 0.0, total_ms: float = 0.0) -> dict:
+def build_facts(
+    row: dict[str, Any],
+    status: dict[str, Any],
+    handshake: dict[str, Any],
+    client_tls: dict[str, Any],
+    target: Target,
+    connect_ms: float = 0.0,
+    total_ms: float = 0.0,
+) -> dict[str, Any]:
     """Turn the SELECT row and SHOW STATUS into the report's facts (unit-tested on recordings)."""
     flavor, _, version = parse_version(row.get("version") or handshake.get("version"))
     max_conn = _int(row["max_connections"])
@@ -443,10 +524,14 @@ def build_facts(row: dict, status: dict, handshake: dict, client_tls: dict, targ
         "flavor": flavor,
         "max_connections": max_conn,
         "reserved_connections": reserved,
-        "admin_slots": {"super_slot": 1, "extra_port": extra_port or None,
-                        "extra_max_connections": extra_max if extra_port else None},
+        "admin_slots": {
+            "super_slot": 1,
+            "extra_port": extra_port or None,
+            "extra_max_connections": extra_max if extra_port else None,
+        },
         "connections_in_use": in_use,
-        "available_connections": max(0, max_conn - in_use),
+        # gather() refuses a row whose max_connections is not a number before it gets here.
+        "available_connections": max(0, max_conn - in_use),  # type: ignore[operator]
         "max_used_connections": _int(status.get("Max_used_connections")),
         "max_used_connections_time": status.get("Max_used_connections_time") or None,
         "uptime_seconds": _int(status.get("Uptime")),
@@ -480,12 +565,18 @@ def build_facts(row: dict, status: dict, handshake: dict, client_tls: dict, targ
             "account": row.get("account"),
             "read_only": _on(row.get("read_only")) is True,
         },
-        "probe": {"connections_opened": 1, "queries": 4,
-                  "connect_ms": round(connect_ms, 1), "total_ms": round(total_ms, 1)},
+        "probe": {
+            "connections_opened": 1,
+            "queries": 4,
+            "connect_ms": round(connect_ms, 1),
+            "total_ms": round(total_ms, 1),
+        },
     }
 
 
-def pooler_evidence(row: dict, handshake: dict, target: Target) -> dict:
+def pooler_evidence(
+    row: dict[str, Any], handshake: dict[str, Any], target: Target
+) -> dict[str, Any]:
     """Positive evidence only: a version string that names the proxy, or a connection id
     in the handshake that the server does not know, plus the provider catalog's host patterns."""
     evidence, kind = [], None
@@ -499,26 +590,37 @@ def pooler_evidence(row: dict, handshake: dict, target: Target) -> dict:
     shown, real = handshake.get("connection_id"), _int(row.get("connection_id"))
     ids_differ = shown is not None and real is not None and shown != real
     if ids_differ:
-        evidence.append(f"the handshake's connection id ({shown}) differs from CONNECTION_ID() "
-                        f"({real}): a proxy answered the handshake")
+        evidence.append(
+            f"the handshake's connection id ({shown}) differs from CONNECTION_ID() "
+            f"({real}): a proxy answered the handshake"
+        )
     else:
-        evidence.append("the handshake's connection id matches CONNECTION_ID(): "
-                        "the session talks to the server itself")
+        evidence.append(
+            "the handshake's connection id matches CONNECTION_ID(): "
+            "the session talks to the server itself"
+        )
     host = None if target.is_socket else target.host
     _, endpoint, _ = match_endpoint("mysql", host, target.effective_port)
-    hinted = (endpoint or {}).get("pooler")
+    endpoint = endpoint or {}
+    hinted = endpoint.get("pooler")
     if hinted and hinted == kind:
         evidence.append(f"the host and port match the provider catalog's {endpoint['id']} endpoint")
     elif hinted and ids_differ and kind is None:
         kind = hinted
         evidence.append(f"the host and port match the provider catalog's {endpoint['id']} endpoint")
     elif hinted:
-        evidence.append(f"the host and port match the catalog's {endpoint['id']} endpoint, "
-                        "but the server shows no sign of a proxy")
+        evidence.append(
+            f"the host and port match the catalog's {endpoint['id']} endpoint, "
+            "but the server shows no sign of a proxy"
+        )
     detected = kind is not None or ids_differ
     pool_mode = endpoint.get("pool_mode") if endpoint and hinted == kind else None
-    return {"detected": detected, "kind": kind or ("proxy" if detected else None),
-            "pool_mode": pool_mode, "evidence": evidence}
+    return {
+        "detected": detected,
+        "kind": kind or ("proxy" if detected else None),
+        "pool_mode": pool_mode,
+        "evidence": evidence,
+    }
 
 
 # -- errors ------------------------------------------------------------------
@@ -538,10 +640,14 @@ _BY_CODE = {
     1969: ("timeout", "the facts query timed out"),
 }
 _BY_TEXT = (
-    ("CERTIFICATE", "tls"), ("SSL", "tls"), ("TLS", "tls"),
+    ("CERTIFICATE", "tls"),
+    ("SSL", "tls"),
+    ("TLS", "tls"),
     ("timed out", "timeout"),
-    ("Name or service not known", "dns"), ("Temporary failure in name resolution", "dns"),
-    ("nodename nor servname", "dns"), ("No address associated", "dns"),
+    ("Name or service not known", "dns"),
+    ("Temporary failure in name resolution", "dns"),
+    ("nodename nor servname", "dns"),
+    ("No address associated", "dns"),
 )
 
 
@@ -551,7 +657,8 @@ def _probe_failed(exc: Exception, target: Target) -> ProbeFailed:
     text = " ".join(str(a) for a in (args[1:] if code is not None else args)) or type(exc).__name__
     text = target.scrub(text)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "unknown error")
-    kind, template = _BY_CODE.get(code, (None, None))
+    known = _BY_CODE.get(code) if code is not None else None
+    kind, template = known if known else (None, None)
     if kind is None:
         kind = next((k for needle, k in _BY_TEXT if needle.lower() in text.lower()), "unreachable")
         if code is None and not isinstance(exc, OSError):

@@ -11,12 +11,19 @@ pool-mode detection included, ends by one deadline made from --timeout.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ProbeFailed
 from ..log import log
 from ..target import Target
 from . import dns, libpq, pooler
 from .deadline import Deadline
+
+if TYPE_CHECKING:
+    import ctypes
+
+    import psycopg
+    from psycopg.pq.abc import PGconn
 
 # Cancelling a statement after time ran out must fit in the second --timeout allows.
 CANCEL_S = 0.5
@@ -54,49 +61,72 @@ WHERE r.rolname {EQ} current_user
 """
 
 
-INTS = ("server_version_num", "max_connections", "superuser_reserved", "reserved_extra", "in_use",
-        "role_connlimit", "role_in_use", "db_connlimit", "db_in_use", "backend_pid", "server_port")
+INTS = (
+    "server_version_num",
+    "max_connections",
+    "superuser_reserved",
+    "reserved_extra",
+    "in_use",
+    "role_connlimit",
+    "role_in_use",
+    "db_connlimit",
+    "db_in_use",
+    "backend_pid",
+    "server_port",
+)
 BOOLS = ("role_superuser", "session_ssl")
 
 
-def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool = True) -> dict:
+def gather(
+    target: Target, timeout: Deadline | float = 10.0, detect_mode: bool = True
+) -> dict[str, Any]:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline (shared with its other URLs)."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
     deadline = Deadline.of(timeout)
     if deadline.expired():
-        raise ProbeFailed(f"not probed: --timeout {deadline.seconds:g} s was used up before",
-                          kind="timeout")
+        raise ProbeFailed(
+            f"not probed: --timeout {deadline.seconds:g} s was used up before", kind="timeout"
+        )
     started = time.monotonic()
     opened = 0
-    addresses: list = [None]  # None: libpq finds the server itself (socket, IP, hostaddr)
+    addresses: list[Any] = [None]  # None: libpq finds the server itself (socket, IP, hostaddr)
     per_attempt = libpq.url_connect_timeout(target)
 
-    def connect():
+    def connect() -> psycopg.Connection[Any]:
         """Log in (each address in turn) within the deadline; Timeout when it passes."""
         nonlocal opened
-        error = None
+        error: Exception | None = None
         for address in list(addresses):
             if deadline.expired():
                 break
             kw = libpq.connect_kwargs(target, deadline.seconds)
             if address is not None:
                 kw["hostaddr"] = address  # `host` stays: TLS checks the certificate against it
-            log.debug("connecting to %s%s (%.1f s left, sslmode=%s)", target.display,
-                      f" at {address}" if address else "", deadline.left(),
-                      kw.get("sslmode", "prefer"))
+            log.debug(
+                "connecting to %s%s (%.1f s left, sslmode=%s)",
+                target.display,
+                f" at {address}" if address else "",
+                deadline.left(),
+                kw.get("sslmode", "prefer"),
+            )
             try:
                 conn = libpq.connect(kw, deadline.within(per_attempt))
             except (psycopg.Error, libpq.Timeout) as exc:
-                log.debug("connection attempt failed: %s",
-                          (str(exc).strip().splitlines() or [""])[0])
+                log.debug(
+                    "connection attempt failed: %s", (str(exc).strip().splitlines() or [""])[0]
+                )
                 error = exc
                 continue
             opened += 1
             addresses[:] = [address]  # later connections go where this one got in
-            log.debug("connected in %.0f ms: backend pid %s, TLS %s", (time.monotonic() - started)
-                      * 1000, conn.info.backend_pid, "on" if conn.pgconn.ssl_in_use else "off")
+            log.debug(
+                "connected in %.0f ms: backend pid %s, TLS %s",
+                (time.monotonic() - started) * 1000,
+                conn.info.backend_pid,
+                "on" if conn.pgconn.ssl_in_use else "off",
+            )
             return conn
         if isinstance(error, psycopg.Error):
             raise error
@@ -105,7 +135,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
     conn = None
     try:
         host = target.host
-        if libpq.needs_lookup(target):
+        if host and libpq.needs_lookup(target):
             log.debug("resolving %s (at most %.1f s)", host, deadline.left())
             addresses[:] = dns.resolve(host, target.effective_port, deadline.left())
             log.debug("%s resolves to %s", host, ", ".join(addresses))
@@ -123,10 +153,12 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
             conn = connect()
             row = read_facts(conn.pgconn, deadline, transaction=False)
             statement_mode = True
-            evidence_extra.append(f"the pooler refused a read-only transaction block "
-                                  f"({pooler.STATEMENT_MODE_ERROR})")
-        facts = build_facts(row, _client_tls(conn, target), conn.info.backend_pid, target,
-                            connect_ms=connect_ms)
+            evidence_extra.append(
+                f"the pooler refused a read-only transaction block ({pooler.STATEMENT_MODE_ERROR})"
+            )
+        facts = build_facts(
+            row, _client_tls(conn, target), conn.info.backend_pid, target, connect_ms=connect_ms
+        )
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
         if statement_mode:
@@ -141,23 +173,29 @@ def gather(target: Target, timeout: Deadline | float = 10.0, detect_mode: bool =
             version = pooler.pgpool_version(conn.pgconn, deadline)
             if version:
                 pool.update(detected=True, kind="pgpool-ii", pool_mode="session", version=version)
-                pool["evidence"].append(f"SHOW pool_version answered {version!r}: pgpool-II "
-                                        "(each client is bound to one pgpool child and its "
-                                        "cached backend connection)")
+                pool["evidence"].append(
+                    f"SHOW pool_version answered {version!r}: pgpool-II "
+                    "(each client is bound to one pgpool child and its "
+                    "cached backend connection)"
+                )
     except psycopg.Error as exc:
         raise _probe_failed(exc, target, deadline.left()) from None
     except libpq.Timeout:
         raise ProbeFailed(_timed_out(deadline, per_attempt), kind="timeout") from None
     except libpq.QueryError as exc:
         if "statement timeout" in str(exc):  # the server's own deadline, same as ours
-            raise ProbeFailed(f"timed out after {deadline.seconds:g} s: the server cancelled "
-                              "the facts query (statement_timeout)", kind="timeout") from None
+            raise ProbeFailed(
+                f"timed out after {deadline.seconds:g} s: the server cancelled "
+                "the facts query (statement_timeout)",
+                kind="timeout",
+            ) from None
         raise ProbeFailed(target.scrub(str(exc)).splitlines()[0][:300], kind="query") from None
     finally:
         if conn is not None:
             _close(conn)
-    facts["probe"].update(connections_opened=opened,
-                          total_ms=round((time.monotonic() - started) * 1000, 1))
+    facts["probe"].update(
+        connections_opened=opened, total_ms=round((time.monotonic() - started) * 1000, 1)
+    )
     return facts
 
 
@@ -167,10 +205,11 @@ def _timed_out(deadline: Deadline, per_attempt: int | None) -> str:
     return f"timed out after {deadline.seconds:g} s waiting for the server"
 
 
-def _close(conn) -> None:
+def _close(conn: psycopg.Connection[Any]) -> None:
     """Close, cancelling first a statement still running (timeout, Ctrl-C): otherwise the
     server would keep the session busy until its statement_timeout."""
     from psycopg import pq
+
     try:
         if conn.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
             log.debug("cancelling the running statement")
@@ -186,20 +225,27 @@ def _close(conn) -> None:
 MAX_TEXT = 1000
 
 
-def read_facts(pgconn, deadline: Deadline | float, transaction: bool = True) -> dict:
+def read_facts(
+    pgconn: PGconn, deadline: Deadline | float, transaction: bool = True
+) -> dict[str, Any]:
     """One round trip: BEGIN READ ONLY, a statement timeout, the facts query, ROLLBACK.
     search_path is pinned to pg_catalog as well (defence in depth: the query qualifies
     every name it uses)."""
     deadline = Deadline.of(deadline)
     sql = libpq.read_only(FACTS_SQL, deadline) if transaction else FACTS_SQL
-    log.debug("running the facts query in a read-only transaction (%.1f s left)"
-              if transaction else "running the facts query (no transaction block, %.1f s left)",
-              deadline.left())
+    log.debug(
+        "running the facts query in a read-only transaction (%.1f s left)"
+        if transaction
+        else "running the facts query (no transaction block, %.1f s left)",
+        deadline.left(),
+    )
     found = libpq.results(pgconn, sql, deadline)
     try:
         names, rows = next((n, r) for n, r in found if "max_connections" in n)
-        row = {k: (v[:MAX_TEXT - 1] + "…" if isinstance(v, str) and len(v) > MAX_TEXT else v)
-               for k, v in zip(names, rows[0])}
+        row = {
+            k: (v[: MAX_TEXT - 1] + "…" if isinstance(v, str) and len(v) > MAX_TEXT else v)
+            for k, v in zip(names, rows[0], strict=False)
+        }
         for key in INTS:
             row[key] = int(row[key]) if row[key] is not None else None
         for key in BOOLS:
@@ -209,7 +255,7 @@ def read_facts(pgconn, deadline: Deadline | float, transaction: bool = True) -> 
     return row
 
 
-def _client_tls(conn, target: Target) -> dict:
+def _client_tls(conn: psycopg.Connection[Any], target: Target) -> dict[str, Any]:
     pgconn = conn.pgconn
     in_use = bool(pgconn.ssl_in_use)
     sslmode = _effective_option(pgconn, b"sslmode") or target.sslmode or "prefer"
@@ -225,7 +271,7 @@ def _client_tls(conn, target: Target) -> dict:
     }
 
 
-def _ssl_attribute(pgconn, name: bytes) -> str | None:
+def _ssl_attribute(pgconn: PGconn, name: bytes) -> str | None:
     """PQsslAttribute, which psycopg does not wrap: call the libpq psycopg itself loaded."""
     try:
         import ctypes
@@ -233,13 +279,14 @@ def _ssl_attribute(pgconn, name: bytes) -> str | None:
         lib = _libpq()
         lib.PQsslAttribute.restype = ctypes.c_char_p
         lib.PQsslAttribute.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-        value = lib.PQsslAttribute(ctypes.c_void_p(pgconn.pgconn_ptr), name)
+        ptr = pgconn.pgconn_ptr  # type: ignore[attr-defined]  # not in the pq protocol
+        value = lib.PQsslAttribute(ctypes.c_void_p(ptr), name)
         return value.decode() if value else None
     except Exception:  # an unusual libpq build: the server side still reports TLS
         return None
 
 
-def _libpq():
+def _libpq() -> ctypes.CDLL:
     import ctypes
     import ctypes.util
     from pathlib import Path
@@ -248,6 +295,7 @@ def _libpq():
 
     if pq.__impl__ == "binary":
         import psycopg_binary
+
         libs = Path(psycopg_binary.__file__).parent.parent / "psycopg_binary.libs"
         found = sorted(libs.glob("libpq-*.so*"))
         if found:
@@ -255,15 +303,21 @@ def _libpq():
     return ctypes.CDLL(ctypes.util.find_library("pq"))
 
 
-def _effective_option(pgconn, keyword: bytes) -> str | None:
+def _effective_option(pgconn: PGconn, keyword: bytes) -> str | None:
     for option in pgconn.info:
         if option.keyword == keyword and option.val:
             return option.val.decode()
     return None
 
 
-def build_facts(row: dict, client_tls: dict, startup_pid: int | None, target: Target,
-                connect_ms: float = 0.0, total_ms: float = 0.0) -> dict:
+def build_facts(
+    row: dict[str, Any],
+    client_tls: dict[str, Any],
+    startup_pid: int | None,
+    target: Target,
+    connect_ms: float = 0.0,
+    total_ms: float = 0.0,
+) -> dict[str, Any]:
     """Turn the query row into the report's facts (pure; unit-tested on recorded rows)."""
     reserved = row["superuser_reserved"] + row["reserved_extra"]
     available = row["max_connections"] - reserved - row["in_use"]
@@ -276,10 +330,17 @@ def build_facts(row: dict, client_tls: dict, startup_pid: int | None, target: Ta
         "reserved_connections_setting": row["reserved_extra"],
         "connections_in_use": row["in_use"],
         "available_connections": available,
-        "role": {"name": row["role_name"], "connection_limit": row["role_connlimit"],
-                 "connections": row["role_in_use"], "superuser": row["role_superuser"]},
-        "database": {"name": row["database_name"], "connection_limit": row["db_connlimit"],
-                     "connections": row["db_in_use"]},
+        "role": {
+            "name": row["role_name"],
+            "connection_limit": row["role_connlimit"],
+            "connections": row["role_in_use"],
+            "superuser": row["role_superuser"],
+        },
+        "database": {
+            "name": row["database_name"],
+            "connection_limit": row["db_connlimit"],
+            "connections": row["db_in_use"],
+        },
         "pooler": pooler_evidence(row, startup_pid, target),
         "tls": {
             "client": client_tls,
@@ -298,27 +359,34 @@ def build_facts(row: dict, client_tls: dict, startup_pid: int | None, target: Ta
             "dialed_port": None if target.is_socket else target.effective_port,
             "read_only": row["read_only"] == "on",
         },
-        "probe": {"connections_opened": 1, "connect_ms": round(connect_ms, 1),
-                  "total_ms": round(total_ms, 1)},
+        "probe": {
+            "connections_opened": 1,
+            "connect_ms": round(connect_ms, 1),
+            "total_ms": round(total_ms, 1),
+        },
     }
 
 
-def pooler_evidence(row: dict, startup_pid: int | None, target: Target) -> dict:
+def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target) -> dict[str, Any]:
     """Positive evidence only: a TCP forwarder changes the port but not the PID."""
     evidence = []
     pid_differs = startup_pid is not None and startup_pid != row["backend_pid"]
     if pid_differs:
         evidence.append(
             f"backend PID at startup ({startup_pid}) differs from pg_backend_pid() "
-            f"({row['backend_pid']}): the cancel key was issued by a pooler, not by PostgreSQL")
+            f"({row['backend_pid']}): the cancel key was issued by a pooler, not by PostgreSQL"
+        )
     else:
-        evidence.append("backend PID at startup matches pg_backend_pid(): "
-                        "the session talks to PostgreSQL itself")
+        evidence.append(
+            "backend PID at startup matches pg_backend_pid(): "
+            "the session talks to PostgreSQL itself"
+        )
     dialed = None if target.is_socket else target.effective_port
     if row["server_port"] is not None and dialed is not None and row["server_port"] != dialed:
         evidence.append(
             f"server listens on port {row['server_port']} but port {dialed} was dialled: "
-            "a proxy or port forward sits in between")
+            "a proxy or port forward sits in between"
+        )
     detected = pid_differs
     return {
         "detected": detected,
@@ -330,14 +398,20 @@ def pooler_evidence(row: dict, startup_pid: int | None, target: Target) -> dict:
 
 
 _REASONS = (
-    ("password authentication failed", "authentication",
-     "authentication failed for user {user}"),
+    ("password authentication failed", "authentication", "authentication failed for user {user}"),
     ("authentication failed", "authentication", "authentication failed for user {user}"),
-    ("no password supplied", "authentication", "authentication failed: the server wants a password"),
+    (
+        "no password supplied",
+        "authentication",
+        "authentication failed: the server wants a password",
+    ),
     ("pg_hba.conf", "authentication", None),  # the server's rules refuse this client
     ("root certificate file", "tls", "TLS: the CA file (sslrootcert) cannot be read"),
-    ("does not match host name", "tls",
-     "TLS hostname mismatch: the server's certificate does not name the host dialled"),
+    (
+        "does not match host name",
+        "tls",
+        "TLS hostname mismatch: the server's certificate does not name the host dialled",
+    ),
     ("certificate verify failed", "tls", "{tls}"),
     ("does not exist", "missing-database", None),
     ("timeout expired", "timeout", "timed out after {timeout}"),
@@ -365,15 +439,20 @@ def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) 
     from ..pgenv import libpq_option
 
     text = target.scrub(str(exc)).strip()
-    lines = [line.strip().removeprefix("connection failed: ")
-             for line in text.splitlines() if line.strip()] or ["unknown error"]
+    lines = [
+        line.strip().removeprefix("connection failed: ")
+        for line in text.splitlines()
+        if line.strip()
+    ] or ["unknown error"]
     attempts: list[list[str]] = []  # libpq starts each attempt's error with this phrase
     for line in lines:
         if line.startswith("connection to server") or not attempts:
             attempts.append([])
         attempts[-1].append(line)
-    server = re.compile(r'connection to server (?:at "(?P<name>[^"]*)"(?: \((?P<ip>[^)]*)\))?'
-                        r', port (?P<port>\d+)|on socket "[^"]*") failed: ')
+    server = re.compile(
+        r'connection to server (?:at "(?P<name>[^"]*)"(?: \((?P<ip>[^)]*)\))?'
+        r', port (?P<port>\d+)|on socket "[^"]*") failed: '
+    )
     budget = 0.5 if timeout is None else max(0.0, timeout)
     user = target.user or libpq_option(target, "user") or "(default)"
 
@@ -383,7 +462,7 @@ def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) 
         first = part[0]
         where = server.match(first)
         if bare and where:
-            first = first[where.end():]
+            first = first[where.end() :]
         kind, template = "unreachable", None
         for needle, reason, tmpl in _REASONS:
             if needle in joined:
@@ -394,6 +473,7 @@ def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) 
         tls = ""
         if "{tls}" in template:
             from . import tlsdiag
+
             tls = tlsdiag.sentence(target, budget, where)
         message = template.format(user=user, timeout="the connect timeout", tls=tls)
         if kind != "authentication":
@@ -402,14 +482,14 @@ def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) 
 
     mode = libpq_option(target, "sslmode") or "prefer"
     legs = {"prefer": ("TLS", "plain text"), "allow": ("plain text", "TLS")}.get(mode)
-    heads = [server.match(a[0]) for a in attempts]
-    if (legs and len(attempts) == 2 and all(heads)
-            and heads[0].groups() == heads[1].groups()):
+    heads = [m for m in (server.match(a[0]) for a in attempts) if m]
+    if legs and len(attempts) == 2 == len(heads) and heads[0].groups() == heads[1].groups():
         (kind1, said1), (kind2, said2) = explain(attempts[0], True), explain(attempts[1], True)
-        where = heads[0].group()[:-len(" failed: ")]
-        message = (f"{where}: tried {legs[0]} first, then {legs[1]} (sslmode={mode}), and both "
-                   f"failed: over {legs[0]}, {said1}; in {legs[1]}, {said2}")
+        where = heads[0].group()[: -len(" failed: ")]
+        message = (
+            f"{where}: tried {legs[0]} first, then {legs[1]} (sslmode={mode}), and both "
+            f"failed: over {legs[0]}, {said1}; in {legs[1]}, {said2}"
+        )
         return ProbeFailed(message[:600], kind=kind2 if kind2 != "unreachable" else kind1)
     kind, message = explain(lines)
     return ProbeFailed(message, kind=kind)
-

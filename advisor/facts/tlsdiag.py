@@ -9,6 +9,7 @@ Nothing follows the handshake: no startup packet, no password, no login.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import struct
@@ -22,30 +23,30 @@ SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 
 # OpenSSL's X509_V_ERR_* codes (include/openssl/x509_vfy.h.in) -> what the report says.
 REASONS = {
-    9: "not yet valid",        # X509_V_ERR_CERT_NOT_YET_VALID
-    10: "expired",             # X509_V_ERR_CERT_HAS_EXPIRED
-    2: "unknown CA",           # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-    18: "unknown CA",          # X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-    19: "unknown CA",          # X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
-    20: "unknown CA",          # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-    21: "unknown CA",          # X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
-    62: "hostname mismatch",   # X509_V_ERR_HOSTNAME_MISMATCH
-    23: "revoked",             # X509_V_ERR_CERT_REVOKED
+    9: "not yet valid",  # X509_V_ERR_CERT_NOT_YET_VALID
+    10: "expired",  # X509_V_ERR_CERT_HAS_EXPIRED
+    2: "unknown CA",  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+    18: "unknown CA",  # X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    19: "unknown CA",  # X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+    20: "unknown CA",  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: "unknown CA",  # X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+    62: "hostname mismatch",  # X509_V_ERR_HOSTNAME_MISMATCH
+    23: "revoked",  # X509_V_ERR_CERT_REVOKED
 }
 
 SENTENCES = {
     "expired": "TLS certificate expired: the server's certificate is past its end date "
-               "(notAfter); the server needs a renewed one",
+    "(notAfter); the server needs a renewed one",
     "not yet valid": "TLS certificate not yet valid: its start date (notBefore) is still to "
-                     "come (a certificate issued ahead of time, or a clock that is off)",
+    "come (a certificate issued ahead of time, or a clock that is off)",
     "unknown CA": "TLS certificate not trusted: unknown CA (not signed by the sslrootcert CA)",
     "hostname mismatch": "TLS hostname mismatch: the server's certificate does not name the "
-                         "host dialled",
+    "host dialled",
     "revoked": "TLS certificate revoked",
 }
 
 
-def sentence(target: Target, seconds: float, where=None) -> str:
+def sentence(target: Target, seconds: float, where: re.Match[str] | None = None) -> str:
     """What the report says about a refused chain, from a second TLS handshake (no login)
     at the address libpq tried (`where`: the match of its "connection to server at ...
     port N" phrase); a neutral sentence when that cannot tell within `seconds`."""
@@ -53,13 +54,16 @@ def sentence(target: Target, seconds: float, where=None) -> str:
     port = int(where.group("port")) if where and where.group("port") else None
     reason = diagnose(target, seconds, address, port) if seconds > 0 else None
     if reason is None:
-        return ("TLS certificate not trusted (expired, not yet valid or an unknown CA: the "
-                "certificate could not be fetched again to tell which)")
+        return (
+            "TLS certificate not trusted (expired, not yet valid or an unknown CA: the "
+            "certificate could not be fetched again to tell which)"
+        )
     return SENTENCES.get(reason, f"TLS certificate not trusted: {reason}")
 
 
-def diagnose(target: Target, seconds: float, address: str | None = None,
-             port: int | None = None) -> str | None:
+def diagnose(
+    target: Target, seconds: float, address: str | None = None, port: int | None = None
+) -> str | None:
     """The reason the certificate fails verification ("expired", "not yet valid",
     "unknown CA", "hostname mismatch", "revoked", else OpenSSL's own words), or None when
     it cannot be told within `seconds` (no answer, no TLS, or the chain verifies now).
@@ -74,9 +78,9 @@ def diagnose(target: Target, seconds: float, address: str | None = None,
         context = _context(target)
         if not is_ip_address(address):
             from . import dns
+
             address = dns.resolve(address, port, deadline - time.monotonic())[0]
-        with socket.create_connection((address.strip("[]"), port),
-                                      timeout=_left(deadline)) as raw:
+        with socket.create_connection((address.strip("[]"), port), timeout=_left(deadline)) as raw:
             raw.sendall(SSL_REQUEST)
             if raw.recv(1) != b"S":
                 return None

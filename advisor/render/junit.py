@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from .safe import plain
 
+if TYPE_CHECKING:
+    from ..report import Report
 
-def render_junit(report) -> str:
+
+def render_junit(report: Report) -> str:
     d = report.to_dict()
     s = d["summary"]
-    suite = ET.Element("testsuite", {
-        "name": f"pooling-advisor {d['kind']}: {plain(d['target']['url'])}",
-        "tests": str(len(d["findings"])), "failures": str(s["fail"]),
-        "errors": str(s["error"]), "skipped": str(s["skip"]), "timestamp": d["generated_at"],
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"pooling-advisor {d['kind']}: {plain(d['target']['url'])}",
+            "tests": str(len(d["findings"])),
+            "failures": str(s["fail"]),
+            "errors": str(s["error"]),
+            "skipped": str(s["skip"]),
+            "timestamp": d["generated_at"],
+        },
+    )
     for f in d["findings"]:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": f"advisor.{d['target']['engine']}", "name": plain(f"{f['id']} {f['title']}")})
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"advisor.{d['target']['engine']}",
+                "name": plain(f"{f['id']} {f['title']}"),
+            },
+        )
         message = plain(f["message"], 1000)
         if f["status"] == "fail":
             node = ET.SubElement(case, "failure", {"message": message, "type": f["severity"]})
@@ -34,4 +50,6 @@ def render_junit(report) -> str:
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )

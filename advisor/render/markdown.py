@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..status import Status
 from .safe import markdown as md
 from .safe import plain
 
+if TYPE_CHECKING:
+    from ..report import Report
 
-def render_markdown(report) -> str:
+
+def render_markdown(report: Report) -> str:
     d = report.to_dict()
     t, facts, s = d["target"], d["facts"], d["summary"]
     title = f"{Status(s['status']).icon} Pooling readiness: {s['status'].upper()}"
-    out = [f"### {title}", "", f"`{plain(t['url']).replace('`', '')}`"
-           + (f" ({md(d['label'])})" if d.get("label") else ""), ""]
+    out = [
+        f"### {title}",
+        "",
+        f"`{plain(t['url']).replace('`', '')}`"
+        + (f" ({md(d['label'])})" if d.get("label") else ""),
+        "",
+    ]
     if facts.get("max_connections") is not None:
         pooler = facts.get("pooler") or {}
         client = (facts.get("tls") or {}).get("client") or {}
@@ -28,9 +38,15 @@ def render_markdown(report) -> str:
         ]
     out += ["| | Check | Result |", "|---|---|---|"]
     for f in d["findings"]:
-        out.append(f"| {Status(f['status']).icon} | [{f['id']}]({f['docs_url']}) {md(f['title'])} | "
-                   f"{md(f['message'])} |")
-    out += ["", f"{s['pass']} passed, {s['warn']} warnings, {s['fail']} failed, "
-            f"{s['error']} errors, {s['skip']} skipped · {d['tool']['name']} "
-            f"{d['tool']['version']} · {d['generated_at']}", ""]
+        out.append(
+            f"| {Status(f['status']).icon} | [{f['id']}]({f['docs_url']}) {md(f['title'])} | "
+            f"{md(f['message'])} |"
+        )
+    out += [
+        "",
+        f"{s['pass']} passed, {s['warn']} warnings, {s['fail']} failed, "
+        f"{s['error']} errors, {s['skip']} skipped · {d['tool']['name']} "
+        f"{d['tool']['version']} · {d['generated_at']}",
+        "",
+    ]
     return "\n".join(out)

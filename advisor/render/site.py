@@ -14,7 +14,9 @@ Strings from report files came from database servers: `esc()` turns them into in
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from pathlib import Path
+from typing import Any
 
 from ..status import Status
 from .safe import slug
@@ -22,7 +24,7 @@ from .safe import slug
 _INERT = {c: f"&#{ord(c)};" for c in "&<>\"'`*_{}[]()#+!|~\\^=$%:"}
 
 
-def esc(value, limit: int = 400) -> str:
+def esc(value: object, limit: int = 400) -> str:
     """Untrusted text -> inert Markdown: every markup character becomes an HTML entity."""
     text = re.sub(r"[\x00-\x1f\x7f]+", " ", "" if value is None else str(value))
     if len(text) > limit:
@@ -30,26 +32,31 @@ def esc(value, limit: int = 400) -> str:
     return "".join(_INERT.get(c, c) for c in text)
 
 
-def _status(value) -> str:
+def _status(value: object) -> str:
     status = Status.of(value)
     return status.site_label if status else esc(value)
 
 
-def _num(value) -> str:
+def _num(value: object) -> str:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
 
 
-def _summary(t: dict, d: dict) -> dict:
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a report file may hold anything."""
+    return value if isinstance(value, dict) else {}
+
+
+def _summary(t: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
     """Readable cells for one target row `t` and its report `d` (all escaped)."""
-    facts = d.get("facts") if isinstance(d.get("facts"), dict) else {}
-    url = facts.get("url") if isinstance(facts.get("url"), dict) else {}
-    endpoint = url.get("endpoint") if isinstance(url.get("endpoint"), dict) else {}
+    facts = _object(d.get("facts"))
+    url = _object(facts.get("url"))
+    endpoint = _object(url.get("endpoint"))
     maxc, free = t["max_connections"], t["available_connections"]
     if isinstance(maxc, int):
         usable = maxc - (t["reserved_connections"] or 0)
-        headroom = (f"{_num(free)} of {usable} usable free"
-                    + (f" ({round(100 * free / usable)} %)" if isinstance(free, int) and usable > 0
-                       else ""))
+        headroom = f"{_num(free)} of {usable} usable free" + (
+            f" ({round(100 * free / usable)} %)" if isinstance(free, int) and usable > 0 else ""
+        )
     else:
         headroom = "not probed" if t["kind"] == "lint" else "unknown"
     pooler = facts.get("pooler") if isinstance(facts.get("pooler"), dict) else None
@@ -61,23 +68,30 @@ def _summary(t: dict, d: dict) -> dict:
         kind += " (from the catalog)" if endpoint else ""
         mode = endpoint.get("pool_mode")
     tls = facts.get("tls") if isinstance(facts.get("tls"), dict) else None
-    client = (tls or {}).get("client") if isinstance((tls or {}).get("client"), dict) else {}
+    client = _object((tls or {}).get("client"))
     if tls is not None:
         tls_text = esc(client.get("version") or "in use") if client.get("in_use") else "not in use"
         if client.get("sslmode"):
             tls_text += f", sslmode={esc(client['sslmode'])}"
     else:
         tls_text = f"sslmode={esc(url['sslmode'])}" if url.get("sslmode") else "sslmode not set"
-    tool = d.get("tool") if isinstance(d.get("tool"), dict) else {}
-    return {"max": _num(maxc), "free": _num(free), "headroom": headroom,
-            "pooler": kind + (f", {esc(mode)} mode" if mode else ""), "tls": tls_text,
-            "at": esc(t["generated_at"]), "version": esc(t["tool_version"]),
-            "by": f"{esc(tool.get('name'))} {esc(t['tool_version'])}"}
+    tool = _object(d.get("tool"))
+    return {
+        "max": _num(maxc),
+        "free": _num(free),
+        "headroom": headroom,
+        "pooler": kind + (f", {esc(mode)} mode" if mode else ""),
+        "tls": tls_text,
+        "at": esc(t["generated_at"]),
+        "version": esc(t["tool_version"]),
+        "by": f"{esc(tool.get('name'))} {esc(t['tool_version'])}",
+    }
 
 
-def environments(c: dict) -> list[tuple[str, dict]]:
+def environments(c: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(slug, target row) with a unique URL-safe slug per environment (from its key)."""
-    out, seen = [], set()
+    out: list[tuple[str, dict[str, Any]]] = []
+    seen: set[str] = set()
     for i, t in enumerate(c["targets"], 1):
         base = slug(t["key"]) or f"env-{i}"
         name, n = base, 2
@@ -88,12 +102,12 @@ def environments(c: dict) -> list[tuple[str, dict]]:
     return out
 
 
-def _check_link(fid, checks, up: str) -> str:
+def _check_link(fid: object, checks: Container[str], up: str) -> str:
     fid = str(fid or "")
     return f"[{fid}]({up}checks/{fid}.md)" if fid in checks else esc(fid)
 
 
-def _change_cell(change: dict | None) -> str:
+def _change_cell(change: dict[str, Any] | None) -> str:
     if change is None:
         return "—"
     if not change["baseline"]:
@@ -101,24 +115,33 @@ def _change_cell(change: dict | None) -> str:
     worse, better = len(change["worse"]), len(change["better"])
     if not worse and not better:
         return "no change"
-    return ", ".join(p for p in (f"**{worse} worse**" if worse else "",
-                                 f"{better} fixed" if better else "") if p)
+    return ", ".join(
+        p for p in (f"**{worse} worse**" if worse else "", f"{better} fixed" if better else "") if p
+    )
 
 
-def _change_item(item: dict, checks) -> str:
+def _change_item(item: dict[str, Any], checks: Container[str]) -> str:
     if item["id"] == "headroom":
         return f"- available connections {_num(item['from'])} → {_num(item['to'])}"
-    return (f"- {_check_link(item['id'], checks, '../')} {esc(item['title'])}: "
-            f"{esc(item['from'] or 'not reported')} → {esc(item['to'] or 'not reported')}"
-            + (f": {esc(item['message'])}" if item["to"] else ""))
+    return (
+        f"- {_check_link(item['id'], checks, '../')} {esc(item['title'])}: "
+        f"{esc(item['from'] or 'not reported')} → {esc(item['to'] or 'not reported')}"
+        + (f": {esc(item['message'])}" if item["to"] else "")
+    )
 
 
-def _name(t: dict) -> str:
+def _name(t: dict[str, Any]) -> str:
     return t["label"] or t["host"] or Path(t["file"]).stem
 
 
-def readiness_pages(c: dict, reports: dict[str, dict], folder: Path,
-                    skipped: list[tuple[str, str]], checks, providers) -> dict[str, str]:
+def readiness_pages(
+    c: dict[str, Any],
+    reports: dict[str, dict[str, Any]],
+    folder: Path,
+    skipped: list[tuple[str, str]],
+    checks: Container[str],
+    providers: Container[str],
+) -> dict[str, str]:
     """readiness.md and readiness/<slug>.md for the combined object `c`.
 
     reports: the report each target row's `file` names; skipped: (file name, reason) for
@@ -126,23 +149,39 @@ def readiness_pages(c: dict, reports: dict[str, dict], folder: Path,
     envs = environments(c)
     pages = {"readiness.md": _fleet_page(c, envs, reports, folder, skipped, checks)}
     for slug_, t in envs:
-        pages[f"readiness/{slug_}.md"] = _environment_page(slug_, t, reports[t["file"]],
-                                                           checks, providers)
+        pages[f"readiness/{slug_}.md"] = _environment_page(
+            slug_, t, reports[t["file"]], checks, providers
+        )
     return pages
 
 
-def _fleet_page(c, envs, reports, folder, skipped, checks) -> str:
+def _fleet_page(
+    c: dict[str, Any],
+    envs: list[tuple[str, dict[str, Any]]],
+    reports: dict[str, dict[str, Any]],
+    folder: Path,
+    skipped: list[tuple[str, str]],
+    checks: Container[str],
+) -> str:
     base = c["baseline"]
-    out = ["# Readiness", "",
-           "One row per environment: the report JSON files found in the reports folder when the "
-           "site was built (`extra.reports_dir` in `mkdocs.yml`, or `ADVISOR_REPORTS_DIR`). "
-           "Each environment has a page with every finding; see [CI and fleets](ci.md) for "
-           "producing the reports in a pipeline. Write one with:", "",
-           "```bash\nadvisor probe --label production --format json --output reports/\n```", ""]
+    out = [
+        "# Readiness",
+        "",
+        "One row per environment: the report JSON files found in the reports folder when the "
+        "site was built (`extra.reports_dir` in `mkdocs.yml`, or `ADVISOR_REPORTS_DIR`). "
+        "Each environment has a page with every finding; see [CI and fleets](ci.md) for "
+        "producing the reports in a pipeline. Write one with:",
+        "",
+        "```bash\nadvisor probe --label production --format json --output reports/\n```",
+        "",
+    ]
     if not envs:
-        out += ['!!! info "No reports yet"',
-                f"    No readable report was found in `{folder.name}/` when this site was built. "
-                "Run the command above (or `make demo`), then rebuild the site.", ""]
+        out += [
+            '!!! info "No reports yet"',
+            f"    No readable report was found in `{folder.name}/` when this site was built. "
+            "Run the command above (or `make demo`), then rebuild the site.",
+            "",
+        ]
     else:
         head = "| Environment | Verdict | max_connections | Available | Pooler | TLS | Generated | Version |"
         rule = "|---|---|---:|---:|---|---|---|---|"
@@ -154,18 +193,24 @@ def _fleet_page(c, envs, reports, folder, skipped, checks) -> str:
             name = esc(t["host"] or t["url"] or Path(t["file"]).stem, 80)
             if t["label"]:
                 name = f"{esc(t['label'], 80)} ({name})"
-            row = (f"| [{name}](readiness/{slug_}.md) | {_status(t['status'])} "
-                   f"| {s['max']} | {s['free']} | {s['pooler']} | {s['tls']} | {s['at']} "
-                   f"| {s['version']} |")
+            row = (
+                f"| [{name}](readiness/{slug_}.md) | {_status(t['status'])} "
+                f"| {s['max']} | {s['free']} | {s['pooler']} | {s['tls']} | {s['at']} "
+                f"| {s['version']} |"
+            )
             if base is not None:
                 row += f" {_change_cell(t['change'])} |"
             out.append(row)
         out.append("")
         if base is not None:
             gone = base["missing_now"]
-            out += [f"Compared with {base['reports']} report(s) from the previous run."
-                    + (" Not in this run: " + ", ".join(esc(k, 80) for k in gone) + "." if gone else ""),
-                    ""]
+            out += [
+                f"Compared with {base['reports']} report(s) from the previous run."
+                + (
+                    " Not in this run: " + ", ".join(esc(k, 80) for k in gone) + "." if gone else ""
+                ),
+                "",
+            ]
         for slug_, t in envs:
             out += _fleet_section(slug_, t, reports[t["file"]], checks)
     if skipped:
@@ -175,48 +220,79 @@ def _fleet_page(c, envs, reports, folder, skipped, checks) -> str:
     return "\n".join(out)
 
 
-def _mark(value) -> str:
+def _mark(value: object) -> str:
     status = Status.of(value)
     return status.site_mark if status else "?"
 
 
-def _fleet_section(slug_: str, t: dict, d: dict, checks) -> list[str]:
+def _fleet_section(
+    slug_: str, t: dict[str, Any], d: dict[str, Any], checks: Container[str]
+) -> list[str]:
     s = _summary(t, d)
-    findings = " · ".join(f"{_mark(f['status'])} {_check_link(f['id'], checks, '')}"
-                          for f in t["findings"]) or "none"
+    findings = (
+        " · ".join(
+            f"{_mark(f['status'])} {_check_link(f['id'], checks, '')}" for f in t["findings"]
+        )
+        or "none"
+    )
     file_name = Path(t["file"]).name.replace("`", "")
-    return [f"## {esc(_name(t), 80)} {{#env-{slug_}}}", "",
-            f"**Verdict:** {_status(t['status'])} · **Target:** {esc(t['url'])} · "
-            f"[all findings and details](readiness/{slug_}.md)", "",
-            f"- **max_connections:** {s['max']} · **headroom:** {s['headroom']}",
-            f"- **Pooler:** {s['pooler']} · **TLS:** {s['tls']}",
-            f"- **Generated:** {s['at']} by {s['by']} (`{file_name}`)",
-            f"- **Findings:** {findings}", ""]
+    return [
+        f"## {esc(_name(t), 80)} {{#env-{slug_}}}",
+        "",
+        f"**Verdict:** {_status(t['status'])} · **Target:** {esc(t['url'])} · "
+        f"[all findings and details](readiness/{slug_}.md)",
+        "",
+        f"- **max_connections:** {s['max']} · **headroom:** {s['headroom']}",
+        f"- **Pooler:** {s['pooler']} · **TLS:** {s['tls']}",
+        f"- **Generated:** {s['at']} by {s['by']} (`{file_name}`)",
+        f"- **Findings:** {findings}",
+        "",
+    ]
 
 
-def _environment_page(slug_: str, t: dict, d: dict, checks, providers) -> str:
+def _environment_page(
+    slug_: str,
+    t: dict[str, Any],
+    d: dict[str, Any],
+    checks: Container[str],
+    providers: Container[str],
+) -> str:
     s, n = _summary(t, d), t["counts"]
     facts = d["facts"]
-    provider = (f", provider [{esc(t['provider'])}](../providers/{t['provider']}.md)"
-                if t["provider"] in providers else "")
-    probe_error = (facts.get("probe") or {}).get("error") if isinstance(facts.get("probe"), dict) else None
+    provider = (
+        f", provider [{esc(t['provider'])}](../providers/{t['provider']}.md)"
+        if t["provider"] in providers
+        else ""
+    )
+    probe_error = (
+        (facts.get("probe") or {}).get("error") if isinstance(facts.get("probe"), dict) else None
+    )
     file_name = Path(t["file"]).name.replace("`", "")
-    out = ["---", f"title: \"Readiness: {slug_}\"", "---", "",
-           f"# {esc(_name(t), 80)}", "",
-           "[All environments](../readiness.md)", "",
-           f"**Verdict:** {_status(t['status'])} · {_num(n['fail'])} failing, "
-           f"{_num(n['error'])} errors, {_num(n['warn'])} warnings, "
-           f"{_num(n['pass'])} passed", "",
-           "| What | Value |", "|---|---|",
-           f"| Target | {esc(t['url'])} ({esc(t['engine'])}{provider}) |",
-           f"| Server version | {esc(facts.get('server_version') or '—')} |",
-           f"| max_connections | {s['max']} |",
-           f"| Reserved | {_num(t['reserved_connections'])} |",
-           f"| In use | {_num(facts.get('connections_in_use'))} |",
-           f"| Available | {s['headroom']} |",
-           f"| Pooler | {s['pooler']} |",
-           f"| TLS | {s['tls']} |",
-           f"| Generated | {s['at']} by {s['by']} ({esc(t['kind'])}, `{file_name}`) |"]
+    out = [
+        "---",
+        f'title: "Readiness: {slug_}"',
+        "---",
+        "",
+        f"# {esc(_name(t), 80)}",
+        "",
+        "[All environments](../readiness.md)",
+        "",
+        f"**Verdict:** {_status(t['status'])} · {_num(n['fail'])} failing, "
+        f"{_num(n['error'])} errors, {_num(n['warn'])} warnings, "
+        f"{_num(n['pass'])} passed",
+        "",
+        "| What | Value |",
+        "|---|---|",
+        f"| Target | {esc(t['url'])} ({esc(t['engine'])}{provider}) |",
+        f"| Server version | {esc(facts.get('server_version') or '—')} |",
+        f"| max_connections | {s['max']} |",
+        f"| Reserved | {_num(t['reserved_connections'])} |",
+        f"| In use | {_num(facts.get('connections_in_use'))} |",
+        f"| Available | {s['headroom']} |",
+        f"| Pooler | {s['pooler']} |",
+        f"| TLS | {s['tls']} |",
+        f"| Generated | {s['at']} by {s['by']} ({esc(t['kind'])}, `{file_name}`) |",
+    ]
     if probe_error:
         out.append(f"| Probe error | {esc(probe_error)} |")
     out.append("")
@@ -229,18 +305,28 @@ def _environment_page(slug_: str, t: dict, d: dict, checks, providers) -> str:
             old, new = change["status"]
             out += [f"Verdict {_status(old)} → {_status(new)}.", ""]
             if change["worse"]:
-                out += ["**Got worse:**", ""] + [_change_item(i, checks) for i in change["worse"]] + [""]
+                out += (
+                    ["**Got worse:**", ""]
+                    + [_change_item(i, checks) for i in change["worse"]]
+                    + [""]
+                )
             if change["better"]:
-                out += ["**Fixed or better:**", ""] + [_change_item(i, checks) for i in change["better"]] + [""]
+                out += (
+                    ["**Fixed or better:**", ""]
+                    + [_change_item(i, checks) for i in change["better"]]
+                    + [""]
+                )
             if not change["worse"] and not change["better"]:
                 out += ["No change in the findings or the free connections.", ""]
     out += ["## Findings", ""]
     if t["findings"]:
         out += ["| Result | Check | Severity | Finding |", "|---|---|---|---|"]
         for f in t["findings"]:
-            out.append(f"| {_status(f['status'])} "
-                       f"| {_check_link(f['id'], checks, '../')} {esc(f['title'])} "
-                       f"| {esc(f['severity'])} | {esc(f['message'])} |")
+            out.append(
+                f"| {_status(f['status'])} "
+                f"| {_check_link(f['id'], checks, '../')} {esc(f['title'])} "
+                f"| {esc(f['severity'])} | {esc(f['message'])} |"
+            )
         out.append("")
     else:
         out += ["No findings in this report.", ""]

@@ -23,11 +23,11 @@ HOOKS = Path(__file__).resolve().parent
 if str(HOOKS) not in sys.path:  # the page modules next to this file, whoever loads it
     sys.path.insert(0, str(HOOKS))
 
-from pages_text import ROOT, cell, source_link  # noqa: E402
 from pages_checks import check_page, checks_index  # noqa: E402
 from pages_cli import cli_page  # noqa: E402
 from pages_providers import provider_page, providers_index  # noqa: E402
 from pages_readiness import readiness_pages  # noqa: E402
+from pages_text import ROOT, cell, source_link  # noqa: E402
 
 from advisor import catalog  # noqa: E402
 from advisor.catalog.providers import load_providers  # noqa: E402
@@ -38,15 +38,22 @@ GENERATED: dict[str, tuple[str, str]] = {}
 
 # --------------------------------------------------------------------------- sources
 
+
 def sources(config, providers: dict, checks: dict, pages: dict) -> dict[str, tuple[str, str]]:
     """For each generated page: the words naming its source, and the repository file
     (relative to the project root) its edit link opens."""
     notes_dir = Path(config.docs_dir) / "providers" / "_notes"
-    out = {"providers/index.md": ("`advisor/catalog/providers.toml`",
-                                  "advisor/catalog/providers.toml"),
-           "checks/index.md": ("`advisor/catalog/checks/*.toml`, by `docs/hooks/pages_checks.py`",
-                               "docs/hooks/pages_checks.py"),
-           "cli.md": ("the argument parser in `advisor/cli.py`", "advisor/cli.py")}
+    out = {
+        "providers/index.md": (
+            "`advisor/catalog/providers.toml`",
+            "advisor/catalog/providers.toml",
+        ),
+        "checks/index.md": (
+            "`advisor/catalog/checks/*.toml`, by `docs/hooks/pages_checks.py`",
+            "docs/hooks/pages_checks.py",
+        ),
+        "cli.md": ("the argument parser in `advisor/cli.py`", "advisor/cli.py"),
+    }
     for pid in providers:
         note = notes_dir / f"{pid}.md"
         words = "`advisor/catalog/providers.toml`"
@@ -58,8 +65,10 @@ def sources(config, providers: dict, checks: dict, pages: dict) -> dict[str, tup
         out[f"checks/{cid}.md"] = (f"`{path}` (entry `{cid}`)", path)
     for src in pages:
         if src == "readiness.md" or src.startswith("readiness/"):
-            out[src] = ("the report files in the reports folder, by `advisor/render/site.py`",
-                        "advisor/render/site.py")
+            out[src] = (
+                "the report files in the reports folder, by `advisor/render/site.py`",
+                "advisor/render/site.py",
+            )
     return out
 
 
@@ -78,16 +87,19 @@ def edit_url(config, path: str) -> str | None:
 
 # --------------------------------------------------------------------------- MkDocs hooks
 
+
 def _expand(nav, providers: dict, checks: dict):
     result = []
     for item in nav:
         value = next(iter(item.values())) if isinstance(item, dict) else item
         if value == "providers/index.md":
-            value = ["providers/index.md"] + [{p["name"]: f"providers/{pid}.md"}
-                                              for pid, p in providers.items()]
+            value = ["providers/index.md"] + [
+                {p["name"]: f"providers/{pid}.md"} for pid, p in providers.items()
+            ]
         elif value == "checks/index.md":
-            value = ["checks/index.md"] + [{f"{cid} {c['title']}": f"checks/{cid}.md"}
-                                           for cid, c in sorted(checks.items())]
+            value = ["checks/index.md"] + [
+                {f"{cid} {c['title']}": f"checks/{cid}.md"} for cid, c in sorted(checks.items())
+            ]
         elif isinstance(value, list):
             value = _expand(value, providers, checks)
         result.append({next(iter(item)): value} if isinstance(item, dict) else value)
@@ -102,12 +114,15 @@ def on_config(config):
 
 def on_files(files, config):
     from mkdocs.structure.files import File
+
     providers, checks = load_providers(), catalog.load_checks()
     notes_dir = Path(config.docs_dir) / "providers" / "_notes"
-    pages = {"providers/index.md": providers_index(providers),
-             "checks/index.md": checks_index(checks),
-             "cli.md": cli_page(),
-             **readiness_pages(config, checks, providers)}
+    pages = {
+        "providers/index.md": providers_index(providers),
+        "checks/index.md": checks_index(checks),
+        "cli.md": cli_page(),
+        **readiness_pages(config, checks, providers),
+    }
     for pid, p in providers.items():
         note = notes_dir / f"{pid}.md"
         pages[f"providers/{pid}.md"] = provider_page(p, note.read_text() if note.is_file() else "")
@@ -119,7 +134,9 @@ def on_files(files, config):
         if files.get_file_from_path(src) is not None:
             raise ValueError(f"docs/{src} is generated at build time; remove the hand-written file")
         words = GENERATED[src][0]
-        content = content.rstrip("\n") + f"\n\n---\n\n*Generated from {words} when the site is built.*\n"
+        content = (
+            content.rstrip("\n") + f"\n\n---\n\n*Generated from {words} when the site is built.*\n"
+        )
         files.append(File.generated(config, src, content=content))
     return files
 
@@ -133,11 +150,15 @@ def on_page_markdown(markdown, page, config, files):
 
 # --------------------------------------------------------------------------- macros
 
+
 def define_env(env):
     @env.macro
     def provider_links() -> str:
-        return ", ".join(f"[{p['name']}](providers/{pid}.md)"
-                         for pid, p in load_providers().items() if not p["generic"])
+        return ", ".join(
+            f"[{p['name']}](providers/{pid}.md)"
+            for pid, p in load_providers().items()
+            if not p["generic"]
+        )
 
     @env.macro
     def check_count() -> int:
@@ -150,22 +171,28 @@ def define_env(env):
         for pid, p in load_providers().items():
             for e in p["endpoints"]:
                 if e.get("pooler") == pooler:
-                    rows.append(f"| [{cell(p['name'])}](../providers/{pid}.md) "
-                                f"| {cell(e.get('label'))} | {e.get('port') or 'default'} "
-                                f"| {e.get('pool_mode') or '—'} | {source_link(e)} |")
+                    rows.append(
+                        f"| [{cell(p['name'])}](../providers/{pid}.md) "
+                        f"| {cell(e.get('label'))} | {e.get('port') or 'default'} "
+                        f"| {e.get('pool_mode') or '—'} | {source_link(e)} |"
+                    )
         return "\n".join(rows) if len(rows) > 2 else "*No catalog endpoint uses it yet.*"
 
     @env.macro
     def orm_notes(orm: str) -> str:
         """Provider-specific notes for one ORM (for the ORM pages, one level down)."""
-        rows = ["| Provider | Pooled URL parameters | Needs direct URL | Note |",
-                "|---|---|---|---|"]
+        rows = [
+            "| Provider | Pooled URL parameters | Needs direct URL | Note |",
+            "|---|---|---|---|",
+        ]
         for pid, p in load_providers().items():
             e = p["orm"].get(orm)
             if e:
                 params = "&".join(f"{k}={v}" for k, v in (e.get("pooled_params") or {}).items())
-                rows.append(f"| [{cell(p['name'])}](../providers/{pid}.md) "
-                            f"| {f'`{params}`' if params else '—'} "
-                            f"| {'yes' if e.get('direct_url') else 'no'} "
-                            f"| {cell(e.get('note'))} ({source_link(e)}) |")
+                rows.append(
+                    f"| [{cell(p['name'])}](../providers/{pid}.md) "
+                    f"| {f'`{params}`' if params else '—'} "
+                    f"| {'yes' if e.get('direct_url') else 'no'} "
+                    f"| {cell(e.get('note'))} ({source_link(e)}) |"
+                )
         return "\n".join(rows) if len(rows) > 2 else "*No provider-specific notes yet.*"

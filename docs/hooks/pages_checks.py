@@ -15,18 +15,34 @@ def lifecycle_note(c: dict) -> list[str]:
     meaning = LIFECYCLES[c["lifecycle"]]
     if c["lifecycle"] not in LIFECYCLE_ADMONITION:
         return [f"**Lifecycle:** {c['lifecycle']}: {meaning}.", ""]
-    return [f'!!! {LIFECYCLE_ADMONITION[c["lifecycle"]]} "Lifecycle: {c["lifecycle"]}"', "",
-            f"    {meaning[0].upper()}{meaning[1:]}.", ""]
+    return [
+        f'!!! {LIFECYCLE_ADMONITION[c["lifecycle"]]} "Lifecycle: {c["lifecycle"]}"',
+        "",
+        f"    {meaning[0].upper()}{meaning[1:]}.",
+        "",
+    ]
 
 
 def check_page(c: dict) -> str:
-    out = [f"# {c['id']}: {prose(c['title'])}", "",
-           "| Id | Severity | Engine | Kind | Topic |", "|---|---|---|---|---|",
-           f"| `{c['id']}` | {c['severity']} | {c['engine']} | {c['kind']} | {c['topic']} |", "",
-           *lifecycle_note(c),
-           f"**{prose(c['summary'])}**", "",
-           "## Why it matters", "", prose(c["rationale"], lines=True), "",
-           "## How to fix", "", prose(c["remediation"], lines=True), ""]
+    out = [
+        f"# {c['id']}: {prose(c['title'])}",
+        "",
+        "| Id | Severity | Engine | Kind | Topic |",
+        "|---|---|---|---|---|",
+        f"| `{c['id']}` | {c['severity']} | {c['engine']} | {c['kind']} | {c['topic']} |",
+        "",
+        *lifecycle_note(c),
+        f"**{prose(c['summary'])}**",
+        "",
+        "## Why it matters",
+        "",
+        prose(c["rationale"], lines=True),
+        "",
+        "## How to fix",
+        "",
+        prose(c["remediation"], lines=True),
+        "",
+    ]
     if c.get("example"):
         out += ["## Example", "", "```text", c["example"], "```", ""]
     if c["params"]:
@@ -35,20 +51,34 @@ def check_page(c: dict) -> str:
             out.append(f"| `{name}` | {value} | `--threshold {c['id']}.{name}=VALUE` |")
         out.append("")
     cmd = "advisor probe" if c["kind"] == "probe" else "advisor lint"
-    out += ["## Run it", "", f"This check runs in `{cmd}`. Explain it in a terminal:", "",
-            f"```bash\nadvisor checks {c['id']}\n```", "",
-            "[All checks](index.md)", ""]
+    out += [
+        "## Run it",
+        "",
+        f"This check runs in `{cmd}`. Explain it in a terminal:",
+        "",
+        f"```bash\nadvisor checks {c['id']}\n```",
+        "",
+        "[All checks](index.md)",
+        "",
+    ]
     return "\n".join(out)
 
 
 def checks_index(checks: dict) -> str:
-    out = ["# Checks", "",
-           "Every finding the advisor reports has an id and a page here, generated from the "
-           "check catalog (`advisor/catalog/checks/*.toml`). `probe` checks need a live "
-           "connection; `lint` checks read only the URL.", "",
-           "| Id | Title | Severity | Engine | Kind | What it checks |", "|---|---|---|---|---|---|"]
+    out = [
+        "# Checks",
+        "",
+        "Every finding the advisor reports has an id and a page here, generated from the "
+        "check catalog (`advisor/catalog/checks/*.toml`). `probe` checks need a live "
+        "connection; `lint` checks read only the URL.",
+        "",
+        "| Id | Title | Severity | Engine | Kind | What it checks |",
+        "|---|---|---|---|---|---|",
+    ]
     for cid in sorted(checks):
         c = checks[cid]
-        out.append(f"| [{cid}]({cid}.md) | {cell(c['title'])} | {c['severity']} | {c['engine']} "
-                   f"| {c['kind']} | {cell(c['summary'])} |")
+        out.append(
+            f"| [{cid}]({cid}.md) | {cell(c['title'])} | {c['severity']} | {c['engine']} "
+            f"| {c['kind']} | {cell(c['summary'])} |"
+        )
     return "\n".join(out) + "\n"

@@ -31,7 +31,8 @@ def _options_table(parser: argparse.ArgumentParser) -> list[str]:
         else:
             values = f"`{a.metavar or a.dest.upper()}`"
         if a.default in (None, [], argparse.SUPPRESS) or (
-                a.nargs == 0 and not isinstance(a, argparse.BooleanOptionalAction)):
+            a.nargs == 0 and not isinstance(a, argparse.BooleanOptionalAction)
+        ):
             default = "—"
         else:
             default = f"`{a.default}`"
@@ -42,18 +43,41 @@ def _options_table(parser: argparse.ArgumentParser) -> list[str]:
 
 def cli_page() -> str:
     from advisor.cli import EXIT_CODES, build_parser
+
     parser = build_parser()
     subs = list(_subparsers(parser))
-    out = ["# CLI reference", "",
-           "Generated from the argument parser (`advisor.cli.build_parser()`), so it always "
-           "matches `advisor --help`.", "", cell(parser.description), "",
-           "```text", parser.format_usage().strip(), "```", "",
-           "| Command | What it does |", "|---|---|"]
+    out = [
+        "# CLI reference",
+        "",
+        "Generated from the argument parser (`advisor.cli.build_parser()`), so it always "
+        "matches `advisor --help`.",
+        "",
+        cell(parser.description),
+        "",
+        "```text",
+        parser.format_usage().strip(),
+        "```",
+        "",
+        "| Command | What it does |",
+        "|---|---|",
+    ]
     out += [f"| [`{name}`](#advisor-{name}) | {cell(h)} |" for name, _, h in subs]
     out += [""] + _options_table(parser) + [""]
     for name, sub, h in subs:
-        out += [f"## advisor {name} {{#advisor-{name}}}", "", cell(sub.description or h), "",
-                "```text", sub.format_usage().strip(), "```", ""] + _options_table(sub) + [""]
+        out += (
+            [
+                f"## advisor {name} {{#advisor-{name}}}",
+                "",
+                cell(sub.description or h),
+                "",
+                "```text",
+                sub.format_usage().strip(),
+                "```",
+                "",
+            ]
+            + _options_table(sub)
+            + [""]
+        )
     out += ["## Exit codes", "", "| Code | Meaning |", "|---:|---|"]
     code, text = None, []
     for line in EXIT_CODES.splitlines()[1:]:

@@ -28,7 +28,10 @@ def baseline_dir(config, reports: Path) -> Path | None:
     if env:
         return Path(env)
     if config.extra.get("baseline_dir"):
-        return Path(config.config_file_path or ROOT / "mkdocs.yml").parent / config.extra["baseline_dir"]
+        return (
+            Path(config.config_file_path or ROOT / "mkdocs.yml").parent
+            / config.extra["baseline_dir"]
+        )
     return reports / "baseline" if (reports / "baseline").is_dir() else None
 
 

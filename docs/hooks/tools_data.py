@@ -23,9 +23,22 @@ from advisor.catalog.providers import ORMS, POOLERS, load_providers  # noqa: E40
 from advisor.checks import url as url_checks  # noqa: E402
 
 OUTPUT = "assets/advisor-data.json"
-ENDPOINT_KEYS = ("id", "label", "engine", "role", "host_regex", "port", "pooler", "pool_mode",
-                 "prepared_statements", "user_regex", "ipv6_only", "for_migrations", "env_var")
-CAPACITY_CHECKS = ("PG101", "PG207")   # the calculator's thresholds and wording
+ENDPOINT_KEYS = (
+    "id",
+    "label",
+    "engine",
+    "role",
+    "host_regex",
+    "port",
+    "pooler",
+    "pool_mode",
+    "prepared_statements",
+    "user_regex",
+    "ipv6_only",
+    "for_migrations",
+    "env_var",
+)
+CAPACITY_CHECKS = ("PG101", "PG207")  # the calculator's thresholds and wording
 
 
 def _example_url(example: str | None) -> str | None:
@@ -40,36 +53,70 @@ def _endpoint(e: dict) -> dict:
 
 
 def tools_data() -> dict:
-    providers = [{
-        "id": pid, "name": p["name"], "generic": p["generic"], "engines": p.get("engines", []),
-        "docs_page": p.get("docs_page"), "host_regex": p["host_regex"],
-        "endpoints": [_endpoint(e) for e in p["endpoints"]],
-        "pitfalls": [pit.get("title") or pit.get("id") for pit in p["pitfalls"]],
-        "orm": {name: {"pooled_params": o.get("pooled_params") or {},
-                       "direct_url": bool(o.get("direct_url")), "note": o.get("note")}
-                for name, o in p["orm"].items()},
-    } for pid, p in load_providers().items()]
-    checks = [{
-        "id": cid, "title": c["title"], "severity": c["severity"], "engine": c["engine"],
-        "kind": c["kind"], "summary": c["summary"], "remediation": c["remediation"],
-        "params": c["params"], "docs": f"checks/{cid}/",
-    } for cid, c in load_checks().items() if c["kind"] == "lint" or cid in CAPACITY_CHECKS]
+    providers = [
+        {
+            "id": pid,
+            "name": p["name"],
+            "generic": p["generic"],
+            "engines": p.get("engines", []),
+            "docs_page": p.get("docs_page"),
+            "host_regex": p["host_regex"],
+            "endpoints": [_endpoint(e) for e in p["endpoints"]],
+            "pitfalls": [pit.get("title") or pit.get("id") for pit in p["pitfalls"]],
+            "orm": {
+                name: {
+                    "pooled_params": o.get("pooled_params") or {},
+                    "direct_url": bool(o.get("direct_url")),
+                    "note": o.get("note"),
+                }
+                for name, o in p["orm"].items()
+            },
+        }
+        for pid, p in load_providers().items()
+    ]
+    checks = [
+        {
+            "id": cid,
+            "title": c["title"],
+            "severity": c["severity"],
+            "engine": c["engine"],
+            "kind": c["kind"],
+            "summary": c["summary"],
+            "remediation": c["remediation"],
+            "params": c["params"],
+            "docs": f"checks/{cid}/",
+        }
+        for cid, c in load_checks().items()
+        if c["kind"] == "lint" or cid in CAPACITY_CHECKS
+    ]
     grammar = {
-        "schemes": target.SCHEMES, "default_ports": target.DEFAULT_PORTS,
-        "sslmodes": list(target.SSLMODES), "mysql_ssl_modes": list(target.MYSQL_SSL_MODES),
-        "libpq_params": sorted(target.LIBPQ_PARAMS), "pg_client_params": sorted(target.PG_CLIENT_PARAMS),
+        "schemes": target.SCHEMES,
+        "default_ports": target.DEFAULT_PORTS,
+        "sslmodes": list(target.SSLMODES),
+        "mysql_ssl_modes": list(target.MYSQL_SSL_MODES),
+        "libpq_params": sorted(target.LIBPQ_PARAMS),
+        "pg_client_params": sorted(target.PG_CLIENT_PARAMS),
         "mysql_params": sorted(target.MYSQL_PARAMS),
         "mysql_client_params": sorted(target.MYSQL_CLIENT_PARAMS),
         "password_keys": list(target.PASSWORD_KEYS),
         # Parameter names whose values are masked (target.py, or urlfacts.py before it moved).
-        "secret_key": getattr(target, "_SECRET_KEY", None) or getattr(urlfacts, "_SECRET_KEY"),
+        "secret_key": getattr(target, "_SECRET_KEY", None) or urlfacts._SECRET_KEY,
     }
     grammar["secret_key"] = grammar["secret_key"].pattern
-    lint = {"prisma_only": list(url_checks.PRISMA_ONLY),
-            "strict_clients": list(url_checks.STRICT_CLIENTS),
-            "sslaccept": url_checks.SSLACCEPT}
-    return {"schema_version": 1, "orms": list(ORMS), "poolers": list(POOLERS),
-            "providers": providers, "checks": checks, "grammar": grammar, "lint": lint}
+    lint = {
+        "prisma_only": list(url_checks.PRISMA_ONLY),
+        "strict_clients": list(url_checks.STRICT_CLIENTS),
+        "sslaccept": url_checks.SSLACCEPT,
+    }
+    return {
+        "schema_version": 1,
+        "orms": list(ORMS),
+        "poolers": list(POOLERS),
+        "providers": providers,
+        "checks": checks,
+        "grammar": grammar,
+        "lint": lint,
+    }
 
 
 def on_post_build(config, **kwargs):

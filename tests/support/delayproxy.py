@@ -57,8 +57,9 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay
         pass
 
 
-async def pg_messages(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                      delay: float, types: bytes) -> None:
+async def pg_messages(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float, types: bytes
+) -> None:
     """Client to server, message by message; messages of `types` wait `delay` first."""
     try:
         while True:  # startup phase: SSL/GSS requests are answered, then the startup packet
@@ -88,8 +89,9 @@ async def main(listen: int, target: int, delay: float, per_message: bytes | None
             client_w.close()
             return
         if per_message is not None:
-            await asyncio.gather(pg_messages(client_r, server_w, delay, per_message),
-                                 pipe(server_r, client_w, 0))
+            await asyncio.gather(
+                pg_messages(client_r, server_w, delay, per_message), pipe(server_r, client_w, 0)
+            )
             return
         # The TCP handshake's round trip: nothing crosses before it would have completed.
         await asyncio.sleep(2 * delay)
@@ -106,5 +108,5 @@ if __name__ == "__main__":
     if "--per-message" in args:
         i = args.index("--per-message")
         types = args[i + 1].encode()
-        del args[i:i + 2]
+        del args[i : i + 2]
     asyncio.run(main(int(args[0]), int(args[1]), float(args[2]) / 1000, types))

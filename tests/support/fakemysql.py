@@ -33,21 +33,38 @@ import struct
 import threading
 import time
 
-TRICKLE = 0.5          # seconds between bytes: below any read timeout, so each read "succeeds"
+TRICKLE = 0.5  # seconds between bytes: below any read timeout, so each read "succeeds"
 VERSION = "5.5.5-10.11.6-MariaDB-fake"
-CAPABILITIES = (1 | 4 | 8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000 | 0x100000 | 0x200000)
+CAPABILITIES = 1 | 4 | 8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000 | 0x100000 | 0x200000
 CLIENT_SSL = 0x800
-SSL_REQUEST_LEN = 32   # the client's SSLRequest: flags, max packet size, charset, filler
+SSL_REQUEST_LEN = 32  # the client's SSLRequest: flags, max packet size, charset, filler
 SALT = b"abcdefgh" + b"ijklmnopqrst"
 MAX_PACKET = 0xFFFFFF
 
-FACTS = {"version": "10.11.6-MariaDB-fake", "version_comment": "fake", "max_connections": "151",
-         "max_user_connections_global": "0", "max_user_connections_session": "0",
-         "wait_timeout": "28800", "interactive_timeout": "28800", "account": "app@%",
-         "connection_id": "7", "user_connections": "1", "extra_max_connections": "1",
-         "extra_port": "0", "read_only": "1", "require_secure_transport": "OFF"}
-STATUS = {"Threads_connected": "1", "Max_used_connections": "2", "Uptime": "100",
-          "Aborted_connects": "0", "Connections": "3", "Connection_errors_max_connections": "0"}
+FACTS = {
+    "version": "10.11.6-MariaDB-fake",
+    "version_comment": "fake",
+    "max_connections": "151",
+    "max_user_connections_global": "0",
+    "max_user_connections_session": "0",
+    "wait_timeout": "28800",
+    "interactive_timeout": "28800",
+    "account": "app@%",
+    "connection_id": "7",
+    "user_connections": "1",
+    "extra_max_connections": "1",
+    "extra_port": "0",
+    "read_only": "1",
+    "require_secure_transport": "OFF",
+}
+STATUS = {
+    "Threads_connected": "1",
+    "Max_used_connections": "2",
+    "Uptime": "100",
+    "Aborted_connects": "0",
+    "Connections": "3",
+    "Connection_errors_max_connections": "0",
+}
 
 
 def lenenc_int(n: int) -> bytes:
@@ -64,35 +81,62 @@ def lenenc_str(data: bytes) -> bytes:
     return lenenc_int(len(data)) + data
 
 
-OK = b"\x00\x00\x00\x02\x00\x00\x00"   # 0 rows, insert id 0, autocommit status, 0 warnings
+OK = b"\x00\x00\x00\x02\x00\x00\x00"  # 0 rows, insert id 0, autocommit status, 0 warnings
 EOF = b"\xfe\x00\x00\x02\x00"
 
 
-def greeting(version: str = VERSION, plugin: bytes = b"mysql_native_password",
-             tls: bool = False) -> bytes:
+def greeting(
+    version: str = VERSION, plugin: bytes = b"mysql_native_password", tls: bool = False
+) -> bytes:
     caps = CAPABILITIES | (CLIENT_SSL if tls else 0)
-    return (b"\x0a" + version.encode() + b"\0" + struct.pack("<I", 7) + SALT[:8] + b"\0"
-            + struct.pack("<HBHHB", caps & 0xFFFF, 45, 2, caps >> 16, 21)
-            + b"\0" * 10 + SALT[8:] + b"\0" + plugin + b"\0")
+    return (
+        b"\x0a"
+        + version.encode()
+        + b"\0"
+        + struct.pack("<I", 7)
+        + SALT[:8]
+        + b"\0"
+        + struct.pack("<HBHHB", caps & 0xFFFF, 45, 2, caps >> 16, 21)
+        + b"\0" * 10
+        + SALT[8:]
+        + b"\0"
+        + plugin
+        + b"\0"
+    )
 
 
 def column(name: str) -> bytes:
     """ColumnDefinition41: a VAR_STRING column in utf8mb4."""
-    return (lenenc_str(b"def") + lenenc_str(b"") * 3 + lenenc_str(name.encode()) * 2
-            + b"\x0c" + struct.pack("<HIBHB", 45, 1024, 0xFD, 0, 0) + b"\0\0")
+    return (
+        lenenc_str(b"def")
+        + lenenc_str(b"") * 3
+        + lenenc_str(name.encode()) * 2
+        + b"\x0c"
+        + struct.pack("<HIBHB", 45, 1024, 0xFD, 0, 0)
+        + b"\0\0"
+    )
 
 
 def result_set(names: list[str], rows: list[list]) -> list[bytes]:
     out = [lenenc_int(len(names))] + [column(n) for n in names] + [EOF]
     for row in rows:
-        out.append(b"".join(b"\xfb" if v is None else
-                            lenenc_str(v if isinstance(v, bytes) else str(v).encode()) for v in row))
+        out.append(
+            b"".join(
+                b"\xfb" if v is None else lenenc_str(v if isinstance(v, bytes) else str(v).encode())
+                for v in row
+            )
+        )
     return out + [EOF]
 
 
 class FakeMySQL:
-    def __init__(self, mode: str, facts: dict | None = None, plugin: str = "mysql_clear_password",
-                 certs: dict | None = None):
+    def __init__(
+        self,
+        mode: str,
+        facts: dict | None = None,
+        plugin: str = "mysql_clear_password",
+        certs: dict | None = None,
+    ):
         self.mode, self.facts, self.plugin = mode, {**FACTS, **(facts or {})}, plugin
         self.tls = None  # with certs (servers.make_certs): TLS offered, as MySQL does it
         if certs:
@@ -104,7 +148,7 @@ class FakeMySQL:
         self.port = self.sock.getsockname()[1]
         self.connections = 0
         self.key_requests = 0
-        self.received = bytearray()    # everything every client sent, for leak checks
+        self.received = bytearray()  # everything every client sent, for leak checks
         self.queries: list[str] = []
         self.stopped = False
         self.open: list[socket.socket] = []
@@ -176,7 +220,7 @@ class FakeMySQL:
     def _commands(self, conn: socket.socket, mode: str) -> None:
         while True:
             _, payload = self._read(conn)
-            if payload[:1] == b"\x01":   # COM_QUIT
+            if payload[:1] == b"\x01":  # COM_QUIT
                 return
             sql = payload[1:].decode(errors="replace")
             self.queries.append(sql)
@@ -185,15 +229,21 @@ class FakeMySQL:
                 conn.sendall(self._packet(1, OK))
                 continue
             if word == "SHOW":
-                packets = result_set(["Variable_name", "Value"], [[k, v] for k, v in STATUS.items()])
+                packets = result_set(
+                    ["Variable_name", "Value"], [[k, v] for k, v in STATUS.items()]
+                )
             elif sql.strip() == "SELECT 1":  # a burst client
                 packets = result_set(["1"], [["1"]])
             else:  # the facts SELECT
                 names = re.findall(r"\bAS (\w+)", sql)
                 facts = self.facts
                 if mode == "garbage-result":
-                    facts = {**facts, "max_connections": "lots", "user_connections": "-",
-                             "wait_timeout": "\x1b[31mforever"}
+                    facts = {
+                        **facts,
+                        "max_connections": "lots",
+                        "user_connections": "-",
+                        "wait_timeout": "\x1b[31mforever",
+                    }
                 packets = result_set(names, [[facts.get(n) for n in names]])
             data = b"".join(self._packet(i + 1, p) for i, p in enumerate(packets))
             if mode == "trickle-result":
@@ -223,7 +273,7 @@ class FakeMySQL:
         for i in range(len(data)):
             if self.stopped:
                 return
-            conn.sendall(data[i:i + 1])
+            conn.sendall(data[i : i + 1])
             time.sleep(TRICKLE)
 
     def _flood(self, conn: socket.socket) -> None:
@@ -236,7 +286,7 @@ class FakeMySQL:
             seq += 1
             left = MAX_PACKET
             while left and not self.stopped:
-                conn.sendall(chunk[:min(left, len(chunk))])
+                conn.sendall(chunk[: min(left, len(chunk))])
                 left -= min(left, len(chunk))
                 time.sleep(0.01)
 

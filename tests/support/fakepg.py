@@ -143,22 +143,42 @@ class FakePostgres:
         if self.mode == "cleartext-echo":
             out += _msg(b"S", _cstr("application_name") + _cstr(version))
             out += _msg(b"N", b"SNOTICE\0VNOTICE\0C00000\0M" + _cstr(f"welcome {version}") + b"\0")
-        for name, value in (("server_version", version), ("client_encoding", "UTF8"),
-                            ("standard_conforming_strings", "on"), ("DateStyle", "ISO, MDY"),
-                            ("integer_datetimes", "on")):
+        for name, value in (
+            ("server_version", version),
+            ("client_encoding", "UTF8"),
+            ("standard_conforming_strings", "on"),
+            ("DateStyle", "ISO, MDY"),
+            ("integer_datetimes", "on"),
+        ):
             out += _msg(b"S", _cstr(name) + _cstr(value))
         out += _msg(b"K", struct.pack("!ii", 4242, 1234)) + _msg(b"Z", b"I")
         conn.sendall(out)
         return password
 
     def row(self, echo: str | None = None) -> dict:
-        base = {"server_version": self.version, "server_version_num": "150000",
-                "max_connections": "100", "superuser_reserved": "3", "reserved_extra": "0",
-                "in_use": "5", "role_name": "app", "role_connlimit": "-1", "role_superuser": "f",
-                "role_in_use": "1", "database_name": "app", "db_connlimit": "-1", "db_in_use": "1",
-                "backend_pid": "4242", "server_port": str(self.port), "server_addr": "127.0.0.1",
-                "ssl_setting": "off", "session_ssl": None, "session_ssl_version": None,
-                "session_ssl_cipher": None, "read_only": "on"}
+        base = {
+            "server_version": self.version,
+            "server_version_num": "150000",
+            "max_connections": "100",
+            "superuser_reserved": "3",
+            "reserved_extra": "0",
+            "in_use": "5",
+            "role_name": "app",
+            "role_connlimit": "-1",
+            "role_superuser": "f",
+            "role_in_use": "1",
+            "database_name": "app",
+            "db_connlimit": "-1",
+            "db_in_use": "1",
+            "backend_pid": "4242",
+            "server_port": str(self.port),
+            "server_addr": "127.0.0.1",
+            "ssl_setting": "off",
+            "session_ssl": None,
+            "session_ssl_version": None,
+            "session_ssl_cipher": None,
+            "read_only": "on",
+        }
         echoed = {"server_version": echo, "role_name": echo, "database_name": echo} if echo else {}
         return {**base, **self.values, **echoed}
 
@@ -168,14 +188,18 @@ class FakePostgres:
             word = statement.split(None, 1)[0].upper() if statement else ""
             if word == "SELECT" and "max_connections" in statement:
                 row = self.row(echo)
-                fields = b"".join(_cstr(c) + struct.pack("!ihihih", 0, 0, 25, -1, -1, 0)
-                                  for c in COLUMNS)
+                fields = b"".join(
+                    _cstr(c) + struct.pack("!ihihih", 0, 0, 25, -1, -1, 0) for c in COLUMNS
+                )
                 out += _msg(b"T", struct.pack("!h", len(COLUMNS)) + fields)
                 cells = b""
                 for c in COLUMNS:
                     value = row[c]
-                    cells += struct.pack("!i", -1) if value is None else \
-                        struct.pack("!i", len(value.encode())) + value.encode()
+                    cells += (
+                        struct.pack("!i", -1)
+                        if value is None
+                        else struct.pack("!i", len(value.encode())) + value.encode()
+                    )
                 out += _msg(b"D", struct.pack("!h", len(COLUMNS)) + cells)
                 out += _msg(b"C", _cstr("SELECT 1"))
             elif word:

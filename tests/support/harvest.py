@@ -14,8 +14,13 @@ from tests.support.cli import ROOT, run_advisor
 FILE_FORMATS = {"json": "json", "markdown": "md", "junit": "xml"}
 
 
-def run_every_format(command: str, args: list[str], folder: Path, env: dict | None = None,
-                     extra: tuple = ("--debug",)) -> dict[str, str]:
+def run_every_format(
+    command: str,
+    args: list[str],
+    folder: Path,
+    env: dict | None = None,
+    extra: tuple = ("--debug",),
+) -> dict[str, str]:
     """One run per format (text, and json/markdown/junit to a file and to stdout), all with
     --debug; returns {artifact name: content}. The JSON report is left in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -25,8 +30,13 @@ def run_every_format(command: str, args: list[str], folder: Path, env: dict | No
     for fmt, ext in FILE_FORMATS.items():
         path = folder / f"report.{ext}"
         r = run_advisor(command, *args, "--format", fmt, "--output", str(path), *extra, env=env)
-        found.update({f"{fmt} file": path.read_text(encoding="utf-8"),
-                      f"{fmt} run stdout": r.stdout, f"{fmt} run stderr": r.stderr})
+        found.update(
+            {
+                f"{fmt} file": path.read_text(encoding="utf-8"),
+                f"{fmt} run stdout": r.stdout,
+                f"{fmt} run stderr": r.stderr,
+            }
+        )
         r = run_advisor(command, *args, "--format", fmt, env=env)
         found.update({f"{fmt} stdout": r.stdout, f"{fmt} stderr": r.stderr})
     return found
@@ -34,15 +44,34 @@ def run_every_format(command: str, args: list[str], folder: Path, env: dict | No
 
 def build_site(dest: Path, reports: Path) -> None:
     env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1")
-    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q",
-                        "-f", str(ROOT / "mkdocs.yml"), "-d", str(dest)],
-                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, f"mkdocs build failed:\n{r.stdout}\n{r.stderr}"
 
 
 def site_files(dest: Path) -> dict[str, str]:
-    return {str(p.relative_to(dest)): p.read_text(encoding="utf-8", errors="replace")
-            for p in dest.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".xml", ".js")}
+    return {
+        str(p.relative_to(dest)): p.read_text(encoding="utf-8", errors="replace")
+        for p in dest.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".json", ".xml", ".js")
+    }
 
 
 def leaks(artifacts: dict[str, str], secret: str) -> list[str]:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PASSWORD = "s3cr3t-Pa55"          # the test role's password: tests assert it never leaks
+PASSWORD = "s3cr3t-Pa55"  # the test role's password: tests assert it never leaks
 ROOT = os.geteuid() == 0
 
 
@@ -36,7 +36,9 @@ def pg_bindir() -> Path:
 
 
 def which(name: str, hint: str) -> str:
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    path = shutil.which(name) or (
+        f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None
+    )
     if not path:
         raise MissingBinary(f"{name} ({hint})")
     return path
@@ -78,7 +80,9 @@ def _chown_tree(path: Path, user: str) -> None:
         os.chown(p, uid, gid)
 
 
-def stop_process(proc: subprocess.Popen | None, directory: Path | None = None, wait: float = 10) -> None:
+def stop_process(
+    proc: subprocess.Popen | None, directory: Path | None = None, wait: float = 10
+) -> None:
     """SIGTERM (a clean shutdown for every server here), SIGKILL if it lingers; remove its files."""
     if proc is not None and proc.poll() is None:
         proc.terminate()
@@ -113,26 +117,87 @@ def make_certs(directory: Path, hostname: str = "localhost") -> dict:
     """A test CA and a server certificate for `hostname` and 127.0.0.1 (openssl CLI)."""
     d = directory
     run = lambda *a: subprocess.run(["openssl", *a], cwd=d, check=True, capture_output=True)  # noqa: E731
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=advisor test CA",
-        "-keyout", "ca.key", "-out", "ca.crt")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=advisor test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    )
     (d / "san.ext").write_text(f"subjectAltName=DNS:{hostname},IP:127.0.0.1\n")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={hostname}",
-        "-keyout", "server.key", "-out", "server.csr")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-days", "2", "-extfile", "san.ext", "-out", "server.crt")
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        f"/CN={hostname}",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    )
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    )
     # A second CA that signed nothing here: "wrong CA" tests use it.
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other CA",
-        "-keyout", "other-ca.key", "-out", "other-ca.crt")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=other CA",
+        "-keyout",
+        "other-ca.key",
+        "-out",
+        "other-ca.crt",
+    )
     (d / "server.key").chmod(0o600)
-    return {"ca": str(d / "ca.crt"), "cert": str(d / "server.crt"), "key": str(d / "server.key"),
-            "other_ca": str(d / "other-ca.crt")}
+    return {
+        "ca": str(d / "ca.crt"),
+        "cert": str(d / "server.crt"),
+        "key": str(d / "server.key"),
+        "other_ca": str(d / "other-ca.crt"),
+    }
 
 
 class PostgresServer:
     """initdb + postgres on a free port; `app` role with a password; log_connections on."""
 
-    def __init__(self, name: str, max_connections: int = 20, superuser_reserved: int = 3,
-                 tls: bool = False, settings: dict | None = None):
+    def __init__(
+        self,
+        name: str,
+        max_connections: int = 20,
+        superuser_reserved: int = 3,
+        tls: bool = False,
+        settings: dict | None = None,
+    ):
         self.name, self.tls = name, tls
         self.max_connections, self.superuser_reserved = max_connections, superuser_reserved
         self.settings = settings or {}
@@ -141,7 +206,7 @@ class PostgresServer:
         self.certs: dict = {}
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         bindir = pg_bindir()
         self.dir = make_workdir(f"pg-{self.name}", "postgres")
         self.data, self.socket_dir = self.dir / "data", self.dir / "sock"
@@ -152,30 +217,58 @@ class PostgresServer:
         pwfile = self.dir / "pw"
         pwfile.write_text("postgres-" + PASSWORD + "\n")
         _chown_tree(self.dir, "postgres")
-        subprocess.run(_as_user("postgres", [
-            str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--pwfile", str(pwfile),
-            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync",
-        ]), check=True, capture_output=True)
+        subprocess.run(
+            _as_user(
+                "postgres",
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],
+            ),
+            check=True,
+            capture_output=True,
+        )
         conf = {
-            "listen_addresses": "'127.0.0.1'", "port": self.port,
+            "listen_addresses": "'127.0.0.1'",
+            "port": self.port,
             "unix_socket_directories": f"'{self.socket_dir}'",
             "max_connections": self.max_connections,
             "superuser_reserved_connections": self.superuser_reserved,
-            "log_connections": "on", "log_disconnections": "on", "fsync": "off",
-            "shared_buffers": "16MB", "log_line_prefix": "'%m [%p] %a '",
+            "log_connections": "on",
+            "log_disconnections": "on",
+            "fsync": "off",
+            "shared_buffers": "16MB",
+            "log_line_prefix": "'%m [%p] %a '",
         }
         if self.tls:
             self.certs = make_certs(self.dir)
             _chown_tree(self.dir, "postgres")
-            conf.update({"ssl": "on", "ssl_cert_file": f"'{self.certs['cert']}'",
-                         "ssl_key_file": f"'{self.certs['key']}'"})
+            conf.update(
+                {
+                    "ssl": "on",
+                    "ssl_cert_file": f"'{self.certs['cert']}'",
+                    "ssl_key_file": f"'{self.certs['key']}'",
+                }
+            )
         conf.update(self.settings)
         with open(self.data / "postgresql.conf", "a") as fh:
             fh.write("\n# advisor test settings\n")
             fh.writelines(f"{k} = {v}\n" for k, v in conf.items())
         self.proc = subprocess.Popen(
             _as_user("postgres", [str(bindir / "postgres"), "-D", str(self.data)]),
-            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+            stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         wait_port(self.port, proc=self.proc)
         self._wait_ready()
         self.psql(f"CREATE ROLE app LOGIN PASSWORD '{PASSWORD}'")
@@ -185,9 +278,19 @@ class PostgresServer:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            r = subprocess.run(_as_user("postgres", [str(pg_bindir() / "pg_isready"), "-h",
-                                                     str(self.socket_dir), "-p", str(self.port)]),
-                               capture_output=True)
+            r = subprocess.run(
+                _as_user(
+                    "postgres",
+                    [
+                        str(pg_bindir() / "pg_isready"),
+                        "-h",
+                        str(self.socket_dir),
+                        "-p",
+                        str(self.port),
+                    ],
+                ),
+                capture_output=True,
+            )
             if r.returncode == 0:
                 return
             time.sleep(0.1)
@@ -199,20 +302,48 @@ class PostgresServer:
     # -- helpers ---------------------------------------------------------------
     def psql(self, sql: str, db: str = "postgres") -> str:
         """Run SQL as the superuser over the Unix socket (not counted as TCP connections)."""
-        r = subprocess.run(_as_user("postgres", [
-            str(pg_bindir() / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U",
-            "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-XAtq", "-c", sql]),
-            capture_output=True, text=True)
+        r = subprocess.run(
+            _as_user(
+                "postgres",
+                [
+                    str(pg_bindir() / "psql"),
+                    "-h",
+                    str(self.socket_dir),
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "-d",
+                    db,
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-XAtq",
+                    "-c",
+                    sql,
+                ],
+            ),
+            capture_output=True,
+            text=True,
+        )
         if r.returncode != 0:
             raise RuntimeError(f"psql failed: {r.stderr}")
         return r.stdout.strip()
 
-    def url(self, user: str = "app", password: str = PASSWORD, db: str = "app",
-            port: int | None = None, **params) -> str:
+    def url(
+        self,
+        user: str = "app",
+        password: str = PASSWORD,
+        db: str = "app",
+        port: int | None = None,
+        **params,
+    ) -> str:
         from urllib.parse import quote, urlencode
+
         query = ("?" + urlencode(params)) if params else ""
-        return (f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:"
-                f"{port or self.port}/{db}{query}")
+        return (
+            f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:"
+            f"{port or self.port}/{db}{query}"
+        )
 
     def log_text(self) -> str:
         return read_text(self.log)
@@ -226,43 +357,58 @@ class PostgresServer:
             return fh.read().decode(errors="replace")
 
     def advisor_sessions(self) -> int:
-        return int(self.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'advisor'"))
+        return int(
+            self.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'advisor'")
+        )
 
 
 class PgBouncer:
     """PgBouncer in front of a PostgreSQL server, with an admin console user."""
 
-    def __init__(self, server: PostgresServer, pool_mode: str = "transaction",
-                 default_pool_size: int = 5, settings: dict | None = None, name: str | None = None):
+    def __init__(
+        self,
+        server: PostgresServer,
+        pool_mode: str = "transaction",
+        default_pool_size: int = 5,
+        settings: dict | None = None,
+        name: str | None = None,
+    ):
         self.server, self.pool_mode = server, pool_mode
         self.default_pool_size, self.settings = default_pool_size, settings or {}
         self.name = name or f"pgbouncer-{pool_mode}"
         self.port = free_port()
         self.proc = None
 
-    def start(self) -> "PgBouncer":
+    def start(self) -> PgBouncer:
         binary = which("pgbouncer", "apt-get install pgbouncer")
         self.dir = make_workdir(self.name, "postgres")
         self.log = self.dir / "pgbouncer.log"
-        (self.dir / "userlist.txt").write_text(
-            f'"app" "{PASSWORD}"\n"pgb_admin" "{PASSWORD}"\n')
+        (self.dir / "userlist.txt").write_text(f'"app" "{PASSWORD}"\n"pgb_admin" "{PASSWORD}"\n')
         settings = {
-            "listen_addr": "127.0.0.1", "listen_port": self.port,
-            "unix_socket_dir": "", "auth_type": "scram-sha-256",
-            "auth_file": str(self.dir / "userlist.txt"), "pool_mode": self.pool_mode,
-            "default_pool_size": self.default_pool_size, "max_client_conn": 100,
-            "admin_users": "pgb_admin", "logfile": str(self.log),
-            "pidfile": str(self.dir / "pgbouncer.pid"), "server_lifetime": 3600,
+            "listen_addr": "127.0.0.1",
+            "listen_port": self.port,
+            "unix_socket_dir": "",
+            "auth_type": "scram-sha-256",
+            "auth_file": str(self.dir / "userlist.txt"),
+            "pool_mode": self.pool_mode,
+            "default_pool_size": self.default_pool_size,
+            "max_client_conn": 100,
+            "admin_users": "pgb_admin",
+            "logfile": str(self.log),
+            "pidfile": str(self.dir / "pgbouncer.pid"),
+            "server_lifetime": 3600,
             "ignore_startup_parameters": "extra_float_digits",
         }
         settings.update(self.settings)
-        lines = ["[databases]",
-                 f"* = host=127.0.0.1 port={self.server.port}", "", "[pgbouncer]"]
+        lines = ["[databases]", f"* = host=127.0.0.1 port={self.server.port}", "", "[pgbouncer]"]
         lines += [f"{k} = {v}" for k, v in settings.items()]
         (self.dir / "pgbouncer.ini").write_text("\n".join(lines) + "\n")
         _chown_tree(self.dir, "postgres")
-        self.proc = subprocess.Popen(_as_user("postgres", [binary, str(self.dir / "pgbouncer.ini")]),
-                                     stdout=subprocess.DEVNULL, stderr=open(self.dir / "stderr.log", "ab"))
+        self.proc = subprocess.Popen(
+            _as_user("postgres", [binary, str(self.dir / "pgbouncer.ini")]),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.dir / "stderr.log", "ab"),
+        )
         wait_port(self.port, proc=self.proc)
         return self
 
@@ -287,11 +433,17 @@ class Forwarder:
         self.port = free_port()
         self.proc = None
 
-    def start(self) -> "Forwarder":
+    def start(self) -> Forwarder:
         socat = which("socat", "apt-get install socat")
         self.proc = subprocess.Popen(
-            [socat, f"TCP-LISTEN:{self.port},bind=127.0.0.1,fork,reuseaddr",
-             f"TCP:127.0.0.1:{self.target_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                socat,
+                f"TCP-LISTEN:{self.port},bind=127.0.0.1,fork,reuseaddr",
+                f"TCP:127.0.0.1:{self.target_port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_port(self.port, proc=self.proc)
         return self
 
@@ -308,12 +460,21 @@ class DelayProxy:
         self.port = free_port()
         self.proc = None
 
-    def start(self) -> "DelayProxy":
+    def start(self) -> DelayProxy:
         import sys
+
         script = Path(__file__).with_name("delayproxy.py")
-        self.proc = subprocess.Popen([sys.executable, str(script), str(self.port),
-                                      str(self.target_port), str(self.one_way_ms)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(self.port),
+                str(self.target_port),
+                str(self.one_way_ms),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_port(self.port, proc=self.proc)
         return self
 
@@ -342,34 +503,59 @@ class Pgpool:
         self.port, self.pcp_port = free_port(), free_port()
         self.proc = None
 
-    def start(self) -> "Pgpool":
+    def start(self) -> Pgpool:
         binary = which("pgpool", "apt-get install pgpool2")
         self.dir = make_workdir("pgpool", "postgres")
         settings = {
-            "backend_clustering_mode": "'raw'", "listen_addresses": "'127.0.0.1'",
-            "port": self.port, "pcp_listen_addresses": "''", "pcp_port": self.pcp_port,
-            "socket_dir": f"'{self.dir}'", "pcp_socket_dir": f"'{self.dir}'",
-            "wd_ipc_socket_dir": f"'{self.dir}'", "pid_file_name": f"'{self.dir}/pgpool.pid'",
-            "logdir": f"'{self.dir}'", "backend_hostname0": "'127.0.0.1'",
-            "backend_port0": self.server.port, "backend_weight0": 1,
-            "backend_flag0": "'ALLOW_TO_FAILOVER'", "enable_pool_hba": "on",
-            "pool_passwd": f"'{self.dir}/pool_passwd'", "num_init_children": self.children,
-            "max_pool": 2, "sr_check_period": 0, "health_check_period": 0,
-            "load_balance_mode": "off", "log_connections": "on",
+            "backend_clustering_mode": "'raw'",
+            "listen_addresses": "'127.0.0.1'",
+            "port": self.port,
+            "pcp_listen_addresses": "''",
+            "pcp_port": self.pcp_port,
+            "socket_dir": f"'{self.dir}'",
+            "pcp_socket_dir": f"'{self.dir}'",
+            "wd_ipc_socket_dir": f"'{self.dir}'",
+            "pid_file_name": f"'{self.dir}/pgpool.pid'",
+            "logdir": f"'{self.dir}'",
+            "backend_hostname0": "'127.0.0.1'",
+            "backend_port0": self.server.port,
+            "backend_weight0": 1,
+            "backend_flag0": "'ALLOW_TO_FAILOVER'",
+            "enable_pool_hba": "on",
+            "pool_passwd": f"'{self.dir}/pool_passwd'",
+            "num_init_children": self.children,
+            "max_pool": 2,
+            "sr_check_period": 0,
+            "health_check_period": 0,
+            "load_balance_mode": "off",
+            "log_connections": "on",
         }
         (self.dir / "pgpool.conf").write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
         (self.dir / "pool_hba.conf").write_text(
-            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
+            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+        )
         (self.dir / "pool_passwd").write_text(f"app:TEXT{PASSWORD}\n")
         (self.dir / "pcp.conf").write_text("")
         (self.dir / "pool_passwd").chmod(0o600)
         _chown_tree(self.dir, "postgres")
         self.log = self.dir / "pgpool.log"
         self.proc = subprocess.Popen(
-            _as_user("postgres", [binary, "-n", "-f", str(self.dir / "pgpool.conf"),
-                                  "-F", str(self.dir / "pcp.conf"),
-                                  "-a", str(self.dir / "pool_hba.conf")]),
-            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+            _as_user(
+                "postgres",
+                [
+                    binary,
+                    "-n",
+                    "-f",
+                    str(self.dir / "pgpool.conf"),
+                    "-F",
+                    str(self.dir / "pcp.conf"),
+                    "-a",
+                    str(self.dir / "pool_hba.conf"),
+                ],
+            ),
+            stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         wait_port(self.port, proc=self.proc)
         return self
 

@@ -14,8 +14,18 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.servers import (PASSWORD, ROOT, MissingBinary, _as_user, _chown_tree, free_port,
-                     make_certs, make_workdir, stop_process, wait_port)
+from tests.support.servers import (
+    PASSWORD,
+    ROOT,
+    MissingBinary,
+    _as_user,
+    _chown_tree,
+    free_port,
+    make_certs,
+    make_workdir,
+    stop_process,
+    wait_port,
+)
 
 OS_USER = "mysql"
 
@@ -30,8 +40,9 @@ def _binary(name: str) -> str:
 class MariaDBServer:
     """mariadbd on 127.0.0.1:<free port>; `app` user and database; TLS optional."""
 
-    def __init__(self, name: str, max_connections: int = 151, tls: bool = False,
-                 settings: dict | None = None):
+    def __init__(
+        self, name: str, max_connections: int = 151, tls: bool = False, settings: dict | None = None
+    ):
         self.name, self.tls, self.max_connections = name, tls, max_connections
         self.settings = settings or {}
         self.port = free_port()
@@ -42,7 +53,7 @@ class MariaDBServer:
         self.admin_user = OS_USER if ROOT else getpass.getuser()
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "MariaDBServer":
+    def start(self) -> MariaDBServer:
         mariadbd, install_db = _binary("mariadbd"), _binary("mariadb-install-db")
         self.client = _binary("mariadb")
         try:
@@ -51,7 +62,7 @@ class MariaDBServer:
             self.stop()  # no half-started server or data directory left behind
             raise
 
-    def _start(self, mariadbd: str, install_db: str) -> "MariaDBServer":
+    def _start(self, mariadbd: str, install_db: str) -> MariaDBServer:
         self.dir = make_workdir(f"mariadb-{self.name}", OS_USER)
         self.data, self.socket = self.dir / "data", self.dir / "mysqld.sock"
         self.log = self.dir / "error.log"
@@ -59,32 +70,60 @@ class MariaDBServer:
             self.certs = make_certs(self.dir)
         _chown_tree(self.dir, OS_USER)
         # The same small-footprint options for bootstrap and server: 2 cores, shared machine.
-        small = ["--no-defaults", f"--datadir={self.data}", "--innodb-buffer-pool-size=8M",
-                 "--innodb-log-file-size=8M", "--key-buffer-size=1M", "--performance-schema=OFF",
-                 "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve"]
-        install = [install_db, *small, f"--user={self.admin_user}", "--skip-test-db",
-                   "--auth-root-authentication-method=socket"]
+        small = [
+            "--no-defaults",
+            f"--datadir={self.data}",
+            "--innodb-buffer-pool-size=8M",
+            "--innodb-log-file-size=8M",
+            "--key-buffer-size=1M",
+            "--performance-schema=OFF",
+            "--skip-log-bin",
+            "--innodb-flush-log-at-trx-commit=0",
+            "--skip-name-resolve",
+        ]
+        install = [
+            install_db,
+            *small,
+            f"--user={self.admin_user}",
+            "--skip-test-db",
+            "--auth-root-authentication-method=socket",
+        ]
         r = subprocess.run(_as_user(OS_USER, install), capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed:\n{r.stdout}\n{r.stderr}")
-        options = [*small, f"--port={self.port}", "--bind-address=127.0.0.1",
-                   f"--socket={self.socket}", f"--pid-file={self.dir / 'mysqld.pid'}",
-                   f"--log-error={self.log}", f"--max-connections={self.max_connections}",
-                   "--aria-pagecache-buffer-size=1M", "--table-open-cache=200",
-                   "--thread-cache-size=0"]
+        options = [
+            *small,
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            f"--socket={self.socket}",
+            f"--pid-file={self.dir / 'mysqld.pid'}",
+            f"--log-error={self.log}",
+            f"--max-connections={self.max_connections}",
+            "--aria-pagecache-buffer-size=1M",
+            "--table-open-cache=200",
+            "--thread-cache-size=0",
+        ]
         if self.tls:
-            options += [f"--ssl-cert={self.certs['cert']}", f"--ssl-key={self.certs['key']}",
-                        f"--ssl-ca={self.certs['ca']}"]
+            options += [
+                f"--ssl-cert={self.certs['cert']}",
+                f"--ssl-key={self.certs['key']}",
+                f"--ssl-ca={self.certs['ca']}",
+            ]
         options += [f"--{k.replace('_', '-')}={v}" for k, v in self.settings.items()]
-        self.proc = subprocess.Popen(_as_user(OS_USER, [mariadbd, *options]),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            _as_user(OS_USER, [mariadbd, *options]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_port(self.port, timeout=60, proc=self.proc)
             self._wait_socket()
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{self.log_text()[-3000:]}") from None
-        self.sql(f"CREATE USER 'app'@'%' IDENTIFIED BY '{PASSWORD}';"
-                 "CREATE DATABASE app; GRANT ALL ON app.* TO 'app'@'%';")
+        self.sql(
+            f"CREATE USER 'app'@'%' IDENTIFIED BY '{PASSWORD}';"
+            "CREATE DATABASE app; GRANT ALL ON app.* TO 'app'@'%';"
+        )
         return self
 
     def _wait_socket(self) -> None:
@@ -100,9 +139,24 @@ class MariaDBServer:
 
     # -- helpers ---------------------------------------------------------------
     def _client(self, sql: str) -> subprocess.CompletedProcess:
-        return subprocess.run(_as_user(OS_USER, [
-            self.client, "--no-defaults", f"--socket={self.socket}", "-u", self.admin_user,
-            "--batch", "--skip-column-names", "-e", sql]), capture_output=True, text=True)
+        return subprocess.run(
+            _as_user(
+                OS_USER,
+                [
+                    self.client,
+                    "--no-defaults",
+                    f"--socket={self.socket}",
+                    "-u",
+                    self.admin_user,
+                    "--batch",
+                    "--skip-column-names",
+                    "-e",
+                    sql,
+                ],
+            ),
+            capture_output=True,
+            text=True,
+        )
 
     def sql(self, sql: str) -> str:
         """Run SQL as the admin account over the Unix socket. Each call is one connection
@@ -117,18 +171,37 @@ class MariaDBServer:
         row = self.sql(f"SHOW GLOBAL STATUS LIKE '{name}'")
         return int(row.split("\t")[1])
 
-    def url(self, user: str = "app", password: str = PASSWORD, db: str = "app",
-            scheme: str = "mysql", port: int | None = None, **params) -> str:
+    def url(
+        self,
+        user: str = "app",
+        password: str = PASSWORD,
+        db: str = "app",
+        scheme: str = "mysql",
+        port: int | None = None,
+        **params,
+    ) -> str:
         from urllib.parse import quote, urlencode
+
         query = ("?" + urlencode(params)) if params else ""
-        return (f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:"
-                f"{port or self.port}/{db}{query}")
+        return (
+            f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:"
+            f"{port or self.port}/{db}{query}"
+        )
 
     def connect(self, **kw):
         """A PyMySQL connection as `app` over TCP (for tests that hold slots)."""
         import pymysql
-        return pymysql.connect(host="127.0.0.1", port=self.port, user="app", password=PASSWORD,
-                               database="app", ssl_disabled=True, connect_timeout=5, **kw)
+
+        return pymysql.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="app",
+            password=PASSWORD,
+            database="app",
+            ssl_disabled=True,
+            connect_timeout=5,
+            **kw,
+        )
 
     def log_text(self) -> str:
         try:
