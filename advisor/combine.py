@@ -19,9 +19,6 @@ from typing import Any, Never, cast
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE, UsageError
-
-# The renderers live in render/combined.py; their names stay reachable from here.
-from .render.combined import render, render_junit, render_markdown, render_text  # noqa: F401
 from .render.safe import slug
 from .status import ORDER, Status, rank, worst
 

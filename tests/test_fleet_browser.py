@@ -99,7 +99,7 @@ if __name__ == "__main__":
 
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory):
-    from advisor.combine import slug
+    from advisor.render.safe import slug
     from tests.support.reports import finding, report
     from tests.support.site import build_site
 

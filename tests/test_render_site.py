@@ -6,39 +6,26 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from advisor.catalog import load_checks
 from advisor.catalog.providers import load_providers
-from advisor.combine import combine, load_reports, slug
+from advisor.combine import combine, load_reports
+from advisor.render.safe import slug
+from tests.support.cli import ROOT, run_advisor
+from tests.support.site import build_site
 
-ROOT = Path(__file__).resolve().parent.parent
 REPO = "https://git.example.org/acme/advisor"  # set for the build: the default must not matter
 NEON = "postgresql://u:p@ep-cool-1.us-east-2.aws.neon.tech/db"  # URL206 fails
 PLAIN = "postgresql://u:p@db.example.com:6543/app?sslmode=require"  # warnings only
 EDIT = re.compile(r'<a href="([^"]*)" title="Edit this page"')
 
 
-def advisor(*args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DIRECT_URL")}
-    return subprocess.run(
-        [sys.executable, "-m", "advisor", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
-
-
 def lint_report(url: str, label: str, path: Path) -> dict:
-    r = advisor("lint", url, "--label", label, "--format", "json", "--output", str(path))
+    r = run_advisor("lint", url, "--label", label, "--format", "json", "--output", str(path))
     assert r.returncode in (0, 1), r.stderr
     return json.loads(path.read_text())
 
@@ -59,33 +46,7 @@ def site(tmp_path_factory):
     old["summary"]["pass"] += 1
     (reports / "baseline" / "production.json").write_text(json.dumps(old))
     dest = tmp_path_factory.mktemp("site")
-    env = dict(
-        os.environ,
-        ADVISOR_REPORTS_DIR=str(reports),
-        NO_MKDOCS_2_WARNING="1",
-        ADVISOR_REPO_URL=REPO,
-        ADVISOR_EDIT_URI="edit/trunk/docs/",
-    )
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-q",
-            "-f",
-            str(ROOT / "mkdocs.yml"),
-            "-d",
-            str(dest),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
-    assert r.returncode == 0, f"mkdocs build --strict failed:\n{r.stdout}\n{r.stderr}"
+    build_site(dest, reports, ADVISOR_REPO_URL=REPO, ADVISOR_EDIT_URI="edit/trunk/docs/")
     return {"dir": dest, "reports": reports, "changed": warned["id"]}
 
 
@@ -169,8 +130,8 @@ def _site_rows(text: str) -> dict[str, str]:
 def test_readiness_and_report_markdown_show_the_same_targets(site):
     files = sorted(str(p) for p in site["reports"].glob("*.json") if p.name != "broken.json")
     base = str(site["reports"] / "baseline")
-    md = advisor("report", *files, "--baseline", base, "--format", "markdown")
-    js = advisor("report", *files, "--baseline", base, "--format", "json")
+    md = run_advisor("report", *files, "--baseline", base, "--format", "markdown")
+    js = run_advisor("report", *files, "--baseline", base, "--format", "json")
     assert md.returncode == 1 and js.returncode == 1, md.stderr + js.stderr
     combined = json.loads(js.stdout)
     from_report = _report_markdown_rows(md.stdout)

@@ -11,6 +11,7 @@ import pytest
 
 from advisor import combine
 from advisor.errors import UsageError
+from advisor.render import combined
 from tests.support.cli import run_advisor
 from tests.support.reports import DOCS, finding, report
 
@@ -120,7 +121,7 @@ def test_key_falls_back_to_host_port_database():
 
 def test_markdown_output(runs):
     c = combine.combine(combine.load_reports([runs["new"]]), combine.load_reports([runs["old"]]))
-    out = combine.render_markdown(c)
+    out = combined.render_markdown(c)
     assert out.startswith("### ❌ Pooling readiness: FAIL (3 environments)")
     assert (
         "| production | ❌ fail | 40 | 12 | pgbouncer \\(transaction\\) | TLSv1.3 | 1 / 2 |" in out
@@ -142,14 +143,14 @@ def test_markdown_escapes_server_strings():
             dict(finding("PG201", "warn"), id="PG201](javascript:alert(3)"),
         ],
     )
-    out = combine.render_markdown(combine.combine([(Path("bad.json"), bad)]))
+    out = combined.render_markdown(combine.combine([(Path("bad.json"), bad)]))
     assert "<script>" not in out and "<img" not in out and "](javascript" not in out
     assert "&lt;script&gt;" in out
 
 
 def test_junit_one_suite_per_target(runs):
     c = combine.combine(combine.load_reports([runs["new"]]), combine.load_reports([runs["old"]]))
-    root = ET.fromstring(combine.render_junit(c))
+    root = ET.fromstring(combined.render_junit(c))
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {"production", "staging", "preview"}
     prod = suites["production"]
@@ -165,8 +166,8 @@ def test_junit_one_suite_per_target(runs):
 
 def test_json_and_text_outputs(runs):
     c = combine.combine(combine.load_reports([runs["new"]]))
-    assert json.loads(combine.render(c, "json"))["summary"]["targets"] == 3
-    text = combine.render(c, "text")
+    assert json.loads(combined.render(c, "json"))["summary"]["targets"] == 3
+    text = combined.render(c, "text")
     assert text.startswith("FAIL: 3 target(s)")
     assert "production  max_connections 40, available 12" in text
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import html
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from advisor.target import secret_forms
-from tests.support.cli import ROOT, run_advisor
+from tests.support.cli import run_advisor
+from tests.support.site import build_site  # noqa: F401  (harvesting tests build the site too)
 
 FILE_FORMATS = {"json": "json", "markdown": "md", "junit": "xml"}
 
@@ -40,30 +38,6 @@ def run_every_format(
         r = run_advisor(command, *args, "--format", fmt, env=env)
         found.update({f"{fmt} stdout": r.stdout, f"{fmt} stderr": r.stderr})
     return found
-
-
-def build_site(dest: Path, reports: Path) -> None:
-    env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1")
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-q",
-            "-f",
-            str(ROOT / "mkdocs.yml"),
-            "-d",
-            str(dest),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
-    assert r.returncode == 0, f"mkdocs build failed:\n{r.stdout}\n{r.stderr}"
 
 
 def site_files(dest: Path) -> dict[str, str]:

@@ -38,8 +38,9 @@ def write_hostile_report(path: Path, base: dict) -> None:
     path.write_text(json.dumps(d))
 
 
-def build_site(dest: Path, reports: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1")
+def build_site(dest: Path, reports: Path, **env_extra: str) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict` of the site with `reports` on its readiness page."""
+    env = dict(os.environ, ADVISOR_REPORTS_DIR=str(reports), NO_MKDOCS_2_WARNING="1", **env_extra)
     r = subprocess.run(
         [
             sys.executable,
