@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test lint demo docs site bench system venv clean
+.PHONY: test lint demo docs site bench system venv node clean
 
-test: system venv  ## the whole suite, live servers and browser included
+test: system venv node  ## the whole suite, live servers and browser included
 	$(BIN)/python -m pytest
 
 lint: venv  ## ruff (lint and format) and mypy (strict on advisor/)
@@ -13,13 +13,13 @@ lint: venv  ## ruff (lint and format) and mypy (strict on advisor/)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-demo: system venv  ## throwaway PostgreSQL + PgBouncer, probe both, build and serve the site
+demo: system venv node  ## throwaway PostgreSQL + PgBouncer, probe both, build and serve the site
 	$(BIN)/python -m tests.demo
 
-docs: venv  ## serve the site on http://127.0.0.1:8000
+docs: venv node  ## serve the site on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
-site: venv  ## build the site into site/
+site: venv node  ## build the site into site/
 	$(BIN)/mkdocs build --strict
 
 bench: system venv  ## measure, write bench/results.json and docs/performance.md
@@ -36,5 +36,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test,docs,lint]'
 	touch $@
 
+node: node_modules/.installed  ## Pyodide for the browser tools (npm ci, versions pinned in package-lock.json)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) site build *.egg-info test-artifacts .pytest_cache
+	rm -rf $(VENV) node_modules site build *.egg-info test-artifacts .pytest_cache

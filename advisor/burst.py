@@ -18,11 +18,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from . import __version__
 from .errors import ProbeFailed, UsageError
 from .target import Target
+
+if TYPE_CHECKING:
+    from .facts.model import MySQLFacts, PostgresFacts
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -77,6 +80,7 @@ def percentiles(values: list[float]) -> dict[str, Any]:
 
 def free_slots(target: Target, timeout: float) -> dict[str, Any]:
     """One probe connection: the slots a non-superuser client can still take."""
+    facts: PostgresFacts | MySQLFacts
     if target.engine == "postgresql":
         from .facts import postgres
 

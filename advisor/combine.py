@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -239,7 +239,7 @@ def load_reports(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, Any]
 # --------------------------------------------------------------------------- names
 
 
-def report_name(target: dict[str, Any], label: str | None = None) -> str:
+def report_name(target: Mapping[str, Any], label: str | None = None) -> str:
     """File name stem for a report: label, host and database."""
     parts = [label, target.get("host") or "socket", target.get("database")]
     return slug("-".join(str(p) for p in parts if p)) or "report"

@@ -25,12 +25,21 @@ if TYPE_CHECKING:
     from .target import Target
 
 
-def _context(args: argparse.Namespace, direct: Target | None) -> checks.Context:
+def _context(
+    args: argparse.Namespace,
+    target: Target,
+    direct: Target | None,
+    concurrency: int | None = None,
+    pool_size: int | None = None,
+) -> checks.Context:
     return checks.Context(
+        target=target,
         serverless=args.serverless,
         orm=args.orm,
         direct_target=direct,
         prisma_version=args.prisma_version,
+        concurrency=concurrency,
+        pool_size=pool_size,
         thresholds=parse_thresholds(args.threshold),
     )
 
@@ -78,8 +87,7 @@ def run_probe(args: argparse.Namespace) -> int:
     target, direct, urls = _targets(args)
     admin = parse_target(args.pooler_admin_url) if args.pooler_admin_url else None
     remember(admin)
-    ctx = _context(args, direct)
-    ctx.concurrency, ctx.pool_size = args.concurrency, args.pool_size
+    ctx = _context(args, target, direct, args.concurrency, args.pool_size)
     report = probe(
         target, ctx, timeout=args.timeout, source=urls.source, label=args.label, admin_target=admin
     )
@@ -115,9 +123,13 @@ def run_lint(args: argparse.Namespace) -> int:
     from .probe import lint
 
     target, direct, urls = _targets(args)
-    report = lint(target, _context(args, direct), source=urls.source, label=args.label)
-    if "direct_url" in report.facts:
-        report.facts["direct_url"]["source"] = urls.direct_source
+    report = lint(
+        target,
+        _context(args, target, direct),
+        source=urls.source,
+        label=args.label,
+        direct_source=urls.direct_source,
+    )
     return _emit(report, args)
 
 

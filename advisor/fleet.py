@@ -151,6 +151,7 @@ def load_targets(
         if not isinstance(serverless, bool):
             raise UsageError(f"{where}: serverless must be true or false")
         ctx = checks.Context(
+            target=target,
             serverless=serverless,
             orm=raw.get("orm", args.orm),
             prisma_version=raw.get("prisma_version", args.prisma_version),
@@ -193,6 +194,7 @@ def load_targets(
 
 def probe_one(entry: Entry) -> Report:
     """The Report for one target; an unexpected exception becomes an error report."""
+    from .facts.model import FailedProbeFacts, engine_of
     from .probe import probe
     from .report import Report
     from .urlfacts import target_summary, url_facts
@@ -207,10 +209,10 @@ def probe_one(entry: Entry) -> Report:
             admin_target=entry.admin,
         )
     except Exception as exc:  # a bug in one probe must not stop the fleet
-        entry.ctx.target = entry.target
-        facts = {
-            "engine": entry.target.engine,
-            "url": url_facts(entry.target, entry.source),
+        url = url_facts(entry.target, entry.source)
+        facts: FailedProbeFacts = {
+            "engine": engine_of(entry.target.engine),
+            "url": url,
             "probe": {
                 "error": f"internal error ({type(exc).__name__})",
                 "error_kind": "internal",
@@ -219,7 +221,7 @@ def probe_one(entry: Entry) -> Report:
         }
         report = Report(
             kind="probe",
-            target=target_summary(entry.target),
+            target=target_summary(entry.target, url),
             facts=facts,
             findings=checks.run(facts, entry.ctx),
             label=entry.label,

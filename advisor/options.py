@@ -7,6 +7,15 @@ import math
 
 # The ORMs and drivers a report can be tailored to (--orm, `orm =` in a targets file).
 ORMS = ("prisma", "drizzle", "node-postgres", "django", "sqlalchemy", "rails")
+# How pages and tools name them.
+ORM_NAMES = {
+    "prisma": "Prisma",
+    "drizzle": "Drizzle (postgres.js)",
+    "node-postgres": "node-postgres",
+    "django": "Django",
+    "sqlalchemy": "SQLAlchemy",
+    "rails": "Rails",
+}
 # Those that run schema migrations, which want a direct URL (node-postgres is a driver).
 MIGRATING_ORMS = tuple(orm for orm in ORMS if orm != "node-postgres")
 # The longest --timeout (and `timeout =`), in seconds.

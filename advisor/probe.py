@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import checks
 from .errors import ProbeFailed
+from .facts.model import as_pool_mode, engine_of
 from .log import log, remember
 from .report import Report
 from .target import Target
@@ -13,16 +15,53 @@ from .urlfacts import target_summary, url_facts
 
 if TYPE_CHECKING:
     from .facts.deadline import Deadline
+    from .facts.model import (
+        DirectFailed,
+        DirectProbed,
+        LintFacts,
+        PoolerFacts,
+        ProbeFacts,
+        ServerFacts,
+        URLFacts,
+    )
 
 
-def gather(target: Target, deadline: Deadline) -> dict[str, Any]:
+def _bound(ctx: checks.Context, target: Target) -> checks.Context:
+    """`ctx` for this target: a copy when it was made for none or another one."""
+    return ctx if ctx.target == target else replace(ctx, target=target)
+
+
+def _server_facts(
+    target: Target, deadline: Deadline, url: URLFacts, admin_target: Target | None
+) -> ServerFacts:
+    """The server's facts under the report's keys, in the report's order: engine, what
+    the engine module read, url. Raises ProbeFailed."""
+    # (The `type: ignore`s below: mypy cannot tell that `**` brings no direct_url or
+    # direct key, which come later; tests/test_facts_model.py checks the result.)
     if target.engine == "postgresql":
         from .facts import postgres
 
-        return postgres.gather(target, deadline)
+        pg = postgres.gather(target, deadline)
+        _log_done(pg["server_version"], pg["max_connections"], pg["connections_in_use"])
+        if admin_target is not None:
+            _add_admin_console(pg["pooler"], admin_target, deadline)
+        return {"engine": "postgresql", **pg, "url": url}  # type: ignore[typeddict-item]
     from .facts import mysql
 
-    return mysql.gather(target, deadline)
+    my = mysql.gather(target, deadline, endpoint=url["endpoint"])
+    _log_done(my["server_version"], my["max_connections"], my["connections_in_use"])
+    if admin_target is not None:
+        _add_admin_console(my["pooler"], admin_target, deadline)
+    return {"engine": "mysql", **my, "url": url}  # type: ignore[typeddict-item]
+
+
+def _log_done(version: str, max_connections: int, in_use: int) -> None:
+    log.info(
+        "probe done: server_version=%s, max_connections=%s, connections_in_use=%s",
+        version,
+        max_connections,
+        in_use,
+    )
 
 
 def probe(
@@ -35,39 +74,39 @@ def probe(
 ) -> Report:
     """Never raises for an unreachable server: that becomes an `error` finding (exit 3).
     `timeout` bounds the whole probe: the URL, then the admin console and the direct URL
-    with whatever time is left."""
+    with whatever time is left. `ctx` is left as it is (the checks get a copy bound to
+    `target` when it was made for none or another one)."""
     from .facts.deadline import Deadline  # here: `advisor lint` imports this module too
 
-    ctx.target = target
+    ctx = _bound(ctx, target)
     remember(target, ctx.direct_target, admin_target)  # library callers too: the Report scrubs them
-    facts: dict[str, Any] = {"engine": target.engine}
+    url = url_facts(target, source)  # the one catalog match for this target
     deadline = Deadline(timeout)
     log.info("probing %s (timeout %g s)", target.display, timeout)
+    facts: ProbeFacts
     try:
-        facts.update(gather(target, deadline))
-        log.info(
-            "probe done: %s",
-            ", ".join(
-                f"{k}={facts.get(k)}"
-                for k in ("server_version", "max_connections", "connections_in_use")
-            ),
-        )
+        facts = _server_facts(target, deadline, url, admin_target)
     except ProbeFailed as exc:
         log.info("probe failed (%s): %s", exc.kind, exc)
-        facts["probe"] = {"error": str(exc), "error_kind": exc.kind, "connections_opened": 0}
-    if admin_target is not None and facts.get("pooler") is not None:
-        _add_admin_console(facts["pooler"], admin_target, deadline)
-    facts["url"] = url_facts(target, source)
+        facts = {
+            "engine": engine_of(target.engine),
+            "probe": {"error": str(exc), "error_kind": exc.kind, "connections_opened": 0},
+            "url": url,
+        }
     if ctx.direct_target is not None:
         facts["direct_url"] = url_facts(ctx.direct_target)
         facts["direct"] = _direct_facts(ctx.direct_target, deadline)
     findings = checks.run(facts, ctx)
     return Report(
-        kind="probe", target=target_summary(target), facts=facts, findings=findings, label=label
+        kind="probe",
+        target=target_summary(target, url),
+        facts=facts,
+        findings=findings,
+        label=label,
     )
 
 
-def _add_admin_console(pooler: dict[str, Any], admin_target: Target, deadline: Deadline) -> None:
+def _add_admin_console(pooler: PoolerFacts, admin_target: Target, deadline: Deadline) -> None:
     from .facts.pooler import read_admin_console
 
     try:
@@ -81,19 +120,21 @@ def _add_admin_console(pooler: dict[str, Any], admin_target: Target, deadline: D
         return
     pooler["admin"] = admin
     if admin["version"].startswith("PgBouncer"):
-        pooler.update(detected=True, kind="pgbouncer", version=admin["version"])
+        pooler.update({"detected": True, "kind": "pgbouncer", "version": admin["version"]})
         pooler["evidence"].append(f"admin console answered SHOW VERSION: {admin['version']}")
-    modes = {p["pool_mode"] for p in admin["pools"] if p.get("pool_mode")}
-    if pooler.get("pool_mode") is None and len(modes) == 1:
-        pooler["pool_mode"] = modes.pop()
+    modes = {p["pool_mode"] for p in admin["pools"] if p["pool_mode"]}
+    if pooler["pool_mode"] is None and len(modes) == 1:
+        pooler["pool_mode"] = as_pool_mode(modes.pop())
 
 
-def _direct_facts(direct: Target, deadline: Deadline) -> dict[str, Any]:
+def _direct_facts(direct: Target, deadline: Deadline) -> DirectProbed | DirectFailed:
     """Connect to the migration URL too: is a transaction-mode pooler answering there?"""
     if direct.engine != "postgresql":
         return {"error": "direct-URL probing is implemented for PostgreSQL only"}
+    from .facts import postgres
+
     try:
-        facts = gather(direct, deadline)
+        facts = postgres.gather(direct, deadline)
     except ProbeFailed as exc:
         return {"url": direct.display, "error": str(exc)}
     return {
@@ -105,16 +146,22 @@ def _direct_facts(direct: Target, deadline: Deadline) -> dict[str, Any]:
 
 
 def lint(
-    target: Target, ctx: checks.Context, source: str | None = None, label: str | None = None
+    target: Target,
+    ctx: checks.Context,
+    source: str | None = None,
+    label: str | None = None,
+    direct_source: str | None = None,
 ) -> Report:
-    """URL-only review: no socket, no DNS, no driver import."""
-    ctx.target = target
+    """URL-only review: no socket, no DNS, no driver import. `direct_source`: where the
+    direct URL came from (DIRECT_URL, .env, ...)."""
+    ctx = _bound(ctx, target)
     remember(target, ctx.direct_target)
     log.info("linting %s (offline)", target.display)
-    facts = {"engine": target.engine, "url": url_facts(target, source)}
+    url = url_facts(target, source)
+    facts: LintFacts = {"engine": engine_of(target.engine), "url": url}
     if ctx.direct_target is not None:
-        facts["direct_url"] = url_facts(ctx.direct_target)
+        facts["direct_url"] = url_facts(ctx.direct_target, direct_source)
     findings = checks.run(facts, ctx, kinds=("lint",))
     return Report(
-        kind="lint", target=target_summary(target), facts=facts, findings=findings, label=label
+        kind="lint", target=target_summary(target, url), facts=facts, findings=findings, label=label
     )

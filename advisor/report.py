@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import __version__
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_PROBE
+from .facts.model import FACTS_VERSION
 from .log import known_secrets
 from .status import ORDER, VERDICTS, Status
 from .target import scrub_data
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from .facts.model import Facts, TargetSummary
+
+# The facts model's version is the report's: the JSON is the facts as they are.
+SCHEMA_VERSION = FACTS_VERSION
 
 
 @dataclass
@@ -29,8 +34,8 @@ class Finding:
 @dataclass
 class Report:
     kind: str  # "probe" | "lint"
-    target: dict[str, Any]  # url (redacted), engine, host, port, database, provider
-    facts: dict[str, Any]
+    target: TargetSummary  # url (redacted), engine, host, port, database, provider
+    facts: Facts
     findings: list[Finding]
     label: str | None = None
     generated_at: str = field(
@@ -50,10 +55,10 @@ class Report:
         secrets = list(self.secrets) + known_secrets()
         if not secrets:
             return
-        engine = self.facts.get("engine")
-        self.facts = scrub_data(self.facts, secrets)
-        if engine is not None:
-            self.facts["engine"] = engine  # the advisor's own word, renderers branch on it
+        engine = self.facts["engine"]
+        facts = cast("dict[str, Any]", scrub_data(self.facts, secrets))
+        facts["engine"] = engine  # the advisor's own word, renderers branch on it
+        self.facts = cast("Facts", facts)
         self.findings = [replace(f, message=scrub_data(f.message, secrets)) for f in self.findings]
         if self.label:  # the user's word, but `--label "$DATABASE_URL"` is an easy slip
             self.label = scrub_data(self.label, secrets)

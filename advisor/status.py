@@ -67,6 +67,8 @@ class Status(str, Enum):  # noqa: UP042 - StrEnum is left for a change of its ow
 
 
 # pass and skip both rank 0: a skipped check is not a problem.
+# What a check itself returns; skip and error come from the probe around the checks.
+CHECK_RESULTS = (Status.PASS, Status.WARN, Status.FAIL)
 _RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
 _ICON = {
     Status.PASS: "✅",

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .catalog.providers import load_providers, match_endpoint
+from .facts.model import EndpointFacts, TargetSummary, URLFacts, engine_of
 from .target import Target, is_secret_key
 
 
-def endpoint_facts(target: Target) -> dict[str, Any]:
+def endpoint_facts(target: Target) -> EndpointFacts:
     """What the provider catalog says about this host and port."""
     host = None if target.is_socket else target.host
     provider_id, endpoint, host_provider = match_endpoint(
         target.engine, host, target.effective_port
     )
-    providers = load_providers()
-    provider = providers.get(provider_id) if provider_id else None
-    facts = {
+    provider = load_providers().get(provider_id) if provider_id else None
+    facts: EndpointFacts = {
         "provider": provider_id,
         "provider_name": provider["name"] if provider else None,
         "host_provider": host_provider,
@@ -48,9 +47,10 @@ def endpoint_facts(target: Target) -> dict[str, Any]:
     if provider:
         # Endpoints this very host serves on other ports: tells a wrong port from an
         # unknown host of the same provider (e.g. Railway's TCP proxy on a random port).
+        # (Catalog entries are TOML: `port`, `label`, ... are optional there.)
         facts["host_ports"] = [
             {"port": e["port"], "role": e.get("role"), "pool_mode": e.get("pool_mode")}
-            for e in provider.get("endpoints", [])
+            for e in provider["endpoints"]
             if e.get("engine") == target.engine
             and e.get("port")
             and host
@@ -64,17 +64,18 @@ def endpoint_facts(target: Target) -> dict[str, Any]:
                 "label": e.get("label"),
                 "pool_mode": e.get("pool_mode"),
             }
-            for e in provider.get("endpoints", [])
+            for e in provider["endpoints"]
             if e.get("engine") == target.engine
         ]
     return facts
 
 
-def url_facts(target: Target, source: str | None = None) -> dict[str, Any]:
-    """The URL part of a report's facts: parameters (secrets masked) and its endpoint."""
+def url_facts(target: Target, source: str | None = None) -> URLFacts:
+    """The URL part of a report's facts: parameters (secrets masked) and its endpoint,
+    matched here once for this target (target_summary and the MySQL probe reuse it)."""
     masked = {k: ("***" if is_secret_key(k) else v) for k, v in target.all_params().items()}
     return {
-        "form": target.form,
+        "form": "keywords" if target.form == "keywords" else "url",
         "source": source,
         "has_password": target.password is not None,
         "socket": target.is_socket,
@@ -88,13 +89,14 @@ def url_facts(target: Target, source: str | None = None) -> dict[str, Any]:
     }
 
 
-def target_summary(target: Target) -> dict[str, Any]:
-    endpoint = endpoint_facts(target)
+def target_summary(target: Target, url: URLFacts) -> TargetSummary:
+    """The report's `target`; `url` is this target's url_facts (its endpoint is reused)."""
+    provider = url["endpoint"]["provider"]
     return {
         "url": target.display,
-        "engine": target.engine,
+        "engine": engine_of(target.engine),
         "host": target.host,
         "port": target.effective_port,
         "database": target.database,
-        "provider": endpoint["provider"] if endpoint["provider"] != "self-hosted" else None,
+        "provider": provider if provider != "self-hosted" else None,
     }

@@ -13,7 +13,8 @@ import pytest
 from tests.support import servers
 from tests.support.cli import ROOT, run_advisor
 from tests.support.live import need, running
-from tests.support.web import CHROMIUM, CHROMIUM_ARGS
+from tests.support.site import build_site
+from tests.support.web import CHROMIUM, CHROMIUM_ARGS, serve_dir
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +30,15 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def tools_site(tmp_path_factory):
+    """The built site (no reports) served on loopback: the browser tools' pages."""
+    site = tmp_path_factory.mktemp("tools-site")
+    build_site(site, tmp_path_factory.mktemp("tools-reports"))
+    with serve_dir(site) as url:
+        yield {"dir": site, "base": url}
 
 
 @pytest.fixture(scope="session")

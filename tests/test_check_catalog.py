@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from advisor import checks
 from advisor.catalog import load_checks
 from advisor.catalog.checks import LIFECYCLES, TOPICS, CatalogError, read_checks
 from advisor.cli import main
+from tests.support.hooks import load_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -304,12 +304,7 @@ def test_one_check_shows_its_lifecycle(capsys):
 
 
 def _generate():
-    spec = importlib.util.spec_from_file_location(
-        "docs_generate", ROOT / "docs" / "hooks" / "generate.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_hook("generate")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 from advisor.catalog import DOCS_BASE, docs_url, load_checks
 from advisor.catalog.providers import load_providers
 from advisor.cli import build_parser
+from advisor.options import ORM_NAMES
 from tests.support.cli import ROOT, run_advisor
 from tests.support.site import build_site, text_of, write_hostile_report, write_lint_report
 
@@ -60,7 +61,7 @@ def test_every_provider_has_a_page_with_sources_and_dates(site):
             assert f"checked {item.get('checked') or 'never'}" in body
         if provider["endpoints"]:
             assert "advisor lint" in text_of(body) and "advisor probe" in text_of(body)
-        for label in ("Prisma", "Drizzle", "node-postgres", "Django", "SQLAlchemy", "Rails"):
+        for label in ORM_NAMES.values():
             assert f">{label}</label>" in body, (pid, label)
         for fact in provider["facts"]:
             if fact.get("outdated_seed_claim"):

@@ -1,8 +1,9 @@
 """The browser tools (docs/tools/) in Debian's Chromium, against the built site on loopback.
 
 Every URL vector of tests/vectors/urls.toml goes through the checker's real form, and the test
-reads what the page renders; the same vectors are asserted against `advisor lint` in
-test_lint_vectors.py. Missing Chromium or Playwright skips, unless ADVISOR_REQUIRE_SERVERS=1.
+reads what the page renders: statuses and messages must be `advisor lint`'s (the page runs the
+package itself, with Pyodide; test_tools_differential.py compares thousands of generated URLs).
+Missing Chromium or Playwright skips, unless ADVISOR_REQUIRE_SERVERS=1.
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ import pytest
 
 from advisor.catalog import load_checks
 from advisor.catalog.providers import ORMS, load_providers
-from advisor.checks import Context
-from advisor.errors import InvalidTarget
-from advisor.probe import lint
-from advisor.target import parse_target
-from tests.support.site import build_site
+from advisor.webtools import check_url
+from tests.support.capacity import CAPACITY
 from tests.support.vectors import VECTORS, secrets
-from tests.support.web import serve_dir
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +40,7 @@ READ_RESULT = """() => {
       tr.querySelector("[data-k=status]").textContent.trim().split(/\\s+/).pop()])),
     links: Object.fromEntries(rows.map(tr => [tr.dataset.id, tr.querySelector("a").href])),
     titles: Object.fromEntries(rows.map(tr => [tr.dataset.id, tr.children[1].textContent])),
+    messages: Object.fromEntries(rows.map(tr => [tr.dataset.id, tr.children[3].textContent])),
     html: r.innerHTML,
   };
 }"""
@@ -54,17 +52,12 @@ READ_GENERATED = """() => ({
 })"""
 
 
-@pytest.fixture(scope="module")
-def tools_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("tools-site")
-    build_site(site, tmp_path_factory.mktemp("tools-reports"))
-    with serve_dir(site) as url:
-        yield {"dir": site, "base": url}
-
-
 @pytest.fixture
 def chromium(browser):
     return browser
+
+
+READY_TIMEOUT = 120_000  # ms: Pyodide starts in ~4 s here, far slower on a loaded machine
 
 
 def open_tool(chromium, tools_site, name: str, scheme: str = "light"):
@@ -76,12 +69,13 @@ def open_tool(chromium, tools_site, name: str, scheme: str = "light"):
     page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
     context.on("request", lambda r: page.requests.append(r.url))
     page.goto(tools_site["base"] + f"tools/{name}/", wait_until="load")
-    page.wait_for_selector(f"#{TOOLS[name]}-form[data-ready]", timeout=10000)
+    page.wait_for_selector(f"#{TOOLS[name]}-form[data-ready]", timeout=READY_TIMEOUT)
     return context, page
 
 
 @pytest.fixture
 def tool(chromium, tools_site):
+    """A fresh page (own context) per call: for tests that change the context itself."""
     contexts = []
 
     def opener(name: str, scheme: str = "light"):
@@ -94,6 +88,22 @@ def tool(chromium, tools_site):
         c.close()
 
 
+@pytest.fixture(scope="module")
+def shared(browser, tools_site):
+    """One loaded page per tool and colour scheme for the whole module: starting Python in a
+    page takes seconds, so tests that only fill forms reuse it (and set every field they read)."""
+    pages: dict[tuple[str, str], object] = {}
+
+    def opener(name: str, scheme: str = "light"):
+        if (name, scheme) not in pages:
+            pages[name, scheme] = open_tool(browser, tools_site, name, scheme)
+        return pages[name, scheme][1]
+
+    yield opener
+    for context, _ in pages.values():
+        context.close()
+
+
 def foreign(requests: list[str], base: str) -> list[str]:
     local = urlsplit(base).netloc
     return [
@@ -103,20 +113,19 @@ def foreign(requests: list[str], base: str) -> list[str]:
     ]
 
 
-def lint_statuses(vector: dict) -> dict | None:
-    """Every finding `advisor lint URL` reports for the vector (in-process), or None if invalid."""
-    try:
-        direct = parse_target(vector["direct_url"]) if vector.get("direct_url") else None
-        ctx = Context(
-            serverless=vector.get("serverless", True),
-            orm=vector.get("orm"),
-            direct_target=direct,
-            prisma_version=vector.get("prisma_version"),
-        )
-        report = lint(parse_target(vector["url"]), ctx, source="argument")
-    except InvalidTarget:
+def lint_findings(vector: dict) -> dict | None:
+    """id -> (status, message) of every finding `advisor lint --format json` reports for the
+    vector (its main() in this process), or None if the URL is invalid."""
+    result = check_url(
+        vector["url"],
+        vector.get("direct_url") or "",
+        vector.get("orm"),
+        vector.get("serverless", True),
+        vector.get("prisma_version"),
+    )
+    if "error" in result:
         return None
-    return {f.id: f.status for f in report.findings}
+    return {f["id"]: (f["status"], f["message"]) for f in result["report"]["findings"]}
 
 
 def fill_checker(page, vector: dict) -> dict:
@@ -132,10 +141,11 @@ def fill_checker(page, vector: dict) -> dict:
 # ------------------------------------------------------------------------------ URL checker
 
 
-def test_every_vector_through_the_checker_form(tool, tools_site):
-    page = tool("url-checker")
+def test_every_vector_through_the_checker_form(shared, tools_site):
+    page = shared("url-checker")
     loaded = len(page.requests)
-    assert any(u.endswith("/assets/advisor-data.json") for u in page.requests)
+    assert any(u.endswith("/assets/advisor-runtime.json") for u in page.requests)
+    assert any(u.endswith("/assets/pyodide/pyodide.asm.wasm") for u in page.requests)
     checks = load_checks()
     failures = []
     for vector in VECTORS:
@@ -160,9 +170,10 @@ def test_every_vector_through_the_checker_form(tool, tools_site):
                 actual = got["statuses"].get(cid, "absent")
                 if actual != status:
                     failures.append(f"{name}: {cid} shows {actual}, expected {status}")
-            # Beyond the pinned ones: every finding matches the CLI's.
-            if got["statuses"] != lint_statuses(vector):
-                failures.append(f"{name}: page {got['statuses']} != lint {lint_statuses(vector)}")
+            # Beyond the pinned ones: every finding, status and message is the CLI's.
+            shown = {cid: (got["statuses"][cid], got["messages"][cid]) for cid in got["statuses"]}
+            if shown != lint_findings(vector):
+                failures.append(f"{name}: page {shown} != lint {lint_findings(vector)}")
             if f"advisor lint would exit {exp['exit']}" not in (got["verdict"] or ""):
                 failures.append(f"{name}: verdict {got['verdict']!r}, expected exit {exp['exit']}")
             for cid, href in got["links"].items():
@@ -236,8 +247,8 @@ def _has_pooler(provider: dict) -> bool:
     )
 
 
-def test_generator_snippets_for_every_provider_and_orm(tool, tools_site):
-    page = tool("config-generator")
+def test_generator_snippets_for_every_provider_and_orm(shared, tools_site):
+    page = shared("config-generator")
     loaded = len(page.requests)
     providers = {pid: p for pid, p in load_providers().items() if "postgresql" in p["engines"]}
     options = page.eval_on_selector_all("#cg-provider option", "os => os.map(o => o.value)")
@@ -337,83 +348,19 @@ def test_generator_supabase_prisma_and_copy_button(tool):
 
 # ---------------------------------------------------------------------- capacity calculator
 
-# (inputs, verdict starts with, strings the arithmetic must show)
-CAPACITY = [
-    (
-        dict(max=100, reserved=3, inuse=0, instances=20, pool=1),
-        "Fits.",
-        [
-            "97 \u2212 0 = 97",
-            "20 \u00d7 1 = 20",
-            "20 \u2264 97",
-            "77 of 97 usable slots stay free (79 %, PG101 pass)",
-        ],
-    ),
-    (
-        dict(max=100, reserved=3, inuse=0, instances=50, pool=5),
-        "Does not fit.",
-        ["50 \u00d7 5 = 250", "250 > 97", "cut the pool to 1 per instance"],
-    ),
-    (
-        dict(max=100, reserved=3, inuse=10, instances=80, pool=1),
-        "Fits, but leaves little headroom (PG101 fail)",
-        ["free = usable \u2212 in use = 97 \u2212 10 = 87", "80 \u2264 87", "7 of 97"],
-    ),
-    (
-        dict(max=100, reserved=3, inuse=0, instances=8, pool=10),
-        "Fits, but leaves little headroom (PG101 warn)",
-        ["80 \u2264 97", "17 of 97 usable slots stay free (18 %, PG101 warn)"],
-    ),
-    (
-        dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True),
-        "Fits.",
-        [
-            "max_client_conn not given: it must be at least 250",
-            "default_pool_size = 77 (suggested)",
-            "max_client_conn \u2265 250, default_pool_size \u2264 77",
-        ],
-    ),
-    (
-        dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=20, mcc=100),
-        "Does not fit.",
-        [
-            "250 > max_client_conn 100: raise it to at least 250",
-            "default_pool_size = 20 \u2264 97 free",
-        ],
-    ),
-    (
-        dict(max=100, reserved=3, inuse=0, instances=50, pool=5, pooler=True, dps=120, mcc=1000),
-        "Does not fit.",
-        ["250 \u2264 max_client_conn 1000", "120 > 97 free: lower it to at most 77"],
-    ),
-    (
-        dict(max=25, reserved=3, inuse=0, instances=4, pool=5),
-        "Fits, but leaves little headroom (PG101 fail)",
-        ["20 \u2264 22", "2 of 22"],
-    ),
-    (dict(max=10, reserved=10, inuse=0, instances=1, pool=1), "Does not fit.", ["no slot is free"]),
-    (dict(max=100, reserved=3, inuse=0, instances=0, pool=1), "Enter whole numbers", []),
-]
-
 
 @pytest.mark.parametrize(
     "inputs,verdict,shown", CAPACITY, ids=[f"row{i}" for i in range(len(CAPACITY))]
 )
-def test_capacity_table(tool, inputs, verdict, shown):
-    page = tool("capacity")
+def test_capacity_table(shared, inputs, verdict, shown):
+    page = shared("capacity")
     loaded = len(page.requests)
     page.set_checked("#cc-pooler", bool(inputs.get("pooler")))
-    for key, field in (
-        ("max", "cc-max"),
-        ("reserved", "cc-reserved"),
-        ("inuse", "cc-inuse"),
-        ("instances", "cc-instances"),
-        ("pool", "cc-pool"),
-        ("dps", "cc-dps"),
-        ("mcc", "cc-mcc"),
-    ):
-        if key in inputs or key in ("dps", "mcc") and inputs.get("pooler"):
-            page.fill(f"#{field}", str(inputs.get(key, "")))
+    defaults = dict(max=100, reserved=3, inuse=0, instances=20, pool=1, dps="", mcc="")
+    for key, value in defaults.items():
+        if key in ("dps", "mcc") and not inputs.get("pooler"):
+            continue  # hidden fields
+        page.fill(f"#cc-{key}", str(inputs.get(key, value)))
     text = page.inner_text("#cc-result")
     assert text.startswith(verdict), text
     for s in shown:
@@ -425,27 +372,38 @@ def test_capacity_table(tool, inputs, verdict, shown):
 # ------------------------------------------------------------------------- pages, screenshots
 
 
-def test_tool_pages_are_accessible_and_local(tool, tools_site):
-    for name in ("index", *TOOLS):
-        context = None
-        if name == "index":
-            page = tool("url-checker")
-            page.goto(tools_site["base"] + "tools/", wait_until="load")
-        else:
-            page = tool(name)
+def test_only_tool_pages_start_python(chromium, tools_site):
+    """Pyodide (13 MB) is fetched by the tool pages alone, never by the rest of the site."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        requests: list[str] = []
+        context.on("request", lambda r: requests.append(r.url))
+        for path in ("", "tools/", "checks/URL101/", "providers/supabase/"):
+            page.goto(tools_site["base"] + path, wait_until="networkidle")
+        assert any(
+            u.endswith("/javascripts/advisor-tools.js") for u in requests
+        )  # it returns early
+        assert not [u for u in requests if "pyodide" in u or "/assets/advisor-" in u]
+        assert not foreign(requests, tools_site["base"]), requests
+    finally:
+        context.close()
+
+
+def test_tool_pages_are_accessible_and_local(shared, tools_site):
+    for name in TOOLS:
+        page = shared(name)
         unlabelled = page.evaluate("""() => [...document.querySelectorAll(
             "article input, article textarea, article select")].filter(n =>
             !(n.labels && n.labels.length) || !n.labels[0].textContent.trim()).map(n => n.id)""")
         assert unlabelled == [], (name, unlabelled)
-        if name != "index":
-            assert page.get_attribute(f"#{TOOLS[name]}-result", "aria-live") == "polite"
+        assert page.get_attribute(f"#{TOOLS[name]}-result", "aria-live") == "polite"
         assert not foreign(page.requests, tools_site["base"]), page.requests
         assert not page.errors, (name, page.errors)
-        del context
 
 
-def test_focus_is_visible(tool):
-    page = tool("capacity")
+def test_focus_is_visible(shared):
+    page = shared("capacity")
     page.focus("#cc-max")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", ""), outline
@@ -468,11 +426,11 @@ def _luminance(rgb: str) -> float:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots(tool, scheme):
+def test_screenshots(shared, scheme):
     SHOTS.mkdir(parents=True, exist_ok=True)
     expected = {"light": "default", "dark": "slate"}[scheme]
     for name in TOOLS:
-        page = tool(name, scheme)
+        page = shared(name, scheme)
         assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
         if name == "url-checker":
             fill_checker(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .loader import load_toml
+from .when import parse_clauses
 
 HERE = Path(__file__).parent / "checks"
 
@@ -39,7 +40,8 @@ REQUIRED: dict[str, type | tuple[str, ...]] = {
     "rationale": str,
     "remediation": str,
 }
-OPTIONAL: dict[str, type | tuple[str, ...]] = {"example": str, "params": dict}
+OPTIONAL: dict[str, type | tuple[str, ...]] = {"example": str, "params": dict, "when": list}
+# `when`: the check written as data (catalog/when.py); without it, a @check function.
 # An id names a docs page and a --threshold prefix; a parameter name is the rest of the key.
 ID_FORMAT = re.compile(r"[A-Z]{2,5}[0-9]{3}")
 PARAM_FORMAT = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -70,7 +72,12 @@ def _validate(path: Path, check_id: str, entry: object) -> None:
         if rule is None:
             known = ", ".join([*REQUIRED, *OPTIONAL])
             _fail(path, check_id, field, f"unknown field (known: {known})")
-        if isinstance(rule, tuple):
+        if field == "when":
+            try:
+                parse_clauses(value)
+            except ValueError as exc:
+                _fail(path, check_id, field, str(exc))
+        elif isinstance(rule, tuple):
             if value not in rule:
                 _fail(path, check_id, field, f"{value!r} is not one of: {', '.join(rule)}")
         elif not isinstance(value, rule):

@@ -85,7 +85,9 @@ def load_toml(path: Path) -> dict[str, Any]:
     stat_ = path.stat()
     folder = _cache_dir()
     cached = (
-        folder / f"{path.stem}-{stat_.st_size}-{stat_.st_mtime_ns}-{__version__}.json"
+        # The folder is part of the key: another copy of the package has its own files.
+        folder / f"{path.stem}-{crc32(str(path.resolve()).encode()):08x}-{stat_.st_size}-"
+        f"{stat_.st_mtime_ns}-{__version__}.json"
         if folder is not None and os.environ.get("ADVISOR_NO_CACHE") != "1"
         else None
     )

@@ -3,14 +3,16 @@
 Every module in this package is imported by `load_all()` (found on disk, not listed here):
 adding a check is one catalog entry and one `@check("ID")` function, in any module.
 A check returns a `Result`, or None when it does not apply to this target (it is then
-left out of the report rather than shown as skipped).
+left out of the report rather than shown as skipped). Checks read the typed facts
+(facts/model.py); `postgres_facts(facts)` and `mysql_facts(facts)` hand a check the
+server's facts when the probe reached one.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from ..report import Finding
 from ..status import Status
 
 if TYPE_CHECKING:
+    from ..facts.model import Facts, MySQLReportFacts, PostgresReportFacts
     from ..target import Target
 
 
@@ -34,9 +37,11 @@ class Result:
         self.status = Status(self.status).value  # the plain string the report carries
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """What the user told us beyond the URL: how the database will be used."""
+    """What the user told us beyond the URL: how the database will be used. Made once per
+    target, with everything in it, and never changed (`dataclasses.replace` makes a copy
+    for another target). probe() and lint() fill in `target` when it is not set."""
 
     target: Target | None = None
     serverless: bool = True
@@ -45,7 +50,8 @@ class Context:
     direct_target: Target | None = None  # for migrations, if given
     concurrency: int | None = None
     pool_size: int | None = None
-    thresholds: dict[str, Any] = field(default_factory=dict)  # "PG101.warn_below_percent" -> value
+    # "PG101.warn_below_percent" -> value
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
 
     def param(self, check_id: str, name: str) -> Any:
         key = f"{check_id}.{name}"
@@ -55,7 +61,7 @@ class Context:
 
 
 # A check: facts and context in, a Result out (None: does not apply to this target).
-Check = Callable[[dict[str, Any], "Context"], "Result | None"]
+Check = Callable[["Facts", "Context"], "Result | None"]
 REGISTRY: dict[str, Check] = {}
 
 
@@ -85,12 +91,21 @@ def load_all() -> dict[str, Check]:
     return REGISTRY
 
 
-def run(
-    facts: dict[str, Any], ctx: Context, kinds: tuple[str, ...] = ("lint", "probe")
-) -> list[Finding]:
+def postgres_facts(facts: Facts) -> PostgresReportFacts | None:
+    """The facts of the PostgreSQL server the probe reached; None for a lint, a failed
+    probe or another engine."""
+    return facts if facts["engine"] == "postgresql" and "max_connections" in facts else None
+
+
+def mysql_facts(facts: Facts) -> MySQLReportFacts | None:
+    """The facts of the MySQL or MariaDB server the probe reached; None otherwise."""
+    return facts if facts["engine"] == "mysql" and "max_connections" in facts else None
+
+
+def run(facts: Facts, ctx: Context, kinds: tuple[str, ...] = ("lint", "probe")) -> list[Finding]:
     """Run every registered check that fits the engine and kinds; catalog order."""
     load_all()
-    engine = facts.get("engine")
+    engine = facts["engine"]
     findings = []
     for check_id, entry in load_checks().items():
         if entry["kind"] not in kinds or entry["engine"] not in (engine, "any"):

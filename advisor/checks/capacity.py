@@ -1,37 +1,44 @@
 """Capacity: free slots on the server, reserved slots, role and database caps."""
 
-from typing import Any
+from __future__ import annotations
 
-from . import Context, Result, check
+from typing import TYPE_CHECKING
+
+from . import Context, Result, check, postgres_facts
 from .common import headroom_status
 from .common import pct as _pct
 
+if TYPE_CHECKING:
+    from ..facts.model import Facts, PostgresDatabase, PostgresRole
+
 
 @check("PG101")
-def headroom(facts: dict[str, Any], ctx: Context) -> Result | None:
-    if facts.get("max_connections") is None:
+def headroom(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    if pg is None:
         return None
-    usable = facts["max_connections"] - facts["reserved_connections"]
-    free = facts["available_connections"]
+    usable = pg["max_connections"] - pg["reserved_connections"]
+    free = pg["available_connections"]
     pct = _pct(free, usable)
     numbers = (
         f"{free} of {usable} usable slots free ({pct:.0f} %): max_connections "
-        f"{facts['max_connections']}, {facts['reserved_connections']} reserved, "
-        f"{facts['connections_in_use']} in use (this probe included)"
+        f"{pg['max_connections']}, {pg['reserved_connections']} reserved, "
+        f"{pg['connections_in_use']} in use (this probe included)"
     )
     return Result(headroom_status("PG101", free, pct, ctx), numbers)
 
 
 @check("PG102")
-def reserved_slots(facts: dict[str, Any], ctx: Context) -> Result | None:
-    if facts.get("max_connections") is None:
+def reserved_slots(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    if pg is None:
         return None
-    total, su = facts["max_connections"], facts["superuser_reserved_connections"]
-    reserved = facts["reserved_connections"]
+    total, su = pg["max_connections"], pg["superuser_reserved_connections"]
+    reserved = pg["reserved_connections"]
     message = (
         f"{reserved} of {total} slots reserved "
         f"(superuser_reserved_connections {su}, reserved_connections "
-        f"{facts['reserved_connections_setting']})"
+        f"{pg['reserved_connections_setting']})"
     )
     if reserved >= total:
         return Result("fail", message + ": no slot is left for applications")
@@ -48,11 +55,10 @@ def reserved_slots(facts: dict[str, Any], ctx: Context) -> Result | None:
     return Result("pass", message)
 
 
-def _object_limit(check_id: str, what: str, obj: dict[str, Any], ctx: Context) -> Result | None:
-    limit = obj.get("connection_limit")
-    if limit is None:
-        return None
-    name, used = obj.get("name"), obj.get("connections", 0)
+def _object_limit(
+    check_id: str, what: str, obj: PostgresRole | PostgresDatabase, ctx: Context
+) -> Result:
+    limit, name, used = obj["connection_limit"], obj["name"], obj["connections"]
     if limit < 0:
         return Result(
             "pass", f"{what} {name!r} has no connection limit of its own ({used} connected)"
@@ -67,10 +73,12 @@ def _object_limit(check_id: str, what: str, obj: dict[str, Any], ctx: Context) -
 
 
 @check("PG103")
-def role_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
-    return _object_limit("PG103", "role", facts.get("role") or {}, ctx)
+def role_limit(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    return _object_limit("PG103", "role", pg["role"], ctx) if pg else None
 
 
 @check("PG104")
-def database_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
-    return _object_limit("PG104", "database", facts.get("database") or {}, ctx)
+def database_limit(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    return _object_limit("PG104", "database", pg["database"], ctx) if pg else None

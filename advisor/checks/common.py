@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import Context, Result
+
+if TYPE_CHECKING:
+    from ..facts.model import Facts, ServerFacts
 
 # How each engine's client names its TLS modes, for messages.
 TLS_WORDS = {
@@ -39,11 +42,11 @@ def headroom_status(check_id: str, free: int, free_pct: float, ctx: Context) -> 
     return "pass"
 
 
-def reachable(facts: dict[str, Any], server: str) -> Result | None:
-    probe = facts.get("probe")
-    if not probe:
+def reachable(facts: Facts, server: str) -> Result | None:
+    if "probe" not in facts:  # a lint
         return None
-    if probe.get("error"):
+    probe = facts["probe"]
+    if "error" in probe:
         return Result("error", probe["error"])
     n = probe["connections_opened"]
     return Result(
@@ -53,16 +56,16 @@ def reachable(facts: dict[str, Any], server: str) -> Result | None:
     )
 
 
-def tls_in_use(facts: dict[str, Any], ctx: Context) -> Result | None:
-    client = (facts.get("tls") or {}).get("client")
-    if client is None:
+def tls_in_use(facts: ServerFacts | None, ctx: Context) -> Result | None:
+    if facts is None:
         return None
+    client = facts["tls"]["client"]
     key = TLS_WORDS[facts["engine"]]["key"]
     if client["in_use"]:
         return Result(
             "pass", f"{client['version']} with {client['cipher']} ({key}={client['sslmode']})"
         )
-    offered = facts["tls"]["server"].get("ssl_enabled")
+    offered = facts["tls"]["server"]["ssl_enabled"]
     why = "the server does not offer TLS" if offered is False else f"{key}={client['sslmode']}"
     if stays_local(ctx.target.host if ctx.target else None):
         return Result(
@@ -74,16 +77,16 @@ def tls_in_use(facts: dict[str, Any], ctx: Context) -> Result | None:
     )
 
 
-def tls_verified(facts: dict[str, Any]) -> Result | None:
-    client = (facts.get("tls") or {}).get("client")
-    if client is None or not client["in_use"]:
+def tls_verified(facts: ServerFacts | None) -> Result | None:
+    if facts is None or not facts["tls"]["client"]["in_use"]:
         return None
+    client = facts["tls"]["client"]
     words = TLS_WORDS[facts["engine"]]
-    if client.get("hostname_verified"):
+    if client["hostname_verified"]:
         return Result(
             "pass", f"certificate chain and host name verified ({words['key']}={words['full']})"
         )
-    if client.get("verified"):
+    if client["verified"]:
         return Result(
             "warn",
             f"certificate chain verified but not the host name ({words['key']}={words['ca']})",

@@ -1,10 +1,15 @@
 """MySQL and MariaDB: reachability, slots now and at peak, errors, idle timeout, TLS."""
 
-from typing import Any
+from __future__ import annotations
 
-from . import Context, Result, check, common
+from typing import TYPE_CHECKING
+
+from . import Context, Result, check, common, mysql_facts
 from .common import headroom_status
 from .common import pct as _pct
+
+if TYPE_CHECKING:
+    from ..facts.model import Facts, MySQLReportFacts
 
 
 def _duration(seconds: int | None) -> str:
@@ -16,46 +21,46 @@ def _duration(seconds: int | None) -> str:
     return f"{seconds} s"
 
 
-def _server(facts: dict[str, Any]) -> str:
-    version = str(facts.get("server_version"))
-    product = "MariaDB" if facts.get("flavor") == "mariadb" else "MySQL"
+def _server(my: MySQLReportFacts) -> str:
+    version = my["server_version"]
+    product = "MariaDB" if my["flavor"] == "mariadb" else "MySQL"
     return version if product.lower() in version.lower() else f"{product} {version}"
 
 
 @check("MY001")
-def reachable(facts: dict[str, Any], ctx: Context) -> Result | None:
-    return common.reachable(facts, _server(facts))
+def reachable(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    return common.reachable(facts, _server(my) if my else "MySQL None")
 
 
 @check("MY101")
-def headroom(facts: dict[str, Any], ctx: Context) -> Result | None:
-    total = facts.get("max_connections")
-    if total is None:
+def headroom(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    if my is None:
         return None
-    free, used = facts["available_connections"], facts["connections_in_use"]
+    total, free, used = my["max_connections"], my["available_connections"], my["connections_in_use"]
     pct = _pct(free, total)
     message = (
         f"{free} of {total} slots free ({pct:.0f} %): max_connections {total}, {used} in use "
-        f"(this probe included); the {facts['reserved_connections']} admin slot(s) come on "
+        f"(this probe included); the {my['reserved_connections']} admin slot(s) come on "
         "top and are not counted as free"
     )
     return Result(headroom_status("MY101", free, pct, ctx), message)
 
 
 @check("MY102")
-def peak_headroom(facts: dict[str, Any], ctx: Context) -> Result | None:
-    total, peak = facts.get("max_connections"), facts.get("max_used_connections")
-    if total is None or peak is None:
+def peak_headroom(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    peak = my["max_used_connections"] if my else None
+    if my is None or peak is None:
         return None
+    total = my["max_connections"]
     pct = _pct(peak, total)
-    when = (
-        f" (at {facts['max_used_connections_time']})"
-        if facts.get("max_used_connections_time")
-        else ""
-    )
+    at = my["max_used_connections_time"]
+    when = f" (at {at})" if at else ""
     message = (
         f"peak {peak} of {total} connections ({pct:.0f} %){when} since the server started "
-        f"{_duration(facts.get('uptime_seconds'))} ago; {facts['connections_in_use']} in use now"
+        f"{_duration(my['uptime_seconds'])} ago; {my['connections_in_use']} in use now"
     )
     if peak > total:
         message += ": the admin slot was taken too, at least briefly"
@@ -67,22 +72,23 @@ def peak_headroom(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("MY103")
-def connection_errors(facts: dict[str, Any], ctx: Context) -> Result | None:
-    refused = facts.get("connection_errors_max_connections")
-    if refused is None:
+def connection_errors(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    refused = my["connection_errors_max_connections"] if my else None
+    if my is None or refused is None:  # None: a server without the counter
         return None
-    since = f"in {_duration(facts.get('uptime_seconds'))} since the server started"
+    since = f"in {_duration(my['uptime_seconds'])} since the server started"
     if refused > 0:
         return Result(
             "fail", f"{refused} connection(s) refused because max_connections was reached, {since}"
         )
-    aborted, attempts = facts.get("aborted_connects") or 0, facts.get("connections_total") or 0
+    aborted, attempts = my["aborted_connects"] or 0, my["connections_total"] or 0
     pct = _pct(aborted, attempts)
     message = (
         f"no connection refused with every slot taken; {aborted} of {attempts} connection "
         f"attempts aborted ({pct:.1f} %) {since}"
     )
-    peak, total = facts.get("max_used_connections"), facts.get("max_connections")
+    peak, total = my["max_used_connections"], my["max_connections"]
     if aborted and peak is not None and total and peak >= total:
         # The counter above only sees refusals once the admin slot is taken too; ordinary
         # accounts turned away earlier are counted as aborted connects.
@@ -99,16 +105,17 @@ def connection_errors(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("MY104")
-def idle_timeout(facts: dict[str, Any], ctx: Context) -> Result | None:
-    wait = facts.get("wait_timeout")
-    if wait is None:
+def idle_timeout(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    wait = my["wait_timeout"] if my else None
+    if my is None or wait is None:
         return None
     if not ctx.serverless:
         return Result("skip", "not checked: --no-serverless says clients are long-lived")
     limit = ctx.param("MY104", "warn_above_seconds")
     message = (
         f"wait_timeout is {wait} s ({_duration(wait)}), interactive_timeout "
-        f"{facts.get('interactive_timeout')} s"
+        f"{my['interactive_timeout']} s"
     )
     if wait > limit:
         return Result(
@@ -120,20 +127,19 @@ def idle_timeout(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("MY105")
-def user_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
-    limits = facts.get("max_user_connections")
-    if not limits:
+def user_limit(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    if my is None:
         return None
-    limit, used = limits.get("effective") or 0, limits.get("connections")
-    account = limits.get("account_name") or "this account"
+    limits = my["max_user_connections"]
+    limit, used = limits["effective"], limits["connections"]
+    account = limits["account_name"] or "this account"
     if limit <= 0:
         return Result(
             "pass", f"no per-account connection limit for {account} (max_user_connections 0)"
         )
     source = (
-        "the account's MAX_USER_CONNECTIONS"
-        if limits.get("account")
-        else "global max_user_connections"
+        "the account's MAX_USER_CONNECTIONS" if limits["account"] else "global max_user_connections"
     )
     if used is None:
         return Result(
@@ -150,23 +156,24 @@ def user_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("MY301")
-def tls_in_use(facts: dict[str, Any], ctx: Context) -> Result | None:
-    return common.tls_in_use(facts, ctx)
+def tls_in_use(facts: Facts, ctx: Context) -> Result | None:
+    return common.tls_in_use(mysql_facts(facts), ctx)
 
 
 @check("MY302")
-def tls_verified(facts: dict[str, Any], ctx: Context) -> Result | None:
-    return common.tls_verified(facts)
+def tls_verified(facts: Facts, ctx: Context) -> Result | None:
+    return common.tls_verified(mysql_facts(facts))
 
 
 @check("MY303")
-def tls_required_by_server(facts: dict[str, Any], ctx: Context) -> Result | None:
-    server = (facts.get("tls") or {}).get("server")
-    if server is None:
+def tls_required_by_server(facts: Facts, ctx: Context) -> Result | None:
+    my = mysql_facts(facts)
+    if my is None:
         return None
-    if server.get("ssl_enabled") is False:
+    server = my["tls"]["server"]
+    if server["ssl_enabled"] is False:
         return Result("warn", "the server does not offer TLS at all, so it cannot require it")
-    required = server.get("require_secure_transport")
+    required = server["require_secure_transport"]
     if required is None:
         return None
     if required:

@@ -1,29 +1,36 @@
 """Pooling: is there a pooler in front, and does it suit serverless clients?"""
 
-from typing import Any
+from __future__ import annotations
 
-from . import Context, Result, check, common
+from typing import TYPE_CHECKING
+
+from . import Context, Result, check, common, postgres_facts
+
+if TYPE_CHECKING:
+    from ..facts.model import Facts, PostgresReportFacts
 
 
 @check("PG001")
-def reachable(facts: dict[str, Any], ctx: Context) -> Result | None:
-    return common.reachable(facts, f"PostgreSQL {facts.get('server_version')}")
+def reachable(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    return common.reachable(facts, f"PostgreSQL {pg['server_version'] if pg else None}")
 
 
 @check("PG201")
-def pooler_in_front(facts: dict[str, Any], ctx: Context) -> Result | None:
-    pooler = facts.get("pooler")
-    if pooler is None or facts.get("max_connections") is None:
+def pooler_in_front(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    if pg is None:
         return None
+    pooler = pg["pooler"]
     if not ctx.serverless:
         return Result("skip", "not checked: --no-serverless says clients are long-lived")
     if pooler["detected"]:
-        mode = f", {pooler['pool_mode']} mode" if pooler.get("pool_mode") else ""
+        mode = f", {pooler['pool_mode']} mode" if pooler["pool_mode"] else ""
         return Result("pass", f"a pooler answers on this URL ({pooler['kind']}{mode})")
     return Result(
         "fail",
         "no pooler detected: every serverless instance would hold its own "
-        f"server connections, and only {facts['available_connections']} are free",
+        f"server connections, and only {pg['available_connections']} are free",
     )
 
 
@@ -31,11 +38,12 @@ TRANSACTIONAL = ("transaction", "statement")
 
 
 @check("PG202")
-def pool_mode_for_serverless(facts: dict[str, Any], ctx: Context) -> Result | None:
-    pooler = facts.get("pooler")
-    if not pooler or not pooler.get("detected") or not ctx.serverless:
+def pool_mode_for_serverless(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    if pg is None or not pg["pooler"]["detected"] or not ctx.serverless:
         return None
-    mode = pooler.get("pool_mode")
+    pooler = pg["pooler"]
+    mode = pooler["pool_mode"]
     if mode in TRANSACTIONAL:
         return Result(
             "pass", f"{pooler['kind']} in {mode} mode: many clients share few server connections"
@@ -49,11 +57,12 @@ def pool_mode_for_serverless(facts: dict[str, Any], ctx: Context) -> Result | No
     return Result("skip", "pool mode unknown")
 
 
-def _tracks_prepared(facts: dict[str, Any]) -> tuple[bool | None, str]:
+def _tracks_prepared(pg: PostgresReportFacts) -> tuple[bool | None, str]:
     """Whether the pooler keeps named prepared statements working, and how we know."""
-    admin = (facts.get("pooler") or {}).get("admin")
-    if admin and admin.get("version_number"):
+    admin = pg["pooler"].get("admin")  # only with --pooler-admin-url
+    if admin and admin["version_number"]:
         version = tuple(admin["version_number"])
+        # A PgBouncer that predates the setting does not list it.
         mps = admin["settings"].get("max_prepared_statements", 0) if version >= (1, 21) else 0
         shown = ".".join(map(str, version))
         if version < (1, 21):
@@ -61,23 +70,23 @@ def _tracks_prepared(facts: dict[str, Any]) -> tuple[bool | None, str]:
         if not mps:
             return False, f"PgBouncer {shown} has max_prepared_statements = 0"
         return True, f"PgBouncer {shown} tracks up to {mps} prepared statements per connection"
-    endpoint = ((facts.get("url") or {}).get("endpoint")) or {}
-    if endpoint.get("prepared_statements") is not None and endpoint.get("role") == "pooled":
-        known = endpoint["prepared_statements"]
+    endpoint = pg["url"]["endpoint"]
+    known = endpoint["prepared_statements"]
+    if known is not None and endpoint["role"] == "pooled":
         return known, (
-            f"the provider catalog says {endpoint.get('provider_name')}'s pooler "
+            f"the provider catalog says {endpoint['provider_name']}'s pooler "
             f"{'tracks' if known else 'does not track'} prepared statements"
         )
     return None, "pooler version unknown (give --pooler-admin-url to read it)"
 
 
 @check("PG203")
-def prepared_statements(facts: dict[str, Any], ctx: Context) -> Result | None:
-    pooler = facts.get("pooler") or {}
-    if not pooler.get("detected") or pooler.get("pool_mode") not in TRANSACTIONAL:
+def prepared_statements(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    if pg is None or not pg["pooler"]["detected"] or pg["pooler"]["pool_mode"] not in TRANSACTIONAL:
         return None
-    tracks, why = _tracks_prepared(facts)
-    params = (facts.get("url") or {}).get("params") or {}
+    tracks, why = _tracks_prepared(pg)
+    params = pg["url"]["params"]
     prisma = ctx.orm == "prisma" or (
         ctx.orm is None
         and any(k in params for k in ("pgbouncer", "connection_limit", "pool_timeout"))
@@ -116,28 +125,27 @@ def prepared_statements(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("PG204")
-def pool_fits_server(facts: dict[str, Any], ctx: Context) -> Result | None:
-    admin = (facts.get("pooler") or {}).get("admin")
-    if not admin or facts.get("max_connections") is None:
+def pool_fits_server(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    admin = pg["pooler"].get("admin") if pg else None  # only with --pooler-admin-url
+    if pg is None or admin is None:
         return None
-    settings = admin["settings"]
-    pairs = max(1, len(admin.get("pools") or []))
-    per_pool = int(settings.get("default_pool_size") or 0) + int(
-        settings.get("reserve_pool_size") or 0
-    )
+    settings = admin["settings"]  # a setting this PgBouncer lacks is left out
+    default, reserve = settings.get("default_pool_size"), settings.get("reserve_pool_size", 0)
+    pairs = max(1, len(admin["pools"]))
+    per_pool = int(default or 0) + int(reserve or 0)
     demand = per_pool * pairs
     cap = int(settings.get("max_db_connections") or 0)
-    databases = max(1, len(admin.get("databases") or []))
+    databases = max(1, len(admin["databases"]))
     if cap:
         demand = min(demand, cap * databases)
-    usable = facts["max_connections"] - facts["reserved_connections"]
+    usable = pg["max_connections"] - pg["reserved_connections"]
     message = (
         f"pools can open up to {demand} server connections ({pairs} pool(s) x "
-        f"{per_pool} = default_pool_size {settings.get('default_pool_size')} + reserve "
-        f"{settings.get('reserve_pool_size', 0)}"
+        f"{per_pool} = default_pool_size {default} + reserve {reserve}"
         f"{f', capped by max_db_connections {cap}' if cap else ''}); "
-        f"the server allows {usable} (max_connections {facts['max_connections']} - "
-        f"{facts['reserved_connections']} reserved)"
+        f"the server allows {usable} (max_connections {pg['max_connections']} - "
+        f"{pg['reserved_connections']} reserved)"
     )
     if demand > usable:
         return Result("fail", message)
@@ -147,49 +155,50 @@ def pool_fits_server(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("PG205")
-def clients_waiting(facts: dict[str, Any], ctx: Context) -> Result | None:
-    admin = (facts.get("pooler") or {}).get("admin")
-    if not admin:
+def clients_waiting(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    admin = pg["pooler"].get("admin") if pg else None  # only with --pooler-admin-url
+    if admin is None:
         return None
-    waiting = admin.get("clients_waiting", 0)
+    waiting = admin["clients_waiting"]
     if waiting:
         return Result(
             "warn",
             f"{waiting} client(s) waiting for a server connection right now "
-            f"({admin.get('clients_active', 0)} active)",
+            f"({admin['clients_active']} active)",
         )
-    return Result("pass", f"no client waiting ({admin.get('clients_active', 0)} active)")
+    return Result("pass", f"no client waiting ({admin['clients_active']} active)")
 
 
 @check("PG206")
-def migrations_direct(facts: dict[str, Any], ctx: Context) -> Result | None:
-    direct = facts.get("direct")
-    if direct is None:
+def migrations_direct(facts: Facts, ctx: Context) -> Result | None:
+    if "direct" not in facts:  # only with --direct-url
         return None
-    if direct.get("error"):
+    direct = facts["direct"]
+    if "error" in direct:
         return Result("warn", f"could not check the direct URL: {direct['error']}")
-    pooler = direct.get("pooler") or {}
-    if pooler.get("detected") and pooler.get("pool_mode") in TRANSACTIONAL:
+    pooler = direct["pooler"]
+    if pooler["detected"] and pooler["pool_mode"] in TRANSACTIONAL:
         return Result(
             "fail",
             f"the direct URL goes through {pooler['kind']} in {pooler['pool_mode']} "
             "mode: migrations need a session of their own on PostgreSQL",
         )
-    if pooler.get("detected"):
+    if pooler["detected"]:
         return Result(
             "pass",
             f"the direct URL goes through {pooler['kind']} in "
-            f"{pooler.get('pool_mode') or 'an unknown'} mode, which keeps sessions intact",
+            f"{pooler['pool_mode'] or 'an unknown'} mode, which keeps sessions intact",
         )
     return Result("pass", "the direct URL reaches PostgreSQL itself (no pooler answered)")
 
 
 @check("PG207")
-def serverless_capacity(facts: dict[str, Any], ctx: Context) -> Result | None:
-    if not ctx.concurrency or facts.get("max_connections") is None:
+def serverless_capacity(facts: Facts, ctx: Context) -> Result | None:
+    pg = postgres_facts(facts)
+    if not ctx.concurrency or pg is None:
         return None
-    params = (facts.get("url") or {}).get("params") or {}
-    limit = params.get("connection_limit")
+    limit = pg["url"]["params"].get("connection_limit")  # whatever the URL says, if anything
     if ctx.pool_size:
         size, origin = ctx.pool_size, "--pool-size"
     elif limit and str(limit).isdigit():
@@ -198,10 +207,10 @@ def serverless_capacity(facts: dict[str, Any], ctx: Context) -> Result | None:
         size = ctx.param("PG207", "default_pool_size_per_instance")
         origin = "assumed: Prisma 6's default on 2 vCPUs; pass --pool-size"
     need = ctx.concurrency * size
-    pooler = facts.get("pooler") or {}
+    pooler = pg["pooler"]
     numbers = f"{ctx.concurrency} instances x pool {size} ({origin}) = {need} client connections"
-    if not pooler.get("detected"):
-        free = facts["available_connections"]
+    if not pooler["detected"]:
+        free = pg["available_connections"]
         if need > free:
             return Result(
                 "fail",
@@ -209,8 +218,8 @@ def serverless_capacity(facts: dict[str, Any], ctx: Context) -> Result | None:
                 f"or cut the pool to {max(1, free // ctx.concurrency)} per instance",
             )
         return Result("pass", f"{numbers}; {free} slots are free")
-    admin = pooler.get("admin")
-    usable = facts["max_connections"] - facts["reserved_connections"]
+    admin = pooler.get("admin")  # only with --pooler-admin-url
+    usable = pg["max_connections"] - pg["reserved_connections"]
     advice = (
         f"the pooler must accept at least {need} clients (max_client_conn) while its "
         f"server-side pool stays within {usable} connections (default_pool_size)"
@@ -220,4 +229,4 @@ def serverless_capacity(facts: dict[str, Any], ctx: Context) -> Result | None:
         if max_client and need > max_client:
             return Result("fail", f"{numbers}, but max_client_conn is {max_client}: {advice}")
         return Result("pass", f"{numbers}; max_client_conn {max_client} accepts them")
-    return Result("pass", f"{numbers} through {pooler.get('kind')}: {advice}")
+    return Result("pass", f"{numbers} through {pooler['kind']}: {advice}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..catalog.providers import load_providers
 from ..options import MIGRATING_ORMS
 from . import Context, Result, check
 from .common import stays_local
+
+if TYPE_CHECKING:
+    from ..facts.model import EndpointFacts, Facts, URLFacts
 
 PG_WEAK = {
     None: "no sslmode: libpq's default `prefer` tries TLS but carries on in plain text if the "
@@ -39,45 +42,46 @@ PRISMA_ONLY = (
 STRICT_CLIENTS = ("django", "sqlalchemy")
 
 
-def _url(facts: dict[str, Any]) -> dict[str, Any] | None:
-    return facts.get("url")
+def _url(facts: Facts) -> URLFacts | None:
+    # Every report's facts carry `url`; only URL207 and URL301 still read it through this.
+    return facts["url"]
 
 
-def _is_prisma(ctx: Context, url: dict[str, Any]) -> bool:
+def _is_prisma(ctx: Context, url: URLFacts) -> bool:
     if ctx.orm:
         return ctx.orm == "prisma"
     return any(p in url["client_params"] for p in ("pgbouncer", "connection_limit", "pool_timeout"))
 
 
-def _transaction_pooled(endpoint: dict[str, Any]) -> bool:
-    return endpoint.get("role") == "pooled" and endpoint.get("pool_mode") in (
+def _transaction_pooled(endpoint: EndpointFacts) -> bool:
+    return endpoint["role"] == "pooled" and endpoint["pool_mode"] in (
         "transaction",
         "statement",
     )
 
 
-def _mode_unknown_pgbouncer(endpoint: dict[str, Any]) -> bool:
+def _mode_unknown_pgbouncer(endpoint: EndpointFacts) -> bool:
     """A PgBouncer whose mode the user picks per pool (DigitalOcean, Crunchy Bridge)."""
     return (
-        endpoint.get("role") == "pooled"
-        and endpoint.get("pool_mode") is None
-        and endpoint.get("pooler") == "pgbouncer"
+        endpoint["role"] == "pooled"
+        and endpoint["pool_mode"] is None
+        and endpoint["pooler"] == "pgbouncer"
     )
 
 
-def _node_aliases(ctx: Context, url: dict[str, Any]) -> bool:
+def _node_aliases(ctx: Context, url: URLFacts) -> bool:
     """node-postgres (pg-connection-string 2.x) reads prefer/require/verify-ca as verify-full
     unless uselibpqcompat=true asks for libpq's meaning."""
     return ctx.orm == "node-postgres" and str(url["params"].get("uselibpqcompat")).lower() != "true"
 
 
-def _where(endpoint: dict[str, Any]) -> str:
-    if endpoint.get("label") and endpoint.get("provider_name"):
+def _where(endpoint: EndpointFacts) -> str:
+    if endpoint["label"] and endpoint["provider_name"]:
         return f'the {endpoint["provider_name"]} endpoint "{endpoint["label"]}"'
-    return f'the endpoint "{endpoint["label"]}"' if endpoint.get("label") else "this endpoint"
+    return f'the endpoint "{endpoint["label"]}"' if endpoint["label"] else "this endpoint"
 
 
-def _mysql_mode(url: dict[str, Any]) -> tuple[str | None, str]:
+def _mysql_mode(url: URLFacts) -> tuple[str | None, str]:
     """(effective ssl-mode, how it was spelt) for a MySQL URL."""
     params = url["params"]
     if params.get("ssl-mode"):
@@ -89,9 +93,9 @@ def _mysql_mode(url: dict[str, Any]) -> tuple[str | None, str]:
 
 
 @check("URL101")
-def sslmode(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or url["socket"]:
+def sslmode(facts: Facts, ctx: Context) -> Result | None:
+    url = facts["url"]
+    if url["socket"]:
         return None
     if facts["engine"] == "postgresql":
         mode, weak, spelt = url["sslmode"], PG_WEAK, f"sslmode={url['sslmode']}"
@@ -120,9 +124,9 @@ def sslmode(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("URL102")
-def verification(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or url["socket"]:
+def verification(facts: Facts, ctx: Context) -> Result | None:
+    url = facts["url"]
+    if url["socket"]:
         return None
     params = url["params"]
     if facts["engine"] == "mysql":
@@ -167,16 +171,16 @@ def verification(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("URL201")
-def prisma_pgbouncer(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or not _is_prisma(ctx, url):
+def prisma_pgbouncer(facts: Facts, ctx: Context) -> Result | None:
+    url = facts["url"]
+    if not _is_prisma(ctx, url):
         return None  # other clients ignore pgbouncer=...; URL302 says so
     endpoint = url["endpoint"]
     flag = url["params"].get("pgbouncer")
     has_flag = str(flag).lower() == "true" if flag is not None else False
     where = _where(endpoint)
     if _transaction_pooled(endpoint):
-        if endpoint.get("prepared_statements") is False:
+        if endpoint["prepared_statements"] is False:
             if has_flag:
                 return Result(
                     "pass",
@@ -189,7 +193,7 @@ def prisma_pgbouncer(facts: dict[str, Any], ctx: Context) -> Result | None:
                 'add pgbouncer=true or Prisma fails with \'prepared statement "s0" '
                 "already exists'",
             )
-        if endpoint.get("prepared_statements") is True:
+        if endpoint["prepared_statements"] is True:
             if has_flag:
                 return Result(
                     "warn",
@@ -215,20 +219,20 @@ def prisma_pgbouncer(facts: dict[str, Any], ctx: Context) -> Result | None:
             "transaction mode on PgBouncer before 1.21 (or with "
             "max_prepared_statements = 0) Prisma needs pgbouncer=true",
         )
-    if has_flag and endpoint.get("role") == "direct":
+    if has_flag and endpoint["role"] == "direct":
         return Result(
             "warn",
             "pgbouncer=true on a direct endpoint only turns off Prisma's prepared statements",
         )
-    if has_flag and endpoint.get("pool_mode") == "session":
+    if has_flag and endpoint["pool_mode"] == "session":
         return Result("warn", "pgbouncer=true is not needed for a session-mode pooler")
     return None
 
 
 @check("URL202")
-def prisma_connection_limit(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or not ctx.serverless or not _is_prisma(ctx, url):
+def prisma_connection_limit(facts: Facts, ctx: Context) -> Result | None:
+    url = facts["url"]
+    if not ctx.serverless or not _is_prisma(ctx, url):
         return None
     limit = url["params"].get("connection_limit")
     if ctx.prisma_version and ctx.prisma_version >= 7:
@@ -262,11 +266,10 @@ def prisma_connection_limit(facts: dict[str, Any], ctx: Context) -> Result | Non
 
 
 @check("URL203")
-def direct_is_direct(facts: dict[str, Any], ctx: Context) -> Result | None:
-    direct = facts.get("direct_url")
-    if direct is None:
+def direct_is_direct(facts: Facts, ctx: Context) -> Result | None:
+    if "direct_url" not in facts:  # only with --direct-url
         return None
-    endpoint = direct["endpoint"]
+    endpoint = facts["direct_url"]["endpoint"]
     if _transaction_pooled(endpoint):
         return Result(
             "fail",
@@ -280,23 +283,22 @@ def direct_is_direct(facts: dict[str, Any], ctx: Context) -> Result | None:
             f"the direct URL points at {_where(endpoint)}: fine only if that "
             "pool is in session mode; use the direct port to be sure",
         )
-    if endpoint.get("role") == "pooled":
+    if endpoint["role"] == "pooled":
         return Result(
             "pass",
             f"the direct URL uses {_where(endpoint)}, which keeps a server "
             "connection per session, as migrations need",
         )
-    if endpoint.get("role") == "direct":
+    if endpoint["role"] == "direct":
         return Result("pass", f"the direct URL points at {_where(endpoint)}")
     return Result("pass", "the direct URL does not match any known pooled endpoint")
 
 
 @check("URL204")
-def migrations_have_direct_url(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or facts.get("direct_url") is not None:
+def migrations_have_direct_url(facts: Facts, ctx: Context) -> Result | None:
+    if "direct_url" in facts:
         return None
-    endpoint = url["endpoint"]
+    endpoint = facts["url"]["endpoint"]
     if not (_transaction_pooled(endpoint) or _mode_unknown_pgbouncer(endpoint)):
         return None
     if ctx.orm is not None and ctx.orm not in MIGRATING_ORMS:
@@ -309,20 +311,16 @@ def migrations_have_direct_url(facts: dict[str, Any], ctx: Context) -> Result | 
 
 
 @check("URL205")
-def port_matches(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or ctx.target is None:
+def port_matches(facts: Facts, ctx: Context) -> Result | None:
+    endpoint = facts["url"]["endpoint"]
+    if ctx.target is None or endpoint["endpoint_id"] is not None:
         return None
-    endpoint = url["endpoint"]
-    if endpoint.get("endpoint_id") is not None:
-        return None
-    ports = endpoint.get("host_ports") or []
+    ports = endpoint.get("host_ports")  # only when a provider matched the host
     port = ctx.target.effective_port
     if not ports or port in {e["port"] for e in ports}:
         return None
     listed = ", ".join(
-        f"{e['port']} ({e['role']}{', ' + e['pool_mode'] if e.get('pool_mode') else ''})"
-        for e in ports
+        f"{e['port']} ({e['role']}{', ' + e['pool_mode'] if e['pool_mode'] else ''})" for e in ports
     )
     return Result(
         "warn",
@@ -332,14 +330,13 @@ def port_matches(facts: dict[str, Any], ctx: Context) -> Result | None:
 
 
 @check("URL206")
-def serverless_uses_pooled(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or not ctx.serverless:
+def serverless_uses_pooled(facts: Facts, ctx: Context) -> Result | None:
+    endpoint = facts["url"]["endpoint"]
+    if not ctx.serverless or endpoint["role"] != "direct":
         return None
-    endpoint = url["endpoint"]
-    if endpoint.get("role") != "direct" or endpoint.get("provider") in (None, "self-hosted"):
+    if endpoint["provider"] in (None, "self-hosted") or "other_endpoints" not in endpoint:
         return None
-    pooled = [e for e in endpoint.get("other_endpoints", []) if e.get("role") == "pooled"]
+    pooled = [e for e in endpoint["other_endpoints"] if e["role"] == "pooled"]
     if not pooled:
         return None
     return Result(
@@ -349,38 +346,24 @@ def serverless_uses_pooled(facts: dict[str, Any], ctx: Context) -> Result | None
     )
 
 
-@check("URL207")
-def ipv4_reachable(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or not url["endpoint"].get("ipv6_only"):
-        return None
-    status = "warn" if ctx.serverless else "pass"
-    return Result(
-        status,
-        f"{_where(url['endpoint'])} resolves to IPv6 only by default; platforms "
-        "without outbound IPv6 cannot reach it",
-    )
-
-
 @check("URL208")
-def user_format(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or not url["endpoint"].get("user_regex") or ctx.target is None:
+def user_format(facts: Facts, ctx: Context) -> Result | None:
+    endpoint = facts["url"]["endpoint"]
+    pattern = endpoint["user_regex"]
+    if not pattern or ctx.target is None:
         return None
     user = ctx.target.user or ""
-    if re.fullmatch(url["endpoint"]["user_regex"], user, re.IGNORECASE):
-        return Result("pass", f"the user name has the form {_where(url['endpoint'])} expects")
+    if re.fullmatch(pattern, user, re.IGNORECASE):
+        return Result("pass", f"the user name has the form {_where(endpoint)} expects")
     return Result(
         "fail",
-        f"{_where(url['endpoint'])} expects a user name matching "
-        f"{url['endpoint']['user_regex']}, got {user!r}",
+        f"{_where(endpoint)} expects a user name matching {pattern}, got {user!r}",
     )
 
 
 @check("URL209")
-def provider_pitfalls(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    provider_id = url["endpoint"].get("host_provider") if url else None
+def provider_pitfalls(facts: Facts, ctx: Context) -> Result | None:
+    provider_id = facts["url"]["endpoint"]["host_provider"]
     if not provider_id:
         return None
     provider = load_providers().get(provider_id)
@@ -395,28 +378,9 @@ def provider_pitfalls(facts: dict[str, Any], ctx: Context) -> Result | None:
     )
 
 
-@check("URL301")
-def password_on_command_line(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None or not url["has_password"]:
-        return None
-    if url.get("source") == "argument":
-        return Result(
-            "warn",
-            "the password was given on the command line, where every process "
-            "on the machine can read it; pass the URL through DATABASE_URL or --env-file",
-        )
-    return Result(
-        "pass",
-        f"the password came from {url.get('source') or 'the environment'}, not the command line",
-    )
-
-
 @check("URL302")
-def unknown_params(facts: dict[str, Any], ctx: Context) -> Result | None:
-    url = _url(facts)
-    if url is None:
-        return None
+def unknown_params(facts: Facts, ctx: Context) -> Result | None:
+    url = facts["url"]
     unknown = url["unknown_params"]
     if unknown:
         return Result("warn", "unknown parameter(s): " + ", ".join(unknown[:10]))

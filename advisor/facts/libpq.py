@@ -33,7 +33,7 @@ class QueryError(Exception):
     pass
 
 
-def _wait(fd: int, writing: bool, deadline: Deadline) -> bool:
+def wait_ready(fd: int, writing: bool, deadline: Deadline) -> bool:
     """Wait until `fd` is ready; False when the deadline passed first."""
     left = deadline.left()
     if left <= 0:
@@ -101,7 +101,7 @@ def connect(kwargs: dict[str, Any], deadline: Deadline) -> psycopg.Connection[An
             if status == pq.PollingStatus.FAILED or pgconn.status == pq.ConnStatus.BAD:
                 message = (pgconn.error_message or b"").decode(errors="replace").strip()
                 raise psycopg.OperationalError(f"connection failed: {message}")
-            if not _wait(pgconn.socket, status == pq.PollingStatus.WRITING, deadline):
+            if not wait_ready(pgconn.socket, status == pq.PollingStatus.WRITING, deadline):
                 raise Timeout("connecting")
             status = pgconn.connect_poll()
     except BaseException:
@@ -124,13 +124,13 @@ def results(
     deadline = Deadline.of(deadline)
     pgconn.send_query(sql.encode())  # raises psycopg.OperationalError on a dead connection
     while pgconn.flush():  # non-blocking libpq: the rest of the query still to send
-        if not _wait(pgconn.socket, True, deadline):
+        if not wait_ready(pgconn.socket, True, deadline):
             raise Timeout(sql)
     found: list[tuple[list[Any], list[Any]]] = []
     error: str | None = None
     while True:
         while pgconn.is_busy():
-            if not _wait(pgconn.socket, False, deadline):
+            if not wait_ready(pgconn.socket, False, deadline):
                 raise Timeout(sql)
             try:
                 pgconn.consume_input()

@@ -18,14 +18,15 @@ import socket
 import ssl
 import time
 from types import ModuleType
-from typing import Any, overload
+from typing import Any, Literal, overload
 
-from ..catalog.providers import match_endpoint
 from ..errors import InvalidTarget, ProbeFailed
 from ..log import log
 from ..target import Target, is_ip_address
+from ..urlfacts import endpoint_facts
 from . import dns
 from .deadline import Deadline, SocketGuard
+from .model import EndpointFacts, MySQLClientTLS, MySQLFacts, PoolerFacts
 
 PROGRAM_NAME = "advisor"
 VERIFYING = ("VERIFY_CA", "VERIFY_IDENTITY")
@@ -266,10 +267,13 @@ def new_connection(target: Target, kwargs: dict[str, Any], guard: SocketGuard) -
     return conn
 
 
-def gather(target: Target, timeout: Deadline | float = 10.0) -> dict[str, Any]:
+def gather(
+    target: Target, timeout: Deadline | float = 10.0, endpoint: EndpointFacts | None = None
+) -> MySQLFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline; it bounds everything, however
-    slowly the server sends."""
+    slowly the server sends. `endpoint`: the target's catalog match, when the caller
+    already made it (the probe has, for the URL facts)."""
     deadline = Deadline.of(timeout)
     if deadline.expired():
         raise ProbeFailed(
@@ -333,6 +337,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> dict[str, Any]:
                 target,
                 connect_ms=connect_ms,
                 total_ms=(time.monotonic() - started) * 1000,
+                endpoint=endpoint,
             )
         except ProbeFailed:
             raise
@@ -403,7 +408,7 @@ def _handshake(conn: Any) -> dict[str, Any]:
     }
 
 
-def _client_tls(conn: Any, tls: dict[str, Any]) -> dict[str, Any]:
+def _client_tls(conn: Any, tls: dict[str, Any]) -> MySQLClientTLS:
     sock = conn._sock
     in_use = isinstance(sock, ssl.SSLSocket)
     cipher = sock.cipher() if in_use else None
@@ -420,14 +425,16 @@ def _client_tls(conn: Any, tls: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_version(version: str | None) -> tuple[str, tuple[int, int, int], str]:
+def parse_version(
+    version: str | None,
+) -> tuple[Literal["mysql", "mariadb"], tuple[int, int, int], str]:
     """(flavor, numeric version, display version) from a handshake or VERSION() string."""
     text = version or ""
     if text.startswith("5.5.5-") and "mariadb" in text.lower():
         text = text[len("5.5.5-") :]  # MariaDB's replication-compatibility prefix
     m = re.match(r"(\d+)\.(\d+)\.(\d+)", text)
     numbers = (int(m[1]), int(m[2]), int(m[3])) if m else (0, 0, 0)
-    flavor = "mariadb" if "mariadb" in text.lower() else "mysql"
+    flavor: Literal["mysql", "mariadb"] = "mariadb" if "mariadb" in text.lower() else "mysql"
     return flavor, numbers, text
 
 
@@ -502,14 +509,18 @@ def build_facts(
     row: dict[str, Any],
     status: dict[str, Any],
     handshake: dict[str, Any],
-    client_tls: dict[str, Any],
+    client_tls: MySQLClientTLS,
     target: Target,
     connect_ms: float = 0.0,
     total_ms: float = 0.0,
-) -> dict[str, Any]:
-    """Turn the SELECT row and SHOW STATUS into the report's facts (unit-tested on recordings)."""
+    endpoint: EndpointFacts | None = None,
+) -> MySQLFacts:
+    """Turn the SELECT row and SHOW STATUS into the report's facts (unit-tested on
+    recordings). `endpoint`: the target's catalog match, made here if not given."""
     flavor, _, version = parse_version(row.get("version") or handshake.get("version"))
     max_conn = _int(row["max_connections"])
+    if max_conn is None:  # gather() refuses such a row before it gets here
+        raise ValueError("max_connections is not a number")
     in_use = _int(status.get("Threads_connected"), 0)
     extra_port = _int(row.get("extra_port"), 0)
     extra_max = _int(row.get("extra_max_connections"), 0) if extra_port else 0
@@ -530,8 +541,7 @@ def build_facts(
             "extra_max_connections": extra_max if extra_port else None,
         },
         "connections_in_use": in_use,
-        # gather() refuses a row whose max_connections is not a number before it gets here.
-        "available_connections": max(0, max_conn - in_use),  # type: ignore[operator]
+        "available_connections": max(0, max_conn - in_use),
         "max_used_connections": _int(status.get("Max_used_connections")),
         "max_used_connections_time": status.get("Max_used_connections_time") or None,
         "uptime_seconds": _int(status.get("Uptime")),
@@ -548,7 +558,9 @@ def build_facts(
             "account_name": row.get("account"),
             "connections": _int(row.get("user_connections")),
         },
-        "pooler": pooler_evidence(row, handshake, target),
+        "pooler": pooler_evidence(
+            row, handshake, endpoint if endpoint is not None else endpoint_facts(target)
+        ),
         "tls": {
             "client": client_tls,
             "server": {
@@ -575,10 +587,11 @@ def build_facts(
 
 
 def pooler_evidence(
-    row: dict[str, Any], handshake: dict[str, Any], target: Target
-) -> dict[str, Any]:
+    row: dict[str, Any], handshake: dict[str, Any], endpoint: EndpointFacts
+) -> PoolerFacts:
     """Positive evidence only: a version string that names the proxy, or a connection id
-    in the handshake that the server does not know, plus the provider catalog's host patterns."""
+    in the handshake that the server does not know, plus what the provider catalog says
+    about the host and port (`endpoint`)."""
     evidence, kind = [], None
     version = f"{row.get('version') or ''} {row.get('version_comment') or ''}"
     if "proxysql" in version.lower():
@@ -599,22 +612,19 @@ def pooler_evidence(
             "the handshake's connection id matches CONNECTION_ID(): "
             "the session talks to the server itself"
         )
-    host = None if target.is_socket else target.host
-    _, endpoint, _ = match_endpoint("mysql", host, target.effective_port)
-    endpoint = endpoint or {}
-    hinted = endpoint.get("pooler")
+    hinted, name = endpoint["pooler"], endpoint["endpoint_id"]
     if hinted and hinted == kind:
-        evidence.append(f"the host and port match the provider catalog's {endpoint['id']} endpoint")
+        evidence.append(f"the host and port match the provider catalog's {name} endpoint")
     elif hinted and ids_differ and kind is None:
         kind = hinted
-        evidence.append(f"the host and port match the provider catalog's {endpoint['id']} endpoint")
+        evidence.append(f"the host and port match the provider catalog's {name} endpoint")
     elif hinted:
         evidence.append(
-            f"the host and port match the catalog's {endpoint['id']} endpoint, "
+            f"the host and port match the catalog's {name} endpoint, "
             "but the server shows no sign of a proxy"
         )
     detected = kind is not None or ids_differ
-    pool_mode = endpoint.get("pool_mode") if endpoint and hinted == kind else None
+    pool_mode = endpoint["pool_mode"] if name is not None and hinted == kind else None
     return {
         "detected": detected,
         "kind": kind or ("proxy" if detected else None),

@@ -8,11 +8,12 @@ deadline: a client queued by a full pool must not hang the probe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ProbeFailed
 from .deadline import Deadline
 from .libpq import QueryError, Timeout, connect, pinned_kwargs, read_only, results, run
+from .model import AdminConsole, AdminSettings, PoolMode
 
 if TYPE_CHECKING:
     import psycopg
@@ -37,7 +38,7 @@ def detect_pool_mode(
     open_b: Callable[[], psycopg.Connection[Any]],
     deadline: Deadline | float,
     rounds: int = 2,
-) -> tuple[str | None, list[str]]:
+) -> tuple[PoolMode | None, list[str]]:
     """Tell session from transaction mode with two client connections.
 
     `a` is the probe's libpq connection (idle, not in a transaction); `open_b()` opens
@@ -133,21 +134,11 @@ def pgpool_version(pgconn: PGconn, deadline: Deadline | float) -> str | None:
     return rows[0][0] if rows and rows[0] else None
 
 
-ADMIN_SETTINGS = (
-    "pool_mode",
-    "default_pool_size",
-    "min_pool_size",
-    "reserve_pool_size",
-    "max_client_conn",
-    "max_db_connections",
-    "max_user_connections",
-    "max_prepared_statements",
-    "server_round_robin",
-    "query_wait_timeout",
-)
+# The SHOW CONFIG keys kept: the ones the model declares.
+ADMIN_SETTINGS = AdminSettings.__optional_keys__
 
 
-def read_admin_console(target: Target, deadline: Deadline | float) -> dict[str, Any]:
+def read_admin_console(target: Target, deadline: Deadline | float) -> AdminConsole:
     """SHOW VERSION / CONFIG / POOLS / DATABASES on PgBouncer's admin console, within
     what is left of the command's deadline. (The console accepts no transaction block
     and runs no SQL: SHOW is all it knows.)"""
@@ -175,7 +166,8 @@ def read_admin_console(target: Target, deadline: Deadline | float) -> dict[str, 
     return {
         "version": version,
         "version_number": _version_number(version),
-        "settings": {k: _int_or(v) for k, v in settings.items()},
+        # Only ADMIN_SETTINGS keys, each optional: the AdminSettings shape.
+        "settings": cast(AdminSettings, {k: _int_or(v) for k, v in settings.items()}),
         "clients_waiting": sum(int(p.get("cl_waiting") or 0) for p in pools),
         "clients_active": sum(int(p.get("cl_active") or 0) for p in pools),
         "servers": sum(

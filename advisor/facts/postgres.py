@@ -18,6 +18,7 @@ from ..log import log
 from ..target import Target
 from . import dns, libpq, pooler
 from .deadline import Deadline
+from .model import ClientTLS, PoolerFacts, PostgresFacts
 
 if TYPE_CHECKING:
     import ctypes
@@ -79,7 +80,7 @@ BOOLS = ("role_superuser", "session_ssl")
 
 def gather(
     target: Target, timeout: Deadline | float = 10.0, detect_mode: bool = True
-) -> dict[str, Any]:
+) -> PostgresFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline (shared with its other URLs)."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
@@ -162,7 +163,7 @@ def gather(
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
         if statement_mode:
-            pool.update(detected=True, kind="pgbouncer", pool_mode="statement")
+            pool.update({"detected": True, "kind": "pgbouncer", "pool_mode": "statement"})
         elif pool["detected"] and detect_mode:
             mode, why = pooler.detect_pool_mode(conn.pgconn, connect, deadline)
             pool["pool_mode"] = mode
@@ -172,7 +173,14 @@ def gather(
         elif facts["session"]["server_port"] != facts["session"]["dialed_port"]:
             version = pooler.pgpool_version(conn.pgconn, deadline)
             if version:
-                pool.update(detected=True, kind="pgpool-ii", pool_mode="session", version=version)
+                pool.update(
+                    {
+                        "detected": True,
+                        "kind": "pgpool-ii",
+                        "pool_mode": "session",
+                        "version": version,
+                    }
+                )
                 pool["evidence"].append(
                     f"SHOW pool_version answered {version!r}: pgpool-II "
                     "(each client is bound to one pgpool child and its "
@@ -194,7 +202,7 @@ def gather(
         if conn is not None:
             _close(conn)
     facts["probe"].update(
-        connections_opened=opened, total_ms=round((time.monotonic() - started) * 1000, 1)
+        {"connections_opened": opened, "total_ms": round((time.monotonic() - started) * 1000, 1)}
     )
     return facts
 
@@ -255,7 +263,7 @@ def read_facts(
     return row
 
 
-def _client_tls(conn: psycopg.Connection[Any], target: Target) -> dict[str, Any]:
+def _client_tls(conn: psycopg.Connection[Any], target: Target) -> ClientTLS:
     pgconn = conn.pgconn
     in_use = bool(pgconn.ssl_in_use)
     sslmode = _effective_option(pgconn, b"sslmode") or target.sslmode or "prefer"
@@ -312,12 +320,12 @@ def _effective_option(pgconn: PGconn, keyword: bytes) -> str | None:
 
 def build_facts(
     row: dict[str, Any],
-    client_tls: dict[str, Any],
+    client_tls: ClientTLS,
     startup_pid: int | None,
     target: Target,
     connect_ms: float = 0.0,
     total_ms: float = 0.0,
-) -> dict[str, Any]:
+) -> PostgresFacts:
     """Turn the query row into the report's facts (pure; unit-tested on recorded rows)."""
     reserved = row["superuser_reserved"] + row["reserved_extra"]
     available = row["max_connections"] - reserved - row["in_use"]
@@ -367,7 +375,7 @@ def build_facts(
     }
 
 
-def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target) -> dict[str, Any]:
+def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target) -> PoolerFacts:
     """Positive evidence only: a TCP forwarder changes the port but not the PID."""
     evidence = []
     pid_differs = startup_pid is not None and startup_pid != row["backend_pid"]

@@ -4,20 +4,31 @@
 from __future__ import annotations
 
 import html
-import re
 
 from pages_text import cell, indent, prose, source_link
 
-from advisor.catalog.providers import ORMS
+from advisor import configgen
+from advisor.configgen import example_url, pick
+from advisor.options import ORM_NAMES, ORMS
 
-ORM_NAMES = {
-    "prisma": "Prisma",
-    "drizzle": "Drizzle",
-    "node-postgres": "node-postgres",
-    "django": "Django",
-    "sqlalchemy": "SQLAlchemy",
-    "rails": "Rails",
+# PostgreSQL snippets are the config generator's (advisor/configgen.py), for this platform.
+SNIPPET_PLATFORM = "vercel"
+FENCES = {".ts": "ts", ".js": "js", ".py": "python", ".yml": "yaml", ".prisma": "prisma"}
+INTROS = {
+    "prisma": "Prisma ORM 6 reads both URLs from the schema; Prisma ORM 7 takes the CLI's URL "
+    "from `prisma.config.ts` and the runtime pool from the driver adapter.",
+    "drizzle": "Drizzle inherits the driver's behaviour; with postgres.js turn prepared "
+    "statements off behind a transaction pooler that cannot track them.",
+    "node-postgres": "One small pool per instance, created at module scope; leave `name` off "
+    "queries so they stay unnamed (named queries become prepared statements).",
+    "django": "Behind a transaction pooler Django must not use server-side cursors; run "
+    "`migrate` with the direct URL.",
+    "sqlalchemy": "Let the external pooler do the pooling: `NullPool` in the app, Alembic on "
+    "the direct URL.",
+    "rails": "Active Record behind a transaction pooler: no prepared statements, and no "
+    "advisory locks for migrations that still go through it.",
 }
+
 POOLER_PAGES = {
     "pgbouncer": "pgbouncer",
     "supavisor": "supavisor",
@@ -27,11 +38,6 @@ POOLER_PAGES = {
 }
 
 
-def _url_in(example: str | None) -> str | None:
-    m = re.search(r"(?:postgres(?:ql)?|mysql)://[^\s)'\"]+", example or "")
-    return m.group(0) if m else None
-
-
 def _with_params(url: str, params: dict) -> str:
     if not params:
         return url
@@ -39,104 +45,68 @@ def _with_params(url: str, params: dict) -> str:
     return url + ("&" if "?" in url else "?") + query
 
 
-def _pick(provider: dict, role: str, engine: str) -> dict | None:
-    eps = [e for e in provider["endpoints"] if e.get("role") == role and e.get("engine") == engine]
-    if role == "pooled":
-        eps.sort(key=lambda e: e.get("pool_mode") != "transaction")
-    else:
-        eps.sort(key=lambda e: not e.get("for_migrations"))
-    return eps[0] if eps else None
+def _fenced(title: str, code: str) -> str:
+    name = title.split(" ")[0]
+    lang = next((v for k, v in FENCES.items() if name.endswith(k)), None)
+    if lang is None:
+        lang = "dotenv" if title == "Environment variables" else "bash"
+    label = f' title="{title}"' if lang not in ("dotenv", "bash") else ""
+    return f"```{lang}{label}\n{code}\n```"
 
 
-def orm_snippet(
-    orm: str, engine: str, pooled: str, direct: str, no_prep: bool, params: dict
-) -> tuple[str, str]:
-    """(intro sentence, fenced code) for one ORM/driver; URLs are placeholders or catalog examples."""
-    pg = engine == "postgresql"
+def generated_snippet(pid: str, orm: str) -> str:
+    """The config generator's blocks for a serverless platform (Prisma: 6, then 7's files)."""
+    blocks = configgen.generate(pid, orm, SNIPPET_PLATFORM, 6)["blocks"]
     if orm == "prisma":
-        p = dict(params) or ({"pgbouncer": "true"} if no_prep else {})
+        blocks = blocks + configgen.generate(pid, orm, SNIPPET_PLATFORM, 7)["blocks"][1:]
+    return "\n\n".join(_fenced(title, code) for title, code in blocks)
+
+
+def mysql_snippet(orm: str, pooled: str, direct: str, params: dict) -> str:
+    """Fenced code for one ORM/driver on MySQL (the config generator is PostgreSQL-only)."""
+    if orm == "prisma":
+        p = dict(params)
         p.setdefault("connection_limit", "1")
         return (
-            "Prisma ORM 6 reads both URLs from the schema; Prisma ORM 7 takes the CLI's URL "
-            "from `prisma.config.ts` and the runtime pool from the driver adapter.",
             f'```dotenv title=".env"\nDATABASE_URL="{_with_params(pooled, p)}"\n'
             f'DIRECT_URL="{direct}"\n```\n\n'
-            f'```prisma title="schema.prisma (Prisma 6)"\ndatasource db {{\n'
-            f'  provider  = "{engine}"\n  url       = env("DATABASE_URL")\n'
-            f'  directUrl = env("DIRECT_URL")\n}}\n```\n\n'
-            '```ts title="prisma.config.ts (Prisma 7)"\n'
-            'import { defineConfig, env } from "prisma/config";\n\n'
-            "// migrations and introspection go to the direct URL\n"
-            'export default defineConfig({ datasource: { url: env("DIRECT_URL") } });\n```',
+            '```prisma title="schema.prisma (Prisma 6)"\ndatasource db {\n'
+            '  provider  = "mysql"\n  url       = env("DATABASE_URL")\n'
+            '  directUrl = env("DIRECT_URL")\n}\n```'
         )
     if orm == "drizzle":
-        if not pg:
-            return (
-                "Drizzle over `mysql2`; migrations with drizzle-kit on the direct URL.",
-                '```ts\nimport mysql from "mysql2/promise";\nimport { drizzle } from '
-                '"drizzle-orm/mysql2";\n\nconst pool = mysql.createPool({ uri: '
-                "process.env.DATABASE_URL, connectionLimit: 1 });\nexport const db = "
-                "drizzle(pool);\n```",
-            )
-        prep = "prepare: false, " if no_prep else ""
         return (
-            "Drizzle inherits the driver's behaviour; with postgres.js turn prepared "
-            "statements off behind a transaction pooler that cannot track them.",
-            f'```ts title="db.ts"\nimport postgres from "postgres";\nimport {{ drizzle }} from '
-            f'"drizzle-orm/postgres-js";\n\nconst client = postgres(process.env.DATABASE_URL!, '
-            f"{{ {prep}max: 1 }});\nexport const db = drizzle(client);\n```\n\n"
-            '```ts title="drizzle.config.ts"\nexport default {\n  dialect: "postgresql",\n'
-            "  dbCredentials: { url: process.env.DIRECT_URL! }, // drizzle-kit: direct URL\n};\n```",
+            '```ts\nimport mysql from "mysql2/promise";\nimport { drizzle } from '
+            '"drizzle-orm/mysql2";\n\nconst pool = mysql.createPool({ uri: '
+            "process.env.DATABASE_URL, connectionLimit: 1 });\nexport const db = "
+            "drizzle(pool);\n```"
         )
     if orm == "node-postgres":
-        if not pg:
-            return (
-                "node-postgres is PostgreSQL only; for MySQL use `mysql2` with a small pool.",
-                '```js\nimport mysql from "mysql2/promise";\n\nexport const pool = '
-                "mysql.createPool({ uri: process.env.DATABASE_URL, connectionLimit: 1 });\n```",
-            )
         return (
-            "One small pool per instance, created at module scope; leave `name` off queries "
-            "so they stay unnamed (named queries become prepared statements).",
-            '```js title="db.js"\nimport pg from "pg";\n\nexport const pool = new pg.Pool({\n'
-            "  connectionString: process.env.DATABASE_URL,\n  max: 1,\n"
-            "  idleTimeoutMillis: 5000,\n});\n```",
+            "node-postgres is PostgreSQL only; for MySQL use `mysql2` with a small pool.\n\n"
+            '```js\nimport mysql from "mysql2/promise";\n\nexport const pool = '
+            "mysql.createPool({ uri: process.env.DATABASE_URL, connectionLimit: 1 });\n```"
         )
     if orm == "django":
-        opts = (
-            '\n    "OPTIONS": {"prepare_threshold": None},  # psycopg 3: no server-side prepares'
-            if no_prep and pg
-            else ""
-        )
-        eng = "postgresql" if pg else "mysql"
         return (
-            "Behind a transaction pooler Django must not use server-side cursors; run "
-            "`migrate` with the direct URL.",
-            f'```python title="settings.py"\nimport os\nimport dj_database_url\n\n'
-            f'DATABASES = {{"default": {{\n    **dj_database_url.parse(os.environ["DATABASE_URL"]),'
-            f'\n    "ENGINE": "django.db.backends.{eng}",\n    "CONN_MAX_AGE": 0,\n'
-            f'    "DISABLE_SERVER_SIDE_CURSORS": True,{opts}\n}}}}\n```\n\n'
-            '```bash\nDATABASE_URL="$DIRECT_URL" python manage.py migrate\n```',
+            '```python title="settings.py"\nimport os\nimport dj_database_url\n\n'
+            'DATABASES = {"default": {\n    **dj_database_url.parse(os.environ["DATABASE_URL"]),'
+            '\n    "ENGINE": "django.db.backends.mysql",\n    "CONN_MAX_AGE": 0,\n}}\n```\n\n'
+            '```bash\nDATABASE_URL="$DIRECT_URL" python manage.py migrate\n```'
         )
     if orm == "sqlalchemy":
-        drv = "postgresql+psycopg" if pg else "mysql+pymysql"
-        args = ', connect_args={"prepare_threshold": None}' if no_prep and pg else ""
         return (
-            "Let the external pooler do the pooling: `NullPool` in the app, Alembic on the "
-            "direct URL.",
-            f"```python\nimport os\nfrom sqlalchemy import create_engine\n"
-            f'from sqlalchemy.pool import NullPool\n\nurl = os.environ["DATABASE_URL"]'
-            f'.split("://", 1)[1]\nengine = create_engine("{drv}://" + url, '
-            f"poolclass=NullPool{args})\n```",
+            "```python\nimport os\nfrom sqlalchemy import create_engine\n"
+            'from sqlalchemy.pool import NullPool\n\nurl = os.environ["DATABASE_URL"]'
+            '.split("://", 1)[1]\nengine = create_engine("mysql+pymysql://" + url, '
+            "poolclass=NullPool)\n```"
         )
     if orm == "rails":
         return (
-            "Active Record behind a transaction pooler: no prepared statements, and no "
-            "advisory locks for migrations that still go through it.",
             '```yaml title="config/database.yml"\nproduction:\n'
             '  url: <%= ENV["DATABASE_URL"] %>\n  prepared_statements: false\n'
             "  advisory_locks: false\n```\n\n"
-            '```bash\nDATABASE_URL="$DIRECT_URL" bin/rails db:migrate\n```',
+            '```bash\nDATABASE_URL="$DIRECT_URL" bin/rails db:migrate\n```'
         )
     raise ValueError(orm)
 
@@ -188,18 +158,13 @@ def provider_page(p: dict, notes: str) -> str:
     else:
         out += ["The catalog lists no endpoints for this provider yet.", ""]
 
-    pooled = _pick(p, "pooled", "postgresql") or _pick(p, "pooled", "mysql")
+    pooled = pick(p, "pooled", "postgresql") or pick(p, "pooled", "mysql")
     engine = (pooled or {}).get("engine") or (
         "postgresql" if "postgresql" in p.get("engines", []) else "mysql"
     )
-    direct = _pick(p, "direct", engine)
-    pooled_url = _url_in((pooled or {}).get("example")) or "<pooled-url>"
-    direct_url = _url_in((direct or {}).get("example")) or "<direct-url>"
-    no_prep = (
-        bool(pooled)
-        and pooled.get("pool_mode") == "transaction"
-        and pooled.get("prepared_statements") is not True
-    )
+    direct = pick(p, "direct", engine)
+    pooled_url = example_url((pooled or {}).get("example")) or "<pooled-url>"
+    direct_url = example_url((direct or {}).get("example")) or "<direct-url>"
 
     out += [
         '!!! tip "Check it"',
@@ -218,12 +183,15 @@ def provider_page(p: dict, notes: str) -> str:
         "`DATABASE_URL`, direct `DIRECT_URL`). See also the [ORM pages](../orms/index.md).",
         "",
     ]
+    generated = p["id"] in {x["id"] for x in configgen.providers()}
     for orm in ORMS:
         entry = p["orm"].get(orm) or {}
-        intro, code = orm_snippet(
-            orm, engine, pooled_url, direct_url, no_prep, entry.get("pooled_params") or {}
-        )
-        body = [intro, "", code]
+        if generated:
+            code = generated_snippet(p["id"], orm)
+        else:
+            params = entry.get("pooled_params") or {}
+            code = mysql_snippet(orm, pooled_url, direct_url, params)
+        body = [INTROS[orm], "", code]
         if entry.get("note"):
             body += ["", f"{prose(entry['note'])} ({source_link(entry)})"]
         out += [f'=== "{ORM_NAMES[orm]}"', "", indent("\n".join(body)), ""]

@@ -1,0 +1,198 @@
+"""The capacity calculator (docs/tools/capacity.md): do instances x pool size fit the server's
+free slots, directly or through a pooler? PG207's question, judged by PG101's headroom
+thresholds from the check catalog.
+
+Pure and standard-library only: the page runs this module in the browser (Pyodide). The
+page's numbers are JavaScript numbers, so the arithmetic is done in floats (the same IEEE
+doubles) and numbers are written as JavaScript writes them ("97", not "97.0"; "1e+30").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NotRequired, TypedDict, TypeGuard, cast
+
+from .checks import Context
+from .checks.common import headroom_status, pct
+
+INVALID = "Enter whole numbers (instances and pool size at least 1)."
+SIZES_LABEL = "Pooler sizes to use: "
+
+
+class Capacity(TypedDict):
+    status: str  # pass, warn or fail; "error" for invalid input
+    verdict: str  # the one-sentence answer
+    lines: list[str]  # the arithmetic, step by step
+    sizes: str  # the pooler settings to use, starting with SIZES_LABEL ("" on error)
+    error: NotRequired[str]
+
+
+def js_number(x: float) -> str:
+    """A number as JavaScript's String(x) writes it (ECMAScript Number::toString)."""
+    if x != x:
+        return "NaN"
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + js_number(-x)
+    if math.isinf(x):
+        return "Infinity"
+    # repr gives the shortest digits that read back as x, as JavaScript picks them.
+    mantissa, _, exponent = repr(float(x)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    raw = whole + fraction
+    digits = raw.lstrip("0")
+    point = len(whole) + int(exponent or 0) - (len(raw) - len(digits))  # x = 0.DIGITS x 10**point
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return "0." + "0" * -point + digits
+    e = point - 1
+    sign = "+" if e >= 0 else "-"
+    return digits[0] + ("." + digits[1:] if k > 1 else "") + f"e{sign}{abs(e)}"
+
+
+def _number(value: object) -> float | None:
+    """A field's value: None when empty; NaN when not a number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any double, as Number() reads its digits
+        return math.inf if value > 0 else -math.inf
+
+
+def _whole(x: float | None, least: int = 0) -> TypeGuard[float]:
+    return x is not None and (x - least).is_integer() and x - least >= 0
+
+
+def _given(x: float | None) -> TypeGuard[float]:
+    """Set and not 0 (an empty or zero pooler field means "not known")."""
+    return x is not None and x == x and x != 0
+
+
+def _max(*xs: float) -> float:
+    return math.nan if any(x != x for x in xs) else max(xs)
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x)) if math.isfinite(x) else x
+
+
+def _round(x: float) -> float:
+    """Half up, as Math.round (Python's round() goes to the even neighbour)."""
+    if not math.isfinite(x):
+        return x
+    down = math.floor(x)
+    return float(down + 1 if x - down >= 0.5 else down)
+
+
+def _headroom(left: float, usable: float, ctx: Context) -> tuple[float, str]:
+    """PG101's percentage and status for the slots left, by the check's own functions. Their
+    hints say int, but they only divide and compare: fractional slots work as in the page."""
+    part, whole = cast(int, left), cast(int, usable)
+    free_pct = pct(part, whole)
+    return free_pct, headroom_status("PG101", part, free_pct, ctx)
+
+
+def capacity(
+    max_connections: float | None,
+    reserved: float | None,
+    in_use: float | None,
+    instances: float | None,
+    pool_size: float | None,
+    pooler: bool,
+    default_pool_size: float | None = None,
+    max_client_conn: float | None = None,
+) -> Capacity:
+    """The calculator's answer. None is an empty field (in use then counts as 0; a pooler
+    field as not known); invalid input gives status "error" and `error`, the message."""
+    n = js_number
+    most, spare, used = _number(max_connections), _number(reserved), _number(in_use)
+    count, size = _number(instances), _number(pool_size)
+    dps, mcc = _number(default_pool_size), _number(max_client_conn)
+    used = 0.0 if used is None else used
+    if not (
+        _whole(most) and _whole(spare) and _whole(used) and _whole(count, 1) and _whole(size, 1)
+    ):
+        return {"status": "error", "verdict": INVALID, "lines": [], "sizes": "", "error": INVALID}
+    ctx = Context()
+    usable, clients = most - spare, count * size
+    free = usable - used
+    # Suggest a server-side pool that keeps PG101's warning line of slots free.
+    keep = _max(
+        ctx.param("PG101", "fail_below_slots"),
+        _ceil(usable * ctx.param("PG101", "warn_below_percent") / 100),
+    )
+    suggested = _max(1, free - keep)
+    lines = [
+        f"usable = max_connections \u2212 reserved = {n(most)} \u2212 {n(spare)} = {n(usable)}",
+        f"free = usable \u2212 in use = {n(usable)} \u2212 {n(used)} = {n(free)}",
+        f"client connections = instances \u00d7 pool size = {n(count)} \u00d7 {n(size)} = {n(clients)}",
+    ]
+    fits, server, status = free > 0, clients, "fail"
+    if not fits:
+        lines.append("no slot is free for applications")
+    elif not pooler:
+        fits = clients <= free
+        lines.append(
+            f"{n(clients)} \u2264 {n(free)}: fits without a pooler"
+            if fits
+            else f"{n(clients)} > {n(free)}: put a pooler in front or cut the pool to "
+            f"{n(_max(1, _floor(free / count)))} per instance"
+        )
+    else:
+        server = dps if _given(dps) else suggested
+        fits = not (_given(mcc) and clients > mcc) and server <= free
+        if not _given(mcc):
+            lines.append(f"max_client_conn not given: it must be at least {n(clients)}")
+        elif clients <= mcc:
+            lines.append(
+                f"{n(clients)} \u2264 max_client_conn {n(mcc)}: the pooler accepts every client"
+            )
+        else:
+            lines.append(
+                f"{n(clients)} > max_client_conn {n(mcc)}: raise it to at least {n(clients)}"
+            )
+        lines.append(
+            f"server connections = default_pool_size = {n(server)}"
+            + ("" if _given(dps) else " (suggested)")
+            + (
+                f" \u2264 {n(free)} free"
+                if server <= free
+                else f" > {n(free)} free: lower it to at most {n(suggested)}"
+            )
+        )
+    if free > 0:
+        left = _max(0, free - server)
+        free_pct, status = _headroom(left, usable, ctx)
+        lines.append(
+            f"headroom after the load: {n(left)} of {n(usable)} usable slots stay free "
+            f"({n(_round(free_pct))} %, PG101 {status})"
+        )
+    if not fits:
+        verdict = "Does not fit."
+    elif status == "pass":
+        verdict = "Fits."
+    else:
+        verdict = f"Fits, but leaves little headroom (PG101 {status})."
+    sizes = (
+        f"{SIZES_LABEL}max_client_conn \u2265 {n(clients)}, default_pool_size \u2264 "
+        f"{n(suggested)} (leaves {n(keep)} slots free, PG101's warning line)"
+    )
+    return {
+        "status": status if fits else "fail",
+        "verdict": verdict,
+        "lines": lines,
+        "sizes": sizes,
+    }

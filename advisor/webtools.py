@@ -1,0 +1,133 @@
+"""The entry points of the site's browser tools (docs/tools/).
+
+The tool pages run this package itself in the browser (Pyodide, loaded only on those pages):
+the URL checker is `advisor lint` with the form's choices turned into its argument list, so
+its findings, statuses and messages are the CLI's by construction; the config generator and
+the capacity calculator call configgen.py and calculator.py. Nothing here opens a socket.
+
+The page calls `call(name, json_arguments)` and gets JSON back: plain strings cross the
+JavaScript/Python boundary, so no proxy object has to be freed by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .catalog.providers import load_providers
+from .errors import EXIT_USAGE, InvalidTarget
+from .options import ORM_NAMES, ORMS
+from .target import parse_target
+
+
+def lint_argv(
+    url: str,
+    direct_url: str = "",
+    orm: str | None = None,
+    serverless: bool = True,
+    prisma_version: int | None = None,
+) -> list[str]:
+    """The `advisor lint` command line the checker form stands for (`--` before the URL,
+    so a URL starting with '-' is still a URL)."""
+    argv = ["lint", "--format", "json", "--serverless" if serverless else "--no-serverless"]
+    if direct_url.strip():
+        argv += ["--direct-url", direct_url]
+    if orm:
+        argv += ["--orm", orm]
+    if prisma_version is not None:
+        argv += ["--prisma-version", str(prisma_version)]
+    return [*argv, "--", url]
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI in this process: (exit code, stdout, stderr)."""
+    from .cli import main  # here: the page imports this module before anything else
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return code, out.getvalue(), err.getvalue()
+
+
+def check_url(
+    url: str,
+    direct_url: str = "",
+    orm: str | None = None,
+    serverless: bool = True,
+    prisma_version: int | None = None,
+) -> dict[str, Any]:
+    """What the URL checker shows: `advisor lint --format json`'s report and exit code, or
+    the CLI's one-line error (without its `advisor: error: ` prefix)."""
+    code, out, err = run_cli(lint_argv(url, direct_url, orm, serverless, prisma_version))
+    if not out:
+        lines = err.strip().splitlines() or ["no output"]
+        return {"exit": code, "error": lines[-1].removeprefix("advisor: error: ")}
+    report = json.loads(out)
+    return {
+        "exit": code,
+        "report": report,
+        "direct_url": _display(direct_url) if direct_url.strip() else None,
+        "providers": _provider_pages(report),
+    }
+
+
+def _display(text: str) -> str | None:
+    try:
+        return parse_target(text).display
+    except InvalidTarget:
+        return None
+
+
+def _provider_pages(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Name and docs page of each provider the report's endpoints name."""
+    providers, facts = load_providers(), report.get("facts", {})
+    found = {}
+    for key in ("url", "direct_url"):
+        pid = (facts.get(key) or {}).get("endpoint", {}).get("provider")
+        if pid in providers:
+            found[pid] = {"name": providers[pid]["name"], "docs_page": providers[pid]["docs_page"]}
+    return found
+
+
+def config_choices() -> dict[str, Any]:
+    """The generator's select options: providers, ORMs, platforms."""
+    from . import configgen
+
+    orms = [{"id": orm, "name": ORM_NAMES[orm]} for orm in ORMS]
+    return {"providers": configgen.providers(), "orms": orms, "platforms": configgen.PLATFORMS}
+
+
+def generate_config(provider: str, orm: str, platform: str, prisma: int) -> Mapping[str, Any]:
+    from . import configgen
+
+    return configgen.generate(provider, orm, platform, prisma)
+
+
+def capacity(**inputs: Any) -> Mapping[str, Any]:
+    from . import calculator
+
+    return calculator.capacity(**inputs)
+
+
+ENTRY_POINTS: dict[str, Callable[..., Any]] = {
+    "check_url": check_url,
+    "config_choices": config_choices,
+    "generate_config": generate_config,
+    "capacity": capacity,
+}
+
+
+def call(name: str, arguments: str) -> str:
+    """The page's single door: entry point name and JSON keyword arguments in, JSON out.
+    A ValueError (bad input) comes back as {"error": message}."""
+    try:
+        result = ENTRY_POINTS[name](**json.loads(arguments))
+    except ValueError as exc:
+        result = {"error": str(exc)}
+    return json.dumps(result)
