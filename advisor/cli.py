@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Never
 
 from . import __version__, interrupts, redact
 from .errors import EXIT_PROBE, EXIT_USAGE, AdvisorError
-from .options import MAX_TIMEOUT, ORMS, valid_timeout
+from .options import MAX_TIMEOUT, ORMS, SESSION_FEATURES, valid_timeout
 
 if TYPE_CHECKING:
     import argparse
@@ -55,6 +55,15 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     return Parser
 
 
+def _driver_option(text: str) -> tuple[str, str]:
+    import argparse
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError("must be KEY=VALUE")
+    return key.strip(), value.strip()
+
+
 def _report_options(p: argparse.ArgumentParser) -> None:
     import argparse
 
@@ -83,6 +92,36 @@ def _report_options(p: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="major Prisma version (7 moved pool settings to driver adapters)",
+    )
+    p.add_argument(
+        "--driver",
+        metavar="NAME",
+        help="the database driver the application uses, e.g. asyncpg, psycopg, postgres.js, "
+        "pgx, pgjdbc (`advisor stacks` lists them); with --orm, the driver under the ORM",
+    )
+    p.add_argument(
+        "--driver-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=_driver_option,
+        help="a driver setting the application uses, e.g. statement_cache_size=0 (repeatable)",
+    )
+    p.add_argument(
+        "--uses",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        choices=SESSION_FEATURES,
+        help="a session feature the code itself uses, beyond what its driver does by default "
+        f"(repeatable): {', '.join(SESSION_FEATURES)}",
+    )
+    p.add_argument(
+        "--project",
+        metavar="DIR",
+        help="take the ORM and driver from the project's package.json, requirements.txt, "
+        "pyproject.toml, Gemfile.lock, go.mod, composer.json, mix.exs or schema.prisma "
+        "(--orm and --driver win)",
     )
     p.add_argument(
         "--serverless",
@@ -146,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="bound for the whole command: every URL (--direct-url, "
         "--pooler-admin-url), connection and statement (default: 10, "
         "at most 3600)",
+    )
+    probe.add_argument(
+        "--no-session-features",
+        dest="session_features",
+        action="store_false",
+        help="do not measure which session features (prepared statements, SET, advisory "
+        "locks, LISTEN) work through the endpoint",
     )
     probe.add_argument(
         "--pooler-admin-url",
@@ -231,6 +277,20 @@ def build_parser() -> argparse.ArgumentParser:
     providers = sub.add_parser("providers", help="list the provider catalog or show one provider")
     providers.add_argument("id", nargs="?", help="a provider id, e.g. neon")
     providers.add_argument("--format", choices=("text", "json"), default="text")
+
+    stacks = sub.add_parser(
+        "stacks",
+        help="list the driver and ORM catalog or explain one stack",
+        description="List the drivers and ORMs the advisor knows, or explain one: the session "
+        "features it uses, the setting that makes it safe per pooler, the error it shows.",
+    )
+    stacks.add_argument(
+        "id",
+        nargs="?",
+        help="a driver or ORM id, e.g. asyncpg, or ORM[@VERSION][+DRIVER], e.g. "
+        "sqlalchemy+asyncpg or prisma@7",
+    )
+    stacks.add_argument("--format", choices=("text", "json"), default="text")
 
     burst = sub.add_parser(
         "burst",

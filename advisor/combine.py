@@ -56,6 +56,7 @@ _CHECKS = {
     "maximum",
     "required",
     "properties",
+    "additionalProperties",
     "items",
     "$ref",
 }
@@ -107,9 +108,14 @@ def validate(value: Any, schema: dict[str, Any], where: str = "the report") -> N
         missing = [k for k in schema.get("required", ()) if k not in value]
         if missing:
             raise ValueError(f"{where} misses {', '.join(missing)}")
-        for key, sub in schema.get("properties", {}).items():
+        named = schema.get("properties", {})
+        for key, sub in named.items():
             if key in value:
                 validate(value[key], sub, key if where == "the report" else f"{where}.{key}")
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):  # a schema for every key `properties` does not name
+            for key in value.keys() - named.keys():
+                validate(value[key], extra, f"{where}.{key}")
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             validate(item, schema["items"], f"{where}[{i}]")

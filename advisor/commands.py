@@ -12,6 +12,7 @@ from . import checks
 from .catalog import docs_url, load_checks
 from .errors import UsageError
 from .log import remember
+from .options import ORMS
 from .render import render
 from .sources import resolve_urls, write_output
 from .target import parse_target
@@ -25,6 +26,32 @@ if TYPE_CHECKING:
     from .target import Target
 
 
+def _stack(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(orm, driver) from --orm/--driver, else from --project's files; checked against the
+    stack catalog (UsageError names what is wrong)."""
+    orm, driver = args.orm, args.driver
+    if args.project and orm is None and driver is None:
+        from .stackdetect import detect
+
+        found, why = detect(Path(args.project)).stack()
+        if found is None:
+            raise UsageError(f"--project {args.project}: {why}")
+        orm, driver = (found.orm["id"] if found.orm else None), found.driver["id"]
+        if orm is not None and orm not in ORMS:
+            orm = None  # an ORM the URL checks do not know: judge its driver alone
+    if (args.driver_option or args.uses) and orm is None and driver is None:
+        raise UsageError("--driver-option and --uses need --driver or --orm (or --project)")
+    if driver is not None:
+        from .catalog.stacks import resolve
+
+        version = str(args.prisma_version) if orm == "prisma" and args.prisma_version else None
+        try:
+            resolve(orm, driver, version)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return orm, driver
+
+
 def _context(
     args: argparse.Namespace,
     target: Target,
@@ -32,10 +59,14 @@ def _context(
     concurrency: int | None = None,
     pool_size: int | None = None,
 ) -> checks.Context:
+    orm, driver = _stack(args)
     return checks.Context(
         target=target,
         serverless=args.serverless,
-        orm=args.orm,
+        orm=orm,
+        driver=driver,
+        driver_options=dict(args.driver_option),
+        uses=tuple(args.uses),
         direct_target=direct,
         prisma_version=args.prisma_version,
         concurrency=concurrency,
@@ -89,7 +120,13 @@ def run_probe(args: argparse.Namespace) -> int:
     remember(admin)
     ctx = _context(args, target, direct, args.concurrency, args.pool_size)
     report = probe(
-        target, ctx, timeout=args.timeout, source=urls.source, label=args.label, admin_target=admin
+        target,
+        ctx,
+        timeout=args.timeout,
+        source=urls.source,
+        label=args.label,
+        admin_target=admin,
+        session_features=args.session_features,
     )
     return _emit(report, args)
 
@@ -170,6 +207,12 @@ def run_checks(args: argparse.Namespace) -> int:
             f"{entry['title']}"
         )
     return 0
+
+
+def run_stacks(args: argparse.Namespace) -> int:
+    from .stackcmd import run_stacks as run  # lazy: only `advisor stacks` loads that catalog
+
+    return run(args)
 
 
 def run_providers(args: argparse.Namespace) -> int:

@@ -18,6 +18,15 @@ ORM_NAMES = {
 }
 # Those that run schema migrations, which want a direct URL (node-postgres is a driver).
 MIGRATING_ORMS = tuple(orm for orm in ORMS if orm != "node-postgres")
+# The session features a stack may rely on (--uses; the stack catalog describes each).
+SESSION_FEATURES = (
+    "protocol_prepared_statements",
+    "sql_prepare",
+    "session_set",
+    "advisory_lock",
+    "listen_notify",
+    "with_hold_cursors",
+)
 # The longest --timeout (and `timeout =`), in seconds.
 MAX_TIMEOUT = 3600.0
 

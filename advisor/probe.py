@@ -32,7 +32,11 @@ def _bound(ctx: checks.Context, target: Target) -> checks.Context:
 
 
 def _server_facts(
-    target: Target, deadline: Deadline, url: URLFacts, admin_target: Target | None
+    target: Target,
+    deadline: Deadline,
+    url: URLFacts,
+    admin_target: Target | None,
+    session_features: bool,
 ) -> ServerFacts:
     """The server's facts under the report's keys, in the report's order: engine, what
     the engine module read, url. Raises ProbeFailed."""
@@ -41,7 +45,7 @@ def _server_facts(
     if target.engine == "postgresql":
         from .facts import postgres
 
-        pg = postgres.gather(target, deadline)
+        pg = postgres.gather(target, deadline, session_features=session_features)
         _log_done(pg["server_version"], pg["max_connections"], pg["connections_in_use"])
         if admin_target is not None:
             _add_admin_console(pg["pooler"], admin_target, deadline)
@@ -71,6 +75,7 @@ def probe(
     source: str | None = None,
     label: str | None = None,
     admin_target: Target | None = None,
+    session_features: bool = True,
 ) -> Report:
     """Never raises for an unreachable server: that becomes an `error` finding (exit 3).
     `timeout` bounds the whole probe: the URL, then the admin console and the direct URL
@@ -85,7 +90,7 @@ def probe(
     log.info("probing %s (timeout %g s)", target.display, timeout)
     facts: ProbeFacts
     try:
-        facts = _server_facts(target, deadline, url, admin_target)
+        facts = _server_facts(target, deadline, url, admin_target, session_features)
     except ProbeFailed as exc:
         log.info("probe failed (%s): %s", exc.kind, exc)
         facts = {

@@ -29,6 +29,8 @@ def lint_argv(
     orm: str | None = None,
     serverless: bool = True,
     prisma_version: int | None = None,
+    driver: str | None = None,
+    driver_options: list[str] | None = None,
 ) -> list[str]:
     """The `advisor lint` command line the checker form stands for (`--` before the URL,
     so a URL starting with '-' is still a URL)."""
@@ -39,6 +41,10 @@ def lint_argv(
         argv += ["--orm", orm]
     if prisma_version is not None:
         argv += ["--prisma-version", str(prisma_version)]
+    if driver:
+        argv += ["--driver", driver]
+    for option in driver_options or []:
+        argv += ["--driver-option", option]
     return [*argv, "--", url]
 
 
@@ -61,10 +67,13 @@ def check_url(
     orm: str | None = None,
     serverless: bool = True,
     prisma_version: int | None = None,
+    driver: str | None = None,
+    driver_options: list[str] | None = None,
 ) -> dict[str, Any]:
     """What the URL checker shows: `advisor lint --format json`'s report and exit code, or
     the CLI's one-line error (without its `advisor: error: ` prefix)."""
-    code, out, err = run_cli(lint_argv(url, direct_url, orm, serverless, prisma_version))
+    argv = lint_argv(url, direct_url, orm, serverless, prisma_version, driver, driver_options)
+    code, out, err = run_cli(argv)
     if not out:
         lines = err.strip().splitlines() or ["no output"]
         return {"exit": code, "error": lines[-1].removeprefix("advisor: error: ")}
@@ -98,9 +107,18 @@ def _provider_pages(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def config_choices() -> dict[str, Any]:
     """The generator's select options: providers, ORMs, platforms."""
     from . import configgen
+    from .catalog.stacks import load_stacks
 
     orms = [{"id": orm, "name": ORM_NAMES[orm]} for orm in ORMS]
-    return {"providers": configgen.providers(), "orms": orms, "platforms": configgen.PLATFORMS}
+    drivers = [
+        {"id": sid, "name": s["name"]} for sid, s in load_stacks().items() if s["kind"] == "driver"
+    ]
+    return {
+        "providers": configgen.providers(),
+        "orms": orms,
+        "drivers": drivers,
+        "platforms": configgen.PLATFORMS,
+    }
 
 
 def generate_config(provider: str, orm: str, platform: str, prisma: int) -> Mapping[str, Any]:

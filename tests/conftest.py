@@ -42,6 +42,18 @@ def tools_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def trixie_root():
+    """The Debian 13 root with PgBouncer 1.24 and PostgreSQL 17 (tests/support/trixie.py;
+    built once per machine, about a minute)."""
+    from tests.support import trixie
+
+    try:
+        return trixie.root()
+    except trixie.TrixieUnavailable as exc:
+        need(exc)
+
+
+@pytest.fixture(scope="session")
 def pg_plain():
     """PostgreSQL without TLS, small non-default max_connections and reserved slots."""
     with running(

@@ -25,6 +25,10 @@ def argv(vector: dict, fmt: str = "json") -> list[str]:
         args.append("--no-serverless")
     if vector.get("prisma_version"):
         args += ["--prisma-version", str(vector["prisma_version"])]
+    if vector.get("driver"):
+        args += ["--driver", vector["driver"]]
+    for option in vector.get("driver_options", []):
+        args += ["--driver-option", option]
     return args
 
 
@@ -45,6 +49,7 @@ def test_vector_file_shape():
     names = [v["name"] for v in VECTORS]
     assert len(names) == len(set(names)), "vector names must be unique"
     allowed = {"name", "url", "direct_url", "orm", "serverless", "prisma_version", "expect"}
+    allowed |= {"driver", "driver_options"}
     for v in VECTORS:
         assert set(v) <= allowed, v["name"]
         exp = v["expect"]

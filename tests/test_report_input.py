@@ -187,6 +187,13 @@ WRONG = [
     ("facts.pooler", "pgbouncer"),
     ("facts.pooler.detected", "yes"),
     ("facts.tls.client", []),
+    ("facts.session_features", []),
+    (
+        "facts.session_features",
+        {"sql_prepare": {"works": "yes", "how": "measured", "evidence": ""}},
+    ),
+    ("facts.session_features", {"sql_prepare": {"works": None, "how": "guessed", "evidence": ""}}),
+    ("facts.session_features", {"sql_prepare": {"works": None, "how": "inferred"}}),
     ("summary.pass", -1),
     ("summary", {"status": "fail"}),
     ("summary.status", "<b>x</b>"),

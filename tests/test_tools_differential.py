@@ -112,6 +112,8 @@ def test_page_and_cli_agree_on_every_vector(checker):
             "orm": v.get("orm"),
             "serverless": v.get("serverless", True),
             "prisma_version": v.get("prisma_version"),
+            "driver": v.get("driver"),
+            "driver_options": v.get("driver_options", []),
         }
         for v in VECTORS
     ]

@@ -50,6 +50,9 @@ class Context:
     direct_target: Target | None = None  # for migrations, if given
     concurrency: int | None = None
     pool_size: int | None = None
+    driver: str | None = None  # the stack catalog's driver id (--driver), under `orm` if any
+    driver_options: Mapping[str, str] = field(default_factory=dict)  # --driver-option K=V
+    uses: tuple[str, ...] = ()  # --uses: session features the code itself relies on
     # "PG101.warn_below_percent" -> value
     thresholds: Mapping[str, Any] = field(default_factory=dict)
 

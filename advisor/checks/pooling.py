@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import Context, Result, check, common, postgres_facts
+from .stack import stack_of
 
 if TYPE_CHECKING:
     from ..facts.model import Facts, PostgresReportFacts
@@ -59,6 +60,9 @@ def pool_mode_for_serverless(facts: Facts, ctx: Context) -> Result | None:
 
 def _tracks_prepared(pg: PostgresReportFacts) -> tuple[bool | None, str]:
     """Whether the pooler keeps named prepared statements working, and how we know."""
+    measured = pg.get("session_features", {}).get("protocol_prepared_statements")
+    if measured is not None and measured["works"] is not None:
+        return measured["works"], f"measured: {measured['evidence']}"
     admin = pg["pooler"].get("admin")  # only with --pooler-admin-url
     if admin and admin["version_number"]:
         version = tuple(admin["version_number"])
@@ -85,6 +89,8 @@ def prepared_statements(facts: Facts, ctx: Context) -> Result | None:
     pg = postgres_facts(facts)
     if pg is None or not pg["pooler"]["detected"] or pg["pooler"]["pool_mode"] not in TRANSACTIONAL:
         return None
+    if stack_of(ctx) is not None:
+        return None  # the stack is known: STK101 gives its verdict instead of this advice
     tracks, why = _tracks_prepared(pg)
     params = pg["url"]["params"]
     prisma = ctx.orm == "prisma" or (

@@ -175,6 +175,16 @@ def prisma_pgbouncer(facts: Facts, ctx: Context) -> Result | None:
     url = facts["url"]
     if not _is_prisma(ctx, url):
         return None  # other clients ignore pgbouncer=...; URL302 says so
+    if ctx.prisma_version and ctx.prisma_version >= 7:
+        # The driver adapter (node-postgres) takes the URL: it sends unnamed statements,
+        # which every pool keeps, and reads no pgbouncer flag (STK101 judges the stack).
+        if "pgbouncer" not in url["params"]:
+            return None
+        return Result(
+            "warn",
+            "Prisma 7 hands the URL to its driver adapter, which ignores pgbouncer=true "
+            "and sends unnamed statements (which any pool keeps): drop the parameter",
+        )
     endpoint = url["endpoint"]
     flag = url["params"].get("pgbouncer")
     has_flag = str(flag).lower() == "true" if flag is not None else False

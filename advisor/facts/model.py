@@ -230,6 +230,14 @@ class PostgresSession(TypedDict):
     read_only: bool
 
 
+class SessionFeature(TypedDict):
+    """One feature of facts/session.py: does it work through this endpoint, and how we know."""
+
+    works: bool | None  # None: could not tell
+    how: Literal["measured", "inferred"]
+    evidence: str
+
+
 class PostgresFacts(TypedDict):
     """What postgres.gather() returns."""
 
@@ -247,6 +255,7 @@ class PostgresFacts(TypedDict):
     tls: PostgresTLS
     session: PostgresSession
     probe: PostgresProbe
+    session_features: NotRequired[dict[str, SessionFeature]]  # off: --no-session-features
 
 
 # -- MySQL and MariaDB (facts/mysql.py) ------------------------------------------

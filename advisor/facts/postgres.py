@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ProbeFailed
 from ..log import log
 from ..target import Target
-from . import dns, libpq, pooler
+from . import dns, libpq, pooler, session
 from .deadline import Deadline
 from .model import ClientTLS, PoolerFacts, PostgresFacts
 
@@ -79,10 +79,14 @@ BOOLS = ("role_superuser", "session_ssl")
 
 
 def gather(
-    target: Target, timeout: Deadline | float = 10.0, detect_mode: bool = True
+    target: Target,
+    timeout: Deadline | float = 10.0,
+    detect_mode: bool = True,
+    session_features: bool = False,
 ) -> PostgresFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
-    `timeout` is seconds, or the command's Deadline (shared with its other URLs)."""
+    `timeout` is seconds, or the command's Deadline (shared with its other URLs).
+    `session_features`: also measure them (facts/session.py), on the same connection."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
     deadline = Deadline.of(timeout)
@@ -186,6 +190,10 @@ def gather(
                     "(each client is bound to one pgpool child and its "
                     "cached backend connection)"
                 )
+        if session_features:
+            facts["session_features"] = session.measure(
+                conn.pgconn, pool["detected"], pool["pool_mode"], pool["evidence"], deadline
+            )
     except psycopg.Error as exc:
         raise _probe_failed(exc, target, deadline.left()) from None
     except libpq.Timeout:

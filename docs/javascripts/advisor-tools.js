@@ -49,9 +49,11 @@ const intOrNull = s => /^\s*\d+\s*$/.test(s) ? parseInt(s, 10) : null;
 
 /** {url, direct_url, orm, serverless, prisma_version} -> what advisor.webtools.check_url returns. */
 function advisorCheck(input) {
+  const options = [].concat(input.driver_options || []).flatMap(o => String(o).split("\n")).map(o => o.trim()).filter(Boolean);
   return call("check_url", { url: input.url, direct_url: input.direct_url || "",
     orm: input.orm && input.orm !== "none" ? input.orm : null, serverless: input.serverless !== false,
-    prisma_version: typeof input.prisma_version === "number" ? input.prisma_version : intOrNull(String(input.prisma_version || "")) });
+    prisma_version: typeof input.prisma_version === "number" ? input.prisma_version : intOrNull(String(input.prisma_version || "")),
+    driver: input.driver || null, driver_options: options });
 }
 
 function endpointRows(prefix, e, shown, providers) {
@@ -67,7 +69,8 @@ function runChecker(ev) {
   const out = $("uc-result");
   out.textContent = "";
   const r = advisorCheck({ url: val("uc-url"), direct_url: val("uc-direct"), orm: val("uc-orm"),
-    serverless: $("uc-serverless").checked, prisma_version: val("uc-prisma") });
+    serverless: $("uc-serverless").checked, prisma_version: val("uc-prisma"),
+    driver: val("uc-driver"), driver_options: val("uc-options") });
   if (r.error) return say(out, "error", "Invalid URL: " + r.error);
   const facts = r.report.facts, n = { pass: 0, warn: 0, fail: 0 };
   const rows = endpointRows("", facts.url.endpoint, r.report.target.url, r.providers);
@@ -131,7 +134,10 @@ function fillChoices() {
     $("cg-orm").append(...c.orms.map(o => option(o.id, o.name)));
     $("cg-platform").append(...c.platforms.map(p => option(p.id, p.name)));
   }
-  if (uc) uc.append(...c.orms.map(o => option(o.id, o.name)));
+  if (uc) {
+    uc.append(...c.orms.map(o => option(o.id, o.name)));
+    $("uc-driver").append(...c.drivers.map(d => option(d.id, d.name)));
+  }
 }
 const status = (id, text) => { $(id).querySelector("[data-status]").textContent = text; };
 FORMS.forEach(id => status(id, "Loading the checks: Python starts in this page (about 13 MB, the first time only)…"));

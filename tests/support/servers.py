@@ -63,19 +63,27 @@ def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = 
     raise RuntimeError(f"nothing listens on {port} after {timeout}s")
 
 
-def _owner(user: str) -> tuple[int, int]:
+def _owner(user: str, root: Path | None = None) -> tuple[int, int]:
+    """`user`'s ids: the host's, or those in the chroot `root`'s own /etc/passwd (its
+    programs look themselves up there: initdb refuses an id it cannot name)."""
     if not ROOT:
         return os.getuid(), os.getgid()
-    pw = pwd.getpwnam(user)
-    return pw.pw_uid, pw.pw_gid
+    if root is None:
+        pw = pwd.getpwnam(user)
+        return pw.pw_uid, pw.pw_gid
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if len(fields) > 3 and fields[0] == user:
+            return int(fields[2]), int(fields[3])
+    raise MissingBinary(f"user {user} in {root} (tests/support/trixie.py creates it)")
 
 
 def _as_user(user: str, argv: list[str]) -> list[str]:
     return ["runuser", "-u", user, "--", *argv] if ROOT else argv
 
 
-def _chown_tree(path: Path, user: str) -> None:
-    uid, gid = _owner(user)
+def _chown_tree(path: Path, user: str, root: Path | None = None) -> None:
+    uid, gid = _owner(user, root)
     for p in [path, *path.rglob("*")]:
         os.chown(p, uid, gid)
 
@@ -106,10 +114,12 @@ def read_text(*paths: Path) -> str:
     return out
 
 
-def make_workdir(prefix: str, user: str) -> Path:
-    path = Path(tempfile.mkdtemp(prefix=f"advisor-{prefix}-"))
+def make_workdir(prefix: str, user: str, root: Path | None = None) -> Path:
+    """A fresh folder owned by `user`: under /tmp, or under the chroot `root`'s /tmp."""
+    base = None if root is None else root / "tmp"
+    path = Path(tempfile.mkdtemp(prefix=f"advisor-{prefix}-", dir=base))
     path.chmod(0o755)
-    _chown_tree(path, user)
+    _chown_tree(path, user, root)
     return path
 
 
@@ -188,7 +198,11 @@ def make_certs(directory: Path, hostname: str = "localhost") -> dict:
 
 
 class PostgresServer:
-    """initdb + postgres on a free port; `app` role with a password; log_connections on."""
+    """initdb + postgres on a free port; `app` role with a password; log_connections on.
+
+    `root` runs the PostgreSQL of another Debian release from a chroot (e.g.
+    `trixie.root()`, PostgreSQL 17); it listens on the host's loopback all the same, and
+    the attributes (`dir`, `data`, `socket_dir`, `log`) are host paths."""
 
     def __init__(
         self,
@@ -197,43 +211,66 @@ class PostgresServer:
         superuser_reserved: int = 3,
         tls: bool = False,
         settings: dict | None = None,
+        root: Path | None = None,
     ):
         self.name, self.tls = name, tls
+        self.root = Path(root) if root is not None else None
         self.max_connections, self.superuser_reserved = max_connections, superuser_reserved
         self.settings = settings or {}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.certs: dict = {}
 
+    def _bindir(self) -> Path:
+        """The server binaries, as the programs see them (inside the root, if any)."""
+        if self.root is None:
+            return pg_bindir()
+        found = sorted(
+            self.root.glob("usr/lib/postgresql/*/bin/postgres"),
+            key=lambda p: int(p.parts[-3]),
+        )
+        if not found:
+            raise MissingBinary(f"PostgreSQL in {self.root} (tests/support/trixie.py builds it)")
+        return Path("/") / found[-1].parent.relative_to(self.root)
+
+    def _inside(self, path: Path) -> str:
+        return str(path if self.root is None else Path("/") / path.relative_to(self.root))
+
+    def _as_postgres(self, argv: list[str]) -> list[str]:
+        return (
+            _as_user("postgres", argv)
+            if self.root is None
+            else in_root(self.root, "postgres", argv)
+        )
+
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> PostgresServer:
-        bindir = pg_bindir()
-        self.dir = make_workdir(f"pg-{self.name}", "postgres")
+        bindir = self._bindir()
+        self.dir = make_workdir(f"pg-{self.name}", "postgres", self.root)
         self.data, self.socket_dir = self.dir / "data", self.dir / "sock"
         self.socket_dir.mkdir()
         self.log = self.dir / "server.log"
         self.log.touch()
-        _chown_tree(self.dir, "postgres")
+        _chown_tree(self.dir, "postgres", self.root)
         pwfile = self.dir / "pw"
         pwfile.write_text("postgres-" + PASSWORD + "\n")
-        _chown_tree(self.dir, "postgres")
+        _chown_tree(self.dir, "postgres", self.root)
         subprocess.run(
-            _as_user(
-                "postgres",
+            self._as_postgres(
                 [
                     str(bindir / "initdb"),
                     "-D",
-                    str(self.data),
+                    self._inside(self.data),
                     "-U",
                     "postgres",
                     "--pwfile",
-                    str(pwfile),
+                    self._inside(pwfile),
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
                     "-E",
                     "UTF8",
                     "--no-sync",
-                ],
+                ]
             ),
             check=True,
             capture_output=True,
@@ -241,7 +278,7 @@ class PostgresServer:
         conf = {
             "listen_addresses": "'127.0.0.1'",
             "port": self.port,
-            "unix_socket_directories": f"'{self.socket_dir}'",
+            "unix_socket_directories": f"'{self._inside(self.socket_dir)}'",
             "max_connections": self.max_connections,
             "superuser_reserved_connections": self.superuser_reserved,
             "log_connections": "on",
@@ -252,12 +289,12 @@ class PostgresServer:
         }
         if self.tls:
             self.certs = make_certs(self.dir)
-            _chown_tree(self.dir, "postgres")
+            _chown_tree(self.dir, "postgres", self.root)
             conf.update(
                 {
                     "ssl": "on",
-                    "ssl_cert_file": f"'{self.certs['cert']}'",
-                    "ssl_key_file": f"'{self.certs['key']}'",
+                    "ssl_cert_file": f"'{self._inside(Path(self.certs['cert']))}'",
+                    "ssl_key_file": f"'{self._inside(Path(self.certs['key']))}'",
                 }
             )
         conf.update(self.settings)
@@ -265,7 +302,7 @@ class PostgresServer:
             fh.write("\n# advisor test settings\n")
             fh.writelines(f"{k} = {v}\n" for k, v in conf.items())
         self.proc = subprocess.Popen(
-            _as_user("postgres", [str(bindir / "postgres"), "-D", str(self.data)]),
+            self._as_postgres([str(bindir / "postgres"), "-D", self._inside(self.data)]),
             stdout=open(self.log, "ab"),
             stderr=subprocess.STDOUT,
         )
@@ -279,15 +316,14 @@ class PostgresServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             r = subprocess.run(
-                _as_user(
-                    "postgres",
+                self._as_postgres(
                     [
-                        str(pg_bindir() / "pg_isready"),
+                        str(self._bindir() / "pg_isready"),
                         "-h",
-                        str(self.socket_dir),
+                        self._inside(self.socket_dir),
                         "-p",
                         str(self.port),
-                    ],
+                    ]
                 ),
                 capture_output=True,
             )
@@ -303,12 +339,11 @@ class PostgresServer:
     def psql(self, sql: str, db: str = "postgres") -> str:
         """Run SQL as the superuser over the Unix socket (not counted as TCP connections)."""
         r = subprocess.run(
-            _as_user(
-                "postgres",
+            self._as_postgres(
                 [
-                    str(pg_bindir() / "psql"),
+                    str(self._bindir() / "psql"),
                     "-h",
-                    str(self.socket_dir),
+                    self._inside(self.socket_dir),
                     "-p",
                     str(self.port),
                     "-U",
@@ -320,7 +355,7 @@ class PostgresServer:
                     "-XAtq",
                     "-c",
                     sql,
-                ],
+                ]
             ),
             capture_output=True,
             text=True,
@@ -362,8 +397,30 @@ class PostgresServer:
         )
 
 
+def in_root(root: Path | None, user: str, argv: list[str]) -> list[str]:
+    """`argv` run as `user`, inside the chroot `root` (tests/support/trixie.py) when given.
+    In a root the user's ids are the root's own (its programs look themselves up in its
+    /etc/passwd), and the files they read must be chowned to those (`_chown_tree(...,
+    root)`)."""
+    if root is not None and not ROOT:
+        raise MissingBinary(f"programs in {root} (running them with chroot needs root)")
+    if not ROOT:
+        return argv
+    uid, gid = _owner(user, root)
+    if root is None:
+        # setpriv execs the program itself: a SIGTERM from stop() reaches it directly,
+        # where runuser would forward it and then sleep 2 s before exiting.
+        return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups", *argv]
+    return ["chroot", f"--userspec={uid}:{gid}", "--groups=", str(root), *argv]
+
+
 class PgBouncer:
-    """PgBouncer in front of a PostgreSQL server, with an admin console user."""
+    """PgBouncer in front of a PostgreSQL server, with an admin console user.
+
+    `root` runs the PgBouncer of another Debian release from a chroot (e.g.
+    `trixie.root()`, PgBouncer 1.24) instead of the system's; it shares the host's loopback,
+    so it fronts the same servers. `settings` are written to the [pgbouncer] section as
+    they are (e.g. max_prepared_statements, server_round_robin, min_pool_size)."""
 
     def __init__(
         self,
@@ -372,16 +429,39 @@ class PgBouncer:
         default_pool_size: int = 5,
         settings: dict | None = None,
         name: str | None = None,
+        root: Path | None = None,
     ):
         self.server, self.pool_mode = server, pool_mode
         self.default_pool_size, self.settings = default_pool_size, settings or {}
         self.name = name or f"pgbouncer-{pool_mode}"
+        self.root = Path(root) if root is not None else None
         self.port = free_port()
         self.proc = None
 
+    def _binary(self) -> str:
+        if self.root is None:
+            return which("pgbouncer", "apt-get install pgbouncer")
+        if not (self.root / "usr/sbin/pgbouncer").exists():
+            raise MissingBinary(f"pgbouncer in {self.root} (tests/support/trixie.py builds it)")
+        return "/usr/sbin/pgbouncer"
+
+    def _inside(self, path: Path) -> str:
+        """A host path as PgBouncer sees it (relative to the chroot, if any)."""
+        return str(path if self.root is None else Path("/") / path.relative_to(self.root))
+
+    def version(self) -> str:
+        """The version this PgBouncer binary reports, e.g. "1.24.1"."""
+        r = subprocess.run(
+            in_root(self.root, "postgres", [self._binary(), "--version"]),
+            capture_output=True,
+            text=True,
+        )
+        words = (r.stdout or r.stderr).split()
+        return words[1] if len(words) > 1 and words[0] == "PgBouncer" else ""
+
     def start(self) -> PgBouncer:
-        binary = which("pgbouncer", "apt-get install pgbouncer")
-        self.dir = make_workdir(self.name, "postgres")
+        binary = self._binary()
+        self.dir = make_workdir(self.name, "postgres", self.root)
         self.log = self.dir / "pgbouncer.log"
         (self.dir / "userlist.txt").write_text(f'"app" "{PASSWORD}"\n"pgb_admin" "{PASSWORD}"\n')
         settings = {
@@ -389,13 +469,13 @@ class PgBouncer:
             "listen_port": self.port,
             "unix_socket_dir": "",
             "auth_type": "scram-sha-256",
-            "auth_file": str(self.dir / "userlist.txt"),
+            "auth_file": self._inside(self.dir / "userlist.txt"),
             "pool_mode": self.pool_mode,
             "default_pool_size": self.default_pool_size,
             "max_client_conn": 100,
             "admin_users": "pgb_admin",
-            "logfile": str(self.log),
-            "pidfile": str(self.dir / "pgbouncer.pid"),
+            "logfile": self._inside(self.log),
+            "pidfile": self._inside(self.dir / "pgbouncer.pid"),
             "server_lifetime": 3600,
             "ignore_startup_parameters": "extra_float_digits",
         }
@@ -403,9 +483,9 @@ class PgBouncer:
         lines = ["[databases]", f"* = host=127.0.0.1 port={self.server.port}", "", "[pgbouncer]"]
         lines += [f"{k} = {v}" for k, v in settings.items()]
         (self.dir / "pgbouncer.ini").write_text("\n".join(lines) + "\n")
-        _chown_tree(self.dir, "postgres")
+        _chown_tree(self.dir, "postgres", self.root)
         self.proc = subprocess.Popen(
-            _as_user("postgres", [binary, str(self.dir / "pgbouncer.ini")]),
+            in_root(self.root, "postgres", [binary, self._inside(self.dir / "pgbouncer.ini")]),
             stdout=subprocess.DEVNULL,
             stderr=open(self.dir / "stderr.log", "ab"),
         )

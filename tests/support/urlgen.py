@@ -11,8 +11,21 @@ from hypothesis import strategies as st
 
 from advisor import target
 from advisor.catalog.providers import load_providers
+from advisor.catalog.stacks import load_stacks
 from advisor.options import ORMS
 
+DRIVERS = sorted(sid for sid, s in load_stacks().items() if s["kind"] == "driver") + ["nope"]
+# Every safe setting the catalog names (applied or not), and a few that are none.
+DRIVER_OPTIONS = sorted(
+    {
+        f"{o['name']}={v}"
+        for s in load_stacks().values()
+        for f in s["features"].values()
+        for o in f.get("safe_options", [])
+        for v in o["values"]
+    }
+    | {"statement_cache_size=100", "prepare=true", "x"}
+)
 PLACEHOLDER = re.compile(r"<([a-z-]+)>")
 TOKEN = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10)
 
@@ -131,4 +144,6 @@ def checker_input(draw: st.DrawFn) -> dict:
         "orm": draw(st.one_of(st.none(), st.sampled_from(ORMS))),
         "serverless": draw(st.booleans()),
         "prisma_version": draw(st.one_of(st.none(), st.sampled_from([5, 6, 7, 8]))),
+        "driver": draw(st.one_of(st.none(), st.none(), st.sampled_from(DRIVERS))),
+        "driver_options": draw(st.lists(st.sampled_from(DRIVER_OPTIONS), max_size=2)),
     }

@@ -1,0 +1,182 @@
+"""Session features: what an application that relies on session state gets from this endpoint.
+
+One measurement, on the probe's own connection, in one pipeline that ends with a single
+Sync (so the server cannot change in the middle, even in statement mode): prepare a named
+statement at the protocol level, run it, ask the server under which name it holds that
+statement's text, close it. A pooler that tracks prepared statements per client (PgBouncer
+1.21+ with max_prepared_statements > 0, among others) renames it on the way; one that does not
+passes the client's name through, so in transaction mode the next transaction may land on a
+server without it ("does not exist") and another client's identical name collides ("already
+exists"). Nothing outlives the pipeline: the Close is part of it.
+
+The other features are state that lives in the server session (SQL PREPARE, SET, advisory
+locks, LISTEN): no pooler carries them from one server connection to another, so they work
+exactly when a client keeps its server, which pool-mode detection has just measured. They
+are reported as inferred from that measurement, with its evidence, rather than probed by
+leaving state on pooled servers that the probe could not reliably clean up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from ..options import SESSION_FEATURES
+from .deadline import Deadline
+from .libpq import QueryError, Timeout, wait_ready
+from .model import SessionFeature as Feature
+
+if TYPE_CHECKING:
+    from psycopg.pq.abc import PGconn
+
+# What each session-bound feature stands for, to word the inferred evidence.
+SESSION_STATE = {
+    "sql_prepare": "statements made with SQL PREPARE",
+    "session_set": "a session-level SET (search_path, time zone, ...)",
+    "advisory_lock": "a session advisory lock",
+    "listen_notify": "LISTEN registrations",
+    "with_hold_cursors": "cursors declared WITH HOLD",
+}
+FEATURES = SESSION_FEATURES  # protocol_prepared_statements, then SESSION_STATE's, in order
+LOOKUP = (
+    b"SELECT name FROM pg_catalog.pg_prepared_statements WHERE statement OPERATOR(pg_catalog.=) $1"
+)
+
+
+def _collect(pgconn: PGconn, deadline: Deadline) -> list[Any]:
+    """Every result up to the pipeline's Sync (the Sync's own result ends the list)."""
+    from psycopg import pq
+
+    found: list[Any] = []
+    while True:
+        while pgconn.is_busy():
+            if not wait_ready(pgconn.socket, False, deadline):
+                raise Timeout("prepared-statement probe")
+            pgconn.consume_input()
+        res = pgconn.get_result()
+        if res is None:
+            continue  # the end of one statement's results
+        if res.status == pq.ExecStatus.PIPELINE_SYNC:
+            return found
+        found.append(res)
+
+
+def prepared_statement_name(pgconn: PGconn, deadline: Deadline | float) -> tuple[str, str | None]:
+    """(the name we used, the name the server holds the statement under, or None when the
+    server does not hold it at all). Raises QueryError or Timeout."""
+    from psycopg import pq
+
+    deadline = Deadline.of(deadline)
+    name = f"advisor_probe_{secrets.token_hex(6)}"
+    text = f"SELECT 1 AS {name}".encode()
+    pgconn.enter_pipeline_mode()
+    try:
+        pgconn.send_prepare(name.encode(), text)
+        pgconn.send_query_prepared(name.encode(), None)
+        pgconn.send_query_params(LOOKUP, [text])
+        pgconn.send_close_prepared(name.encode())
+        pgconn.pipeline_sync()
+        while pgconn.flush():
+            if not wait_ready(pgconn.socket, True, deadline):
+                raise Timeout("prepared-statement probe")
+        results = _collect(pgconn, deadline)
+    finally:
+        if pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            try:
+                pgconn.exit_pipeline_mode()
+            except Exception:  # results left unread: the connection is closed by the caller
+                pass
+    for res in results:
+        if res.status in (pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_ABORTED):
+            message = (res.error_message or b"").decode(errors="replace").strip()
+            raise QueryError(message or "the pipeline was aborted")
+    rows = results[2]
+    held = rows.get_value(0, 0) if rows.ntuples else None
+    return name, held.decode(errors="replace") if isinstance(held, bytes) else held
+
+
+def measure(
+    pgconn: PGconn,
+    pooled: bool,
+    mode: str | None,
+    mode_evidence: list[str],
+    deadline: Deadline | float,
+) -> dict[str, Feature]:
+    """Every feature of FEATURES. `pooled`: a pooler answered (not PostgreSQL itself);
+    `mode`: what pool-mode detection measured (None: not known)."""
+    keeps_server = not pooled or mode == "session"
+    why = "; ".join(mode_evidence) or ("PostgreSQL answered directly" if not pooled else "")
+    from psycopg import Error, pq
+
+    out: dict[str, Feature] = {}
+    try:
+        if (
+            pgconn.transaction_status != pq.TransactionStatus.IDLE
+            or Deadline.of(deadline).expired()
+        ):
+            raise Timeout("no time left, or the connection still busy with what timed out")
+        ours, held = prepared_statement_name(pgconn, deadline)
+    except (QueryError, Timeout, Error) as exc:
+        reason = (
+            "ran out of time" if isinstance(exc, Timeout) else (str(exc).splitlines() or [""])[0]
+        )
+        out["protocol_prepared_statements"] = {
+            "works": None,
+            "how": "measured",
+            "evidence": f"the prepared-statement probe failed: {reason}"[:300],
+        }
+    else:
+        out["protocol_prepared_statements"] = _prepared(ours, held, keeps_server, mode, pooled)
+    for feature, state in SESSION_STATE.items():
+        if keeps_server:
+            works: bool | None = True
+            evidence = f"{state} stays with this client: it keeps its server ({why})"
+        elif mode in ("transaction", "statement"):
+            works = False
+            evidence = (
+                f"{state} stays on the server connection, which goes back to the pool after "
+                f"each {mode} and may be handed to another client ({why})"
+            )
+        else:
+            works, evidence = None, f"the pool mode is not known, so neither is this ({why})"
+        out[feature] = {"works": works, "how": "inferred", "evidence": evidence[:300]}
+    return out
+
+
+def _prepared(
+    ours: str, held: str | None, keeps_server: bool, mode: str | None, pooled: bool
+) -> Feature:
+    if held is not None and held != ours:
+        return {
+            "works": True,
+            "how": "measured",
+            "evidence": f"the pooler renamed the client's named statement to {held}: it "
+            "tracks prepared statements per client",
+        }
+    if held is None:
+        return {
+            "works": None,
+            "how": "measured",
+            "evidence": "the server did not report the statement just prepared",
+        }
+    if keeps_server:
+        where = "this client keeps its server" if pooled else "PostgreSQL answered directly"
+        return {
+            "works": True,
+            "how": "measured",
+            "evidence": f"the server holds the named statement under its own name and {where}",
+        }
+    if mode in ("transaction", "statement"):
+        return {
+            "works": False,
+            "how": "measured",
+            "evidence": f"the named statement reached the server under its own name and "
+            f"servers are handed out per {mode}: the next one may not have it "
+            '("does not exist") and another client\'s statement of the same name '
+            'collides ("already exists")',
+        }
+    return {
+        "works": None,
+        "how": "measured",
+        "evidence": "the pooler passes statement names through, but the pool mode is not known",
+    }
