@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test lint demo docs site bench system venv node clean
+.PHONY: test lint demo docs site bench matrix system venv node clean
 
 test: system venv node  ## the whole suite, live servers and browser included
 	$(BIN)/python -m pytest
@@ -24,6 +24,9 @@ site: venv node  ## build the site into site/
 
 bench: system venv  ## measure, write bench/results.json and docs/performance.md
 	$(BIN)/python -m bench.run
+
+matrix: system venv node  ## re-measure the real-driver matrix and publish it (docs/data/driver-matrix.json)
+	ADVISOR_UPDATE_MATRIX=1 $(BIN)/python -m pytest tests/test_driver_matrix.py -q
 
 system:  ## install missing system packages (Debian/Ubuntu, as root)
 	@bash .ci/system-packages

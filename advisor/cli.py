@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Never
 
 from . import __version__, interrupts, redact
 from .errors import EXIT_PROBE, EXIT_USAGE, AdvisorError
-from .options import MAX_TIMEOUT, ORMS, SESSION_FEATURES, valid_timeout
+from .options import MAX_TIMEOUT, ORM_CHOICES, SESSION_FEATURES, valid_timeout
 
 if TYPE_CHECKING:
     import argparse
@@ -86,7 +86,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--direct-url", metavar="URL", help="the migration (direct) URL; default: $DIRECT_URL"
     )
-    p.add_argument("--orm", choices=ORMS, help="the ORM or driver the application uses")
+    p.add_argument("--orm", choices=ORM_CHOICES, help="the ORM or driver the application uses")
     p.add_argument(
         "--prisma-version",
         type=int,

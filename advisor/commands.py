@@ -12,7 +12,6 @@ from . import checks
 from .catalog import docs_url, load_checks
 from .errors import UsageError
 from .log import remember
-from .options import ORMS
 from .render import render
 from .sources import resolve_urls, write_output
 from .target import parse_target
@@ -26,10 +25,10 @@ if TYPE_CHECKING:
     from .target import Target
 
 
-def _stack(args: argparse.Namespace) -> tuple[str | None, str | None]:
-    """(orm, driver) from --orm/--driver, else from --project's files; checked against the
-    stack catalog (UsageError names what is wrong)."""
-    orm, driver = args.orm, args.driver
+def _stack(args: argparse.Namespace) -> tuple[str | None, str | None, int | None]:
+    """(orm, driver, Prisma major) from --orm/--driver/--prisma-version, else from
+    --project's files; checked against the stack catalog (UsageError says what is wrong)."""
+    orm, driver, prisma = args.orm, args.driver, args.prisma_version
     if args.project and orm is None and driver is None:
         from .stackdetect import detect
 
@@ -37,19 +36,19 @@ def _stack(args: argparse.Namespace) -> tuple[str | None, str | None]:
         if found is None:
             raise UsageError(f"--project {args.project}: {why}")
         orm, driver = (found.orm["id"] if found.orm else None), found.driver["id"]
-        if orm is not None and orm not in ORMS:
-            orm = None  # an ORM the URL checks do not know: judge its driver alone
+        if orm == "prisma" and prisma is None and found.version:
+            prisma = int(found.version.split(".")[0])
     if (args.driver_option or args.uses) and orm is None and driver is None:
         raise UsageError("--driver-option and --uses need --driver or --orm (or --project)")
     if driver is not None:
         from .catalog.stacks import resolve
 
-        version = str(args.prisma_version) if orm == "prisma" and args.prisma_version else None
+        version = str(prisma) if orm == "prisma" and prisma else None
         try:
             resolve(orm, driver, version)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    return orm, driver
+    return orm, driver, prisma
 
 
 def _context(
@@ -59,7 +58,7 @@ def _context(
     concurrency: int | None = None,
     pool_size: int | None = None,
 ) -> checks.Context:
-    orm, driver = _stack(args)
+    orm, driver, prisma_version = _stack(args)
     return checks.Context(
         target=target,
         serverless=args.serverless,
@@ -68,7 +67,7 @@ def _context(
         driver_options=dict(args.driver_option),
         uses=tuple(args.uses),
         direct_target=direct,
-        prisma_version=args.prisma_version,
+        prisma_version=prisma_version,
         concurrency=concurrency,
         pool_size=pool_size,
         thresholds=parse_thresholds(args.threshold),

@@ -21,7 +21,7 @@ from . import checks
 from .combine import combine, worst_exit
 from .errors import AdvisorError, UsageError
 from .log import remember
-from .options import MAX_TIMEOUT, ORMS, valid_timeout
+from .options import MAX_TIMEOUT, ORM_CHOICES, valid_timeout
 from .render import render
 from .render.combined import render as render_combined
 from .render.safe import one_line, slug
@@ -160,8 +160,8 @@ def load_targets(
             pool_size=raw.get("pool_size", args.pool_size),
             thresholds={**parse_thresholds(args.threshold), **_entry_thresholds(pairs, where)},
         )
-        if ctx.orm is not None and ctx.orm not in ORMS:
-            raise UsageError(f"{where}: orm must be one of {', '.join(ORMS)}")
+        if ctx.orm is not None and ctx.orm not in ORM_CHOICES:
+            raise UsageError(f"{where}: orm must be one of {', '.join(ORM_CHOICES)}")
         for opt in ("concurrency", "pool_size", "prisma_version"):
             value = getattr(ctx, opt)
             if value is not None and (

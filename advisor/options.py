@@ -16,8 +16,12 @@ ORM_NAMES = {
     "sqlalchemy": "SQLAlchemy",
     "rails": "Rails",
 }
+# The other ORMs of the stack catalog (catalog/stacks.toml; a test keeps the two lists equal):
+# --orm takes them too, for the stack verdicts; the guides and snippets cover ORMS.
+STACK_ORMS = ("kysely", "typeorm", "sequelize", "knex", "hibernate", "laravel", "ecto")
+ORM_CHOICES = ORMS + STACK_ORMS
 # Those that run schema migrations, which want a direct URL (node-postgres is a driver).
-MIGRATING_ORMS = tuple(orm for orm in ORMS if orm != "node-postgres")
+MIGRATING_ORMS = tuple(orm for orm in ORM_CHOICES if orm != "node-postgres")
 # The session features a stack may rely on (--uses; the stack catalog describes each).
 SESSION_FEATURES = (
     "protocol_prepared_statements",

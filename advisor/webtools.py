@@ -31,6 +31,7 @@ def lint_argv(
     prisma_version: int | None = None,
     driver: str | None = None,
     driver_options: list[str] | None = None,
+    uses: list[str] | None = None,
 ) -> list[str]:
     """The `advisor lint` command line the checker form stands for (`--` before the URL,
     so a URL starting with '-' is still a URL)."""
@@ -45,6 +46,8 @@ def lint_argv(
         argv += ["--driver", driver]
     for option in driver_options or []:
         argv += ["--driver-option", option]
+    for feature in uses or []:
+        argv += ["--uses", feature]
     return [*argv, "--", url]
 
 
@@ -69,10 +72,11 @@ def check_url(
     prisma_version: int | None = None,
     driver: str | None = None,
     driver_options: list[str] | None = None,
+    uses: list[str] | None = None,
 ) -> dict[str, Any]:
     """What the URL checker shows: `advisor lint --format json`'s report and exit code, or
     the CLI's one-line error (without its `advisor: error: ` prefix)."""
-    argv = lint_argv(url, direct_url, orm, serverless, prisma_version, driver, driver_options)
+    argv = lint_argv(url, direct_url, orm, serverless, prisma_version, driver, driver_options, uses)
     code, out, err = run_cli(argv)
     if not out:
         lines = err.strip().splitlines() or ["no output"]

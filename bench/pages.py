@@ -197,6 +197,8 @@ def performance_page(r: dict) -> str:
     else:
         out += ["mysqltuner was not installed on this machine: not measured.", ""]
     out += _connections(r["connections"])
+    if "session_features" in r:
+        out += session_section(r["session_features"], r["date"])
     out += _startup(r["startup"])
     out += _fleet(r["fleet"])
     if "remote" in r:
@@ -304,6 +306,120 @@ def _connections(c: dict) -> list[str]:
         "",
     ]
     return out
+
+
+def _pair(w: dict, wo: dict) -> str:
+    """A count with and without: the medians, and the range when runs differed."""
+
+    def one(c: dict) -> str:
+        return f"{c['median']}" + (f" ({c['min']}–{c['max']})" if c["min"] != c["max"] else "")
+
+    return f"{one(w)} / {one(wo)}"
+
+
+def _works(value) -> str:
+    return {True: "kept", False: "not kept", None: "unknown"}.get(value, "—")
+
+
+def session_section(x: dict, date: str) -> list[str]:
+    """What measuring session features adds to a probe (bench/session.py)."""
+    eps = x["endpoints"]
+    out = [
+        "## What measuring session features adds",
+        "",
+        "`advisor probe` measures which session features work through the endpoint "
+        "(`facts.session_features`) unless given `--no-session-features`. Both ran as users "
+        f"run them, each a separate process: `{x['commands']['with']}` and "
+        f"`{x['commands']['without']}` in turn (which went first alternated), {x['rounds']} "
+        "rounds after one warm-up run of each per endpoint. *Probe's clock* is the probe's "
+        "own `facts.probe.total_ms` (connecting and querying, without the process start-up); "
+        "*client connections* are the report's `facts.probe.connections_opened`; *server "
+        "connections* are the `connection received` lines in PostgreSQL's log; *statements* "
+        "are the lines PostgreSQL logged with `log_statement = all` for the probe's role: "
+        "one per simple-protocol query and one per extended-protocol Execute (Parse, Bind and "
+        "Close are not logged)." + _when(x, date),
+        "",
+        "| Endpoint | With (ms) | Without (ms) | × | Probe's clock, with / without (ms) "
+        "| Client connections | Server connections | Statements | Prepared statements |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for e in eps.values():
+        w, wo = e["with"], e["without"]
+        out.append(
+            f"| {e['label']} ({e['setup']}) | **{ms(w['wall_ms']['median'])}** "
+            f"({ms(w['wall_ms']['min'])}–{ms(w['wall_ms']['max'])}) "
+            f"| {ms(wo['wall_ms']['median'])} ({ms(wo['wall_ms']['min'])}–{ms(wo['wall_ms']['max'])}) "
+            f"| {e['ratio']:.2f}× | {ms(w['probe_ms']['median'])} / {ms(wo['probe_ms']['median'])} "
+            f"| {_pair(w['client_connections'], wo['client_connections'])} "
+            f"| {_pair(w['server_connections'], wo['server_connections'])} "
+            f"| {_pair(w['statements'], wo['statements'])} "
+            f"| {_works(e['measured'].get('protocol_prepared_statements'))} |"
+        )
+    added = {k: [e["added"][k] for e in eps.values()] for k in ("wall_ms", "probe_ms")}
+    extra_clients = max(e["added"]["client_connections"] for e in eps.values())
+    extra_servers = max(e["added"]["server_connections"] for e in eps.values())
+    logins = [
+        e["label"]
+        for e in eps.values()
+        if "pooler_logins" in e["with"]
+        and (e["with"]["pooler_logins"], e["without"]["pooler_logins"])
+        != (e["with"]["client_connections"], e["without"]["client_connections"])
+    ]
+    rounds = "; ".join(
+        f"{e['label']} {e['rounds']['median_ratio']:.2f}× ({e['rounds']['min_ratio']:.2f}× "
+        f"to {e['rounds']['max_ratio']:.2f}×, slower in {e['rounds']['slower_rounds']} of "
+        f"{e['rounds']['rounds']})"
+        for e in eps.values()
+    )
+    met = "met" if extra_clients <= 1 else "**not met**"
+    out += [
+        "",
+        "Counts are medians, with and without, and their range when runs differed. "
+        "*Prepared statements*: whether the endpoint keeps protocol-level prepared statements "
+        "across transactions, as the measurement found.",
+        "",
+        "Result: with session features measured, the probe's clock moved by "
+        f"{_span(added['probe_ms'])} ms and the whole command's median by "
+        f"{_span(added['wall_ms'])} ms (medians, with minus without); it opened "
+        f"{_more(extra_clients, 'client connection')} and "
+        f"{_more(extra_servers, 'server connection')} on any endpoint (budget: at most one "
+        f"client connection more than pool-mode detection uses: {met}), and "
+        + _statements_added(eps)
+        + ".",
+        "",
+        "Round by round, the probe with them took, of the time without: " + rounds + ".",
+        "",
+        "Through PgBouncer the client connections "
+        + (
+            "equal the logins in PgBouncer's log in every case"
+            if not logins
+            else "differ from the logins in PgBouncer's log for " + ", ".join(logins)
+        )
+        + "; the warm-up runs opened its pool, and the table counts the server connections "
+        "opened during the measured runs.",
+        "",
+    ]
+    for name, why in x.get("skipped", {}).items():
+        out += [f"Not measured: {name.replace('_', ' ')} ({why}).", ""]
+    return out
+
+
+def _more(n: float, what: str) -> str:
+    return f"no {what} more" if n <= 0 else f"{n:g} {what}{'s' if n > 1 else ''} more"
+
+
+def _statements_added(eps: dict) -> str:
+    added = {e["added"]["statements"] for e in eps.values()}
+    if len(added) == 1:
+        return f"PostgreSQL ran {added.pop():+g} statements on every endpoint"
+    return "PostgreSQL ran " + ", ".join(
+        f"{e['added']['statements']:+g} statements ({e['label']})" for e in eps.values()
+    )
+
+
+def _span(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:+g}" if low == high else f"{low:+g} to {high:+g}"
 
 
 def _list(values: list) -> str:

@@ -5,7 +5,9 @@ Run as `python -m bench.run` from the checkout's root (it imports `bench` and
 tests/support/servers_mysql.py), times every command several times (median, min, max),
 counts server connections from the logs, puts `advisor burst` next to `pgbench -C` and
 holds 2,000 clients (bench/load.py), soaks every server kind with 1,000 probes
-(bench/soak.py), and writes bench/results.json, docs/performance.md and docs/burst.md. `--only load,soak` measures some parts again.
+(bench/soak.py), times the probe with and without its session-feature measurement
+(bench/session.py), and writes bench/results.json, docs/performance.md and docs/burst.md.
+`--only load,soak` measures some parts again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import load, pages, soak
+from bench import load, pages, session, soak
 from tests.support import servers, servers_mysql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -699,7 +701,7 @@ def bench_burst() -> dict:
         pg.stop()
 
 
-PARTS = ("probes", "burst", "load", "soak")
+PARTS = ("probes", "session", "burst", "load", "soak")
 RESULTS = ROOT / "bench" / "results.json"
 
 
@@ -736,6 +738,12 @@ def main(parts: tuple[str, ...] = PARTS) -> int:
 def _measure(results: dict, started: float, parts, full: bool, now: str) -> int:
     if "probes" in parts:
         _measure_probes(results)
+    if "session" in parts:
+        log(f"session features: the probe with and without {session.OFF}, {RUNS} rounds")
+        results["session_features"] = {
+            "date": now,
+            **session.bench_session(ADVISOR, RUNS, log),
+        }
     if "burst" in parts:
         log("burst: 40 clients on max_connections=20, direct and through PgBouncer")
         results["burst"] = bench_burst()

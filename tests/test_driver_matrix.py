@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import shutil
 import time
@@ -45,9 +46,12 @@ from pathlib import Path
 
 import pytest
 
+from advisor.catalog.providers import load_providers
 from advisor.checks import Context
+from advisor.configgen import example_url
 from advisor.probe import probe
 from advisor.target import parse_target
+from advisor.webtools import check_url
 from tests.support import servers
 from tests.support.cli import ROOT
 from tests.support.drivers import STACKS, TABLE_SQL, Stack, prisma_generate, run_pair
@@ -224,6 +228,34 @@ def write_matrix(cells: list[dict], path: Path = ARTIFACT) -> None:
     path.write_text(json.dumps(doc, indent=1) + "\n")
 
 
+# The published record (the site's compatibility matrix page reads it): what was measured
+# in each cell and what the advisor said, without the per-run details.
+PUBLISHED = Path(ROOT) / "docs" / "data" / "driver-matrix.json"
+PUBLISHED_KEYS = (
+    "pool", "pooler", "version", "postgresql", "settings", "stack", "driver", "orm",
+    "variant", "driver_version", "outcome", "error", "date",
+)  # fmt: skip
+
+
+def published(cells: list[dict]) -> dict:
+    return {
+        "measured": max(c["date"] for c in cells),
+        "cells": [
+            {
+                **{k: c[k] for k in PUBLISHED_KEYS},
+                "error": re.sub(r'"[a-z0-9]{10,14}"', '"<random>"', c["error"])[:200],
+                "advisor": c["advisor"]["verdict"],
+                "findings": {cid: f[0] for cid, f in c["advisor"]["findings"].items()},
+            }
+            for c in cells
+        ],
+    }
+
+
+def cell_key(cell: dict) -> tuple[str, str, str]:
+    return cell["pool"], cell["stack"], cell["variant"]
+
+
 # -- fixtures ----------------------------------------------------------------------------
 
 
@@ -308,6 +340,93 @@ def test_the_advisors_verdict_is_what_really_happened(driver_matrix):
         if c["advisor"]["verdict"] != c["outcome"]
     ]
     assert not wrong, f"{len(wrong)} of {len(driver_matrix)} cells:\n" + "\n".join(wrong)
+
+
+def test_the_published_matrix_is_what_this_run_measured(driver_matrix):
+    """docs/data/driver-matrix.json (the site's page) holds this run's outcomes and verdicts.
+    `make matrix` rewrites it after a driver or PgBouncer upgrade changed one."""
+    fresh = published(driver_matrix)
+    if os.environ.get("ADVISOR_UPDATE_MATRIX") == "1":
+        PUBLISHED.parent.mkdir(parents=True, exist_ok=True)
+        PUBLISHED.write_text(json.dumps(fresh, indent=1) + "\n")
+    saved = {cell_key(c): c for c in json.loads(PUBLISHED.read_text())["cells"]}
+    changed = [
+        f"  {k}: published {saved[k]['outcome']}/{saved[k]['advisor']}, now "
+        f"{c['outcome']}/{c['advisor']}"
+        if k in saved
+        else f"  {k}: not published"
+        for c in fresh["cells"]
+        for k in [cell_key(c)]
+        if k not in saved
+        or (saved[k]["outcome"], saved[k]["advisor"]) != (c["outcome"], c["advisor"])
+    ]
+    assert not changed, "run `make matrix` to publish:\n" + "\n".join(changed)
+    assert len(saved) == len(fresh["cells"])
+
+
+def _catalog_endpoints() -> list[tuple[str, str, str]]:
+    """(provider/endpoint, a URL for it, the matrix pool that behaves like it) for every
+    PostgreSQL endpoint whose behaviour the provider catalog states. Without an admin
+    console the advisor assumes more than one server connection, as in production: the
+    round-robin pools are the measured equivalent."""
+    like = {
+        ("pooled", "transaction", False): "pgbouncer-1.18-transaction-2-round-robin",
+        ("pooled", "transaction", True): "pgbouncer-1.24-transaction-2-round-robin-mps200",
+        ("pooled", "session", True): "pgbouncer-1.18-session",
+        ("direct", None, None): "direct",
+    }
+    found = []
+    for pid, provider in load_providers().items():
+        for e in provider["endpoints"]:
+            key = (e.get("role"), e.get("pool_mode"), e.get("prepared_statements"))
+            if e.get("role") == "direct":
+                key = ("direct", None, None)
+            if e.get("pooler") == "rds-proxy":  # it pins a session that uses session state
+                key = ("pooled", "session", True)
+            url = example_url(e.get("example"))
+            if e.get("engine") != "postgresql" or key not in like or not url:
+                continue
+            url = re.sub(r"<[^>]+>", "abc", url)
+            found.append((f"{pid}/{e['id']}", url, like[key]))
+    return found
+
+
+def test_lint_predicts_the_same_verdict_offline(driver_matrix):
+    """`advisor lint --driver/--orm URL` for every catalog endpoint (Supabase 6543 and 5432,
+    Neon's -pooler, Azure 6432, ...) says what the matching measured pool did, per stack."""
+    endpoints = _catalog_endpoints()
+    assert len(endpoints) >= 10 and {p for *_, p in endpoints} == {
+        "pgbouncer-1.18-transaction-2-round-robin",
+        "pgbouncer-1.24-transaction-2-round-robin-mps200",
+        "pgbouncer-1.18-session",
+        "direct",
+    }
+    reality = {cell_key(c): c["outcome"] for c in driver_matrix}
+    wrong = []
+    for stack in STACKS:
+        for variant in stack.variants:
+            options, uses = ADVISOR_INPUT.get((stack.name, variant), ((), ()))
+            for name, url, pool in endpoints:
+                r = check_url(
+                    url,
+                    orm=stack.orm,
+                    driver=stack.driver,
+                    prisma_version=7 if stack.orm == "prisma" else None,
+                    driver_options=list(options),
+                    uses=list(uses),
+                )
+                assert "report" in r, (name, r)
+                found = {f["id"]: f for f in r["report"]["findings"]}
+                verdict = (
+                    "breaks"
+                    if any(found[c]["status"] == "fail" for c in VERDICT_CHECKS)
+                    else "works"
+                )
+                if verdict != reality[pool, stack.name, variant]:
+                    wrong.append(
+                        f"  {stack.name}/{variant} on {name}: lint {verdict}, {pool} {reality[pool, stack.name, variant]}"
+                    )
+    assert not wrong, "\n".join(wrong)
 
 
 def test_matrix_is_complete_and_written(driver_matrix):

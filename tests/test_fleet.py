@@ -281,7 +281,11 @@ def test_exit_code_is_the_worst(tmp_path):
         ),
         ([{"name": "a", "url": "nosuch://h/db"}], {}, "target 'a'"),
         ([{"name": "a", "url": "postgresql://h/db", "timeout": -1}], {}, "timeout"),
-        ([{"name": "a", "url": "postgresql://h/db", "orm": "hibernate"}], {}, "orm must be one of"),
+        (
+            [{"name": "a", "url": "postgresql://h/db", "orm": "activejdbc"}],
+            {},
+            "orm must be one of",
+        ),
         (
             [{"name": "a", "url": "postgresql://h/db", "thresholds": {"PG101.nope": 1}}],
             {},

@@ -55,6 +55,7 @@ def endpoints(pg_plain, pgbouncer_txn, forwarder, trixie_root):
         ),
         "1.24-txn-0": bouncer("transaction", settings={"max_prepared_statements": 0}, root=root),
         "1.24-txn-1": bouncer("transaction", size=1, root=root),  # 1.24's default: tracking on
+        "ignore-options": bouncer("transaction", settings={"ignore_startup_parameters": "options"}),
     }
     with running_all(factories) as started:
         p = {name: s.port for name, s in started.items()}
@@ -70,6 +71,7 @@ def endpoints(pg_plain, pgbouncer_txn, forwarder, trixie_root):
             "1.24-txn-200": (p["1.24-txn-200"], True, False, "transaction"),
             "1.24-txn-0": (p["1.24-txn-0"], False, False, "transaction"),
             "1.24-txn-1": (p["1.24-txn-1"], True, False, "transaction"),
+            "ignore-options": (p["ignore-options"], False, False, "transaction"),
         }
 
 
@@ -135,14 +137,60 @@ def test_nothing_is_left_behind(endpoints, pg_plain):
         # Every server connection behind this endpoint: sample many transactions, each
         # asks the server it runs on for statements the probe prepared under its name. (A
         # pooler that tracks statements keeps its own copy, PGBOUNCER_<n>, in its cache, as
-        # it does for every client: that cache is the pooler's, and the probe leaves it be.)
-        leftovers = set()
+        # it does for every client: that cache is the pooler's, and the probe leaves it be;
+        # one fixed text keeps it at one copy per server connection, however many probes.)
+        leftovers, copies = set(), 0
         with psycopg.connect(url(port), autocommit=True, prepare_threshold=None) as conn:
             for _ in range(12):
                 rows = conn.execute(
                     "SELECT name FROM pg_catalog.pg_prepared_statements "
-                    "WHERE name LIKE 'advisor_probe%'"
+                    "WHERE statement LIKE '%advisor_session_probe%'"
                 ).fetchall()
-                leftovers |= {r[0] for r in rows}
+                leftovers |= {r[0] for r in rows if r[0].startswith("advisor_probe")}
+                copies = max(copies, len(rows))
         assert not leftovers, (name, leftovers)
+        assert copies <= 1, (name, copies)
         assert _server_state(pg_plain) == {"advisory_locks": 0, "busy_sessions": 0}, name
+
+
+# What each endpoint does with the startup parameters detection's second client sends
+# (options carrying search_path and extra_float_digits, an application_name of its own).
+HONOURS = dict.fromkeys(
+    ("options", "search_path", "extra_float_digits", "application_name"), "honours"
+)
+REFUSES_OPTIONS = {"options": "rejects", "search_path": "rejects", "extra_float_digits": "rejects"}
+STARTUP = {
+    "direct": HONOURS,
+    "forward": HONOURS,
+    "pgbouncer-txn": {**REFUSES_OPTIONS, "application_name": "honours"},
+    "session": {**REFUSES_OPTIONS, "application_name": "honours"},
+    "statement": {**REFUSES_OPTIONS, "application_name": "honours"},
+    # 1.24 takes options but only with settings it tracks: it names search_path.
+    "1.24-txn-200": {
+        "options": "rejects",
+        "search_path": "rejects",
+        "extra_float_digits": None,
+        "application_name": "honours",
+    },
+    "ignore-options": {
+        "options": "ignores",
+        "search_path": "ignores",
+        "extra_float_digits": "ignores",
+        "application_name": "honours",
+    },
+    "pgpool": dict.fromkeys(HONOURS, None),  # no second client: not measured
+}
+
+
+def test_startup_parameters(endpoints, pg_plain):
+    for name, expected in STARTUP.items():
+        port = endpoints[name][0]
+        offset = pg_plain.log_size()
+        facts = gather(port)
+        got = {k: v["accepted"] for k, v in facts["startup_parameters"].items()}
+        assert got == expected, (name, facts["startup_parameters"])
+        assert all(v["evidence"] for v in facts["startup_parameters"].values())
+        # Never a failed authentication: a refused parameter is refused before or after a
+        # login with the right password, and the retry logs in without it.
+        log = pg_plain.log_since(offset)
+        assert "password authentication failed" not in log, name

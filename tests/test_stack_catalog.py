@@ -452,3 +452,13 @@ def test_advisor_stacks_unknown_or_wrong_is_one_line_and_exit_2(args):
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("advisor: error: ")
     assert "Traceback" not in r.stderr
+
+
+def test_orm_choices_are_the_catalogs_orms():
+    """--orm takes every ORM of the stack catalog (and node-postgres, a driver given as an
+    ORM since before the catalog): advisor/options.py lists them for a light `--help`."""
+    from advisor.options import ORM_CHOICES
+
+    catalog = {sid for sid, s in load_stacks().items() if s["kind"] == "orm"}
+    assert set(ORM_CHOICES) == catalog | {"node-postgres"}
+    assert len(ORM_CHOICES) == len(set(ORM_CHOICES))

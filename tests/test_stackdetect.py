@@ -6,6 +6,7 @@ import json
 import os
 
 from advisor.stackdetect import MAX_FILE_BYTES, as_dict, describe, detect
+from tests.support.cli import run_advisor
 
 
 def project(tmp_path, **files):
@@ -186,3 +187,30 @@ def test_file_content_shown_back_is_one_printable_line(tmp_path):
     [pg] = found.found
     assert pg.stack == "node-postgres"
     assert "\x1b" not in pg.evidence and "\n" not in pg.evidence and len(pg.evidence) <= 120
+
+
+def test_lint_takes_the_stack_and_prisma_major_from_the_project(tmp_path):
+    """--project: package.json names Prisma 7 on @prisma/adapter-pg, so through Supabase's
+    transaction pooler there is nothing to fix for prepared statements (no pgbouncer=true
+    advice), and an asyncpg project is told its exact setting."""
+    url = (
+        "postgresql://postgres.abcdefghij:Pw-Proj-1@aws-0-eu-central-1.pooler.supabase.com:6543"
+        "/postgres?sslmode=verify-full"
+    )
+    (tmp_path / "package.json").write_text(
+        '{"dependencies": {"@prisma/client": "^7.1.0", "@prisma/adapter-pg": "^7.1.0"}}'
+    )
+    r = run_advisor("lint", "--format", "json", "--project", str(tmp_path), "--", url)
+    found = {f["id"]: f for f in json.loads(r.stdout)["findings"]}
+    assert found["STK101"]["status"] == "pass" and "Prisma ORM 7" in found["STK101"]["message"]
+    assert "URL201" not in found
+    py = tmp_path / "py"
+    py.mkdir()
+    (py / "requirements.txt").write_text("asyncpg==0.30.0\n")
+    r = run_advisor("lint", "--format", "json", "--project", str(py), "--", url)
+    found = {f["id"]: f for f in json.loads(r.stdout)["findings"]}
+    assert (
+        found["STK101"]["status"] == "fail"
+        and "statement_cache_size=0" in found["STK101"]["message"]
+    )
+    assert "Pw-Proj-1" not in r.stdout + r.stderr

@@ -50,6 +50,15 @@ def endpoint_features(facts: Facts) -> dict[str, Feature] | None:
     endpoint = facts["url"]["endpoint"]
     role, mode = endpoint.get("role"), endpoint.get("pool_mode")
     label = endpoint.get("label") or "this endpoint"
+    if role == "pooled" and endpoint.get("pooler") == "rds-proxy":
+        # RDS Proxy pins a client to its server connection once it sees session state:
+        # the state works, the multiplexing for that client is gone.
+        pinned = {
+            "works": True,
+            "how": "catalog",
+            "evidence": f"{label} pins the session to one server connection when it sees this",
+        }
+        return dict.fromkeys((PREPARED, *SESSION_STATE), pinned)
     if role == "direct" or mode == "session":
         keeps = {
             "works": True,

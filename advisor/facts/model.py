@@ -238,6 +238,14 @@ class SessionFeature(TypedDict):
     evidence: str
 
 
+class StartupParameter(TypedDict):
+    """One startup parameter of facts/session.py: what the endpoint does with it at login."""
+
+    accepted: Literal["honours", "ignores", "rejects"] | None
+    how: Literal["measured", "inferred"]
+    evidence: str
+
+
 class PostgresFacts(TypedDict):
     """What postgres.gather() returns."""
 
@@ -256,6 +264,7 @@ class PostgresFacts(TypedDict):
     session: PostgresSession
     probe: PostgresProbe
     session_features: NotRequired[dict[str, SessionFeature]]  # off: --no-session-features
+    startup_parameters: NotRequired[dict[str, StartupParameter]]  # with session_features
 
 
 # -- MySQL and MariaDB (facts/mysql.py) ------------------------------------------

@@ -10,6 +10,7 @@ pool-mode detection included, ends by one deadline made from --timeout.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -99,14 +100,15 @@ def gather(
     addresses: list[Any] = [None]  # None: libpq finds the server itself (socket, IP, hostaddr)
     per_attempt = libpq.url_connect_timeout(target)
 
-    def connect() -> psycopg.Connection[Any]:
-        """Log in (each address in turn) within the deadline; Timeout when it passes."""
+    def connect(extra: dict[str, str] | None = None) -> psycopg.Connection[Any]:
+        """Log in (each address in turn) within the deadline; Timeout when it passes.
+        `extra`: more libpq keywords for this login."""
         nonlocal opened
         error: Exception | None = None
         for address in list(addresses):
             if deadline.expired():
                 break
-            kw = libpq.connect_kwargs(target, deadline.seconds)
+            kw = {**libpq.connect_kwargs(target, deadline.seconds), **(extra or {})}
             if address is not None:
                 kw["hostaddr"] = address  # `host` stays: TLS checks the certificate against it
             log.debug(
@@ -136,6 +138,29 @@ def gather(
         if isinstance(error, psycopg.Error):
             raise error
         raise libpq.Timeout("connecting")
+
+    startup: dict[str, Any] = {"shown": None, "rejected": None}
+
+    def second() -> psycopg.Connection[Any]:
+        """Detection's second client; with session features it also carries the startup
+        parameters under test (facts/session.py), so they cost no connection of their own
+        unless the pooler refuses them (then once more without)."""
+        if not session_features:
+            return connect()
+        try:
+            b = connect(dict(session.STARTUP_KWARGS))
+        except psycopg.Error as exc:
+            # PgBouncer names what it refused: a parameter, or a setting inside options.
+            refused = re.search(r"unsupported startup parameter( in options)?: (\w+)", str(exc))
+            if refused is None:
+                raise
+            startup["rejected"] = refused.group(2) if refused.group(1) else "options"
+            b = connect({"application_name": session.STARTUP_APP})
+        try:
+            startup["shown"] = session.read_startup(b.pgconn, deadline.within(2.0))
+        except (libpq.QueryError, libpq.Timeout):
+            pass  # detection goes on; the parameters are reported as not read back
+        return b
 
     conn = None
     try:
@@ -169,7 +194,7 @@ def gather(
         if statement_mode:
             pool.update({"detected": True, "kind": "pgbouncer", "pool_mode": "statement"})
         elif pool["detected"] and detect_mode:
-            mode, why = pooler.detect_pool_mode(conn.pgconn, connect, deadline)
+            mode, why = pooler.detect_pool_mode(conn.pgconn, second, deadline)
             pool["pool_mode"] = mode
             pool["evidence"] += why
             if mode == "statement":  # that refusal is worded by PgBouncer
@@ -193,6 +218,9 @@ def gather(
         if session_features:
             facts["session_features"] = session.measure(
                 conn.pgconn, pool["detected"], pool["pool_mode"], pool["evidence"], deadline
+            )
+            facts["startup_parameters"] = session.startup_parameters(
+                startup["shown"], startup["rejected"], pool["detected"]
             )
     except psycopg.Error as exc:
         raise _probe_failed(exc, target, deadline.left()) from None

@@ -38,6 +38,7 @@ SESSION_STATE = {
     "with_hold_cursors": "cursors declared WITH HOLD",
 }
 FEATURES = SESSION_FEATURES  # protocol_prepared_statements, then SESSION_STATE's, in order
+PROBE_TEXT = b"SELECT 1 AS advisor_session_probe"
 LOOKUP = (
     b"SELECT name FROM pg_catalog.pg_prepared_statements WHERE statement OPERATOR(pg_catalog.=) $1"
 )
@@ -68,7 +69,9 @@ def prepared_statement_name(pgconn: PGconn, deadline: Deadline | float) -> tuple
 
     deadline = Deadline.of(deadline)
     name = f"advisor_probe_{secrets.token_hex(6)}"
-    text = f"SELECT 1 AS {name}".encode()
+    # One fixed text: a pooler that tracks statements then caches one copy per server
+    # connection however many probes run (the random part is only the client's name).
+    text = PROBE_TEXT
     pgconn.enter_pipeline_mode()
     try:
         pgconn.send_prepare(name.encode(), text)
@@ -91,8 +94,12 @@ def prepared_statement_name(pgconn: PGconn, deadline: Deadline | float) -> tuple
             message = (res.error_message or b"").decode(errors="replace").strip()
             raise QueryError(message or "the pipeline was aborted")
     rows = results[2]
-    held = rows.get_value(0, 0) if rows.ntuples else None
-    return name, held.decode(errors="replace") if isinstance(held, bytes) else held
+    names = [
+        bytes(rows.get_value(i, 0) or b"").decode(errors="replace") for i in range(rows.ntuples)
+    ]
+    if name in names:  # another probe's copy may sit on the same server: ours decides
+        return name, name
+    return name, names[0] if names else None
 
 
 def measure(
@@ -180,3 +187,84 @@ def _prepared(
         "how": "measured",
         "evidence": "the pooler passes statement names through, but the pool mode is not known",
     }
+
+
+# -- startup parameters ----------------------------------------------------------------
+# Pool-mode detection's second client logs in with these: `options` carrying two settings
+# (what a driver's `options`/PGOPTIONS sends) and an application_name of its own. The values
+# are harmless and differ from any default, so reading them back tells honoured from ignored.
+STARTUP_NAMES = ("options", "search_path", "extra_float_digits", "application_name")
+STARTUP_SENT = {"search_path": "pg_catalog, public", "extra_float_digits": "2"}
+STARTUP_APP = "advisor-startup"
+STARTUP_KWARGS = {
+    "options": " ".join(f"-c {k}={v.replace(' ', '')}" for k, v in STARTUP_SENT.items()),
+    "application_name": STARTUP_APP,
+}
+READ_BACK = (
+    "SELECT pg_catalog.current_setting('search_path'), "
+    "pg_catalog.current_setting('extra_float_digits'), "
+    "pg_catalog.current_setting('application_name')"
+)
+
+
+def read_startup(pgconn: PGconn, deadline: Deadline | float) -> dict[str, str]:
+    """What the session shows of the settings STARTUP_KWARGS sent."""
+    from .libpq import read_only, run
+
+    deadline = Deadline.of(deadline)
+    row = run(pgconn, read_only(READ_BACK, deadline), deadline)[0]
+    return dict(zip(("search_path", "extra_float_digits", "application_name"), row, strict=True))
+
+
+def startup_parameters(
+    shown: dict[str, str] | None, rejected: str | None, pooled: bool
+) -> dict[str, Any]:
+    """For each of STARTUP_NAMES: {"accepted": "honours" | "ignores" | "rejects" | None,
+    "how", "evidence"}. `shown`: read back on the second client (None: not logged in with
+    them); `rejected`: the parameter the pooler refused at login, if it did."""
+    out: dict[str, Any] = {}
+    if not pooled:
+        for name in STARTUP_NAMES:
+            out[name] = {
+                "accepted": "honours",
+                "how": "inferred",
+                "evidence": "PostgreSQL answered directly: it applies every startup parameter",
+            }
+        return out
+    if shown is None and rejected is None:
+        for name in STARTUP_NAMES:
+            out[name] = {
+                "accepted": None,
+                "how": "measured",
+                "evidence": "not measured: no second client logged in (pool mode not detected)",
+            }
+        return out
+    for name in ("search_path", "extra_float_digits"):
+        accepted: str | None
+        if rejected in ("options", name):
+            accepted = "rejects"
+            evidence = f"sent as -c {name}=... inside options: the pooler refused the login"
+        elif rejected is not None:
+            accepted, evidence = None, f"not tried: the pooler refused {rejected} first"
+        else:
+            assert shown is not None
+            got = shown[name].replace(" ", "")
+            accepted = "honours" if got == STARTUP_SENT[name].replace(" ", "") else "ignores"
+            evidence = f"sent as -c {name}=... inside options; the session shows {shown[name]!r}"
+        out[name] = {"accepted": accepted, "how": "measured", "evidence": evidence}
+    carried = [out["search_path"]["accepted"], out["extra_float_digits"]["accepted"]]
+    if rejected == "options":
+        verdict, why = "rejects", "the pooler refused the login: unsupported startup parameter"
+    elif rejected is not None:
+        verdict, why = "rejects", f"the pooler refuses {rejected} inside options"
+    else:
+        verdict = "honours" if "honours" in carried else "ignores"
+        why = "the settings it carried were " + ("applied" if verdict == "honours" else "dropped")
+    out["options"] = {"accepted": verdict, "how": "measured", "evidence": why}
+    app = (shown or {}).get("application_name")
+    out["application_name"] = {
+        "accepted": None if app is None else "honours" if app == STARTUP_APP else "ignores",
+        "how": "measured",
+        "evidence": "not read back" if app is None else f"the session shows {app!r}",
+    }
+    return {name: out[name] for name in STARTUP_NAMES}
