@@ -52,7 +52,7 @@ def _server_facts(
         return {"engine": "postgresql", **pg, "url": url}  # type: ignore[typeddict-item]
     from .facts import mysql
 
-    my = mysql.gather(target, deadline, endpoint=url["endpoint"])
+    my = mysql.gather(target, deadline, endpoint=url["endpoint"], session_features=session_features)
     _log_done(my["server_version"], my["max_connections"], my["connections_in_use"])
     if admin_target is not None:
         _add_admin_console(my["pooler"], admin_target, deadline)

@@ -76,6 +76,16 @@ def test_facts_of_plain_server(maria_plain):
     assert facts["session"]["read_only"] is True
     assert facts["pooler"]["detected"] is False
     assert facts["probe"]["connections_opened"] == 1 and facts["probe"]["queries"] == 4
+    # No proxy: every session feature stays with the session (and costs no statement).
+    features = facts["session_features"]
+    assert set(features) == {
+        "server_prepared_statements",
+        "user_variables",
+        "get_lock",
+        "temp_tables",
+        "session_set",
+    }
+    assert all(v["works"] is True and v["how"] == "inferred" for v in features.values())
     f = findings(report)
     assert f["MY001"]["status"] == "pass" and f["MY101"]["status"] == "pass"
     assert f["MY104"]["status"] == "warn" and "28800" in f["MY104"]["message"]

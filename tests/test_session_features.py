@@ -194,3 +194,17 @@ def test_startup_parameters(endpoints, pg_plain):
         # login with the right password, and the retry logs in without it.
         log = pg_plain.log_since(offset)
         assert "password authentication failed" not in log, name
+
+
+def test_mysql_features_follow_the_proxy_seen():
+    """MySQL's session state through each kind of proxy (advisor/facts/session.py): kept by
+    the server itself, pinned by ProxySQL and RDS Proxy, not known behind another proxy."""
+    from advisor.facts.session import MYSQL_STATE, mysql_features
+
+    direct = mysql_features(False, None)
+    assert set(direct) == set(MYSQL_STATE) and all(v["works"] for v in direct.values())
+    for kind in ("proxysql", "rds-proxy"):
+        pinned = mysql_features(True, kind)
+        assert all(v["works"] is True for v in pinned.values())
+        assert all("unpooled" in v["evidence"] for v in pinned.values())
+    assert all(v["works"] is None for v in mysql_features(True, "vitess").values())

@@ -332,6 +332,7 @@ class MySQLFacts(TypedDict):
     tls: MySQLTLS
     session: MySQLSession
     probe: MySQLProbe
+    session_features: NotRequired[dict[str, SessionFeature]]  # inferred from the pooler
 
 
 # -- the migration URL, probed (probe.py) ----------------------------------------

@@ -24,7 +24,7 @@ from ..errors import InvalidTarget, ProbeFailed
 from ..log import log
 from ..target import Target, is_ip_address
 from ..urlfacts import endpoint_facts
-from . import dns
+from . import dns, session
 from .deadline import Deadline, SocketGuard
 from .model import EndpointFacts, MySQLClientTLS, MySQLFacts, PoolerFacts
 
@@ -268,7 +268,10 @@ def new_connection(target: Target, kwargs: dict[str, Any], guard: SocketGuard) -
 
 
 def gather(
-    target: Target, timeout: Deadline | float = 10.0, endpoint: EndpointFacts | None = None
+    target: Target,
+    timeout: Deadline | float = 10.0,
+    endpoint: EndpointFacts | None = None,
+    session_features: bool = False,
 ) -> MySQLFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline; it bounds everything, however
@@ -339,6 +342,9 @@ def gather(
                 total_ms=(time.monotonic() - started) * 1000,
                 endpoint=endpoint,
             )
+            if session_features:  # no statement of its own: it follows from the pooler seen
+                pool = facts["pooler"]
+                facts["session_features"] = session.mysql_features(pool["detected"], pool["kind"])
         except ProbeFailed:
             raise
         except Exception as exc:

@@ -268,3 +268,38 @@ def startup_parameters(
         "evidence": "not read back" if app is None else f"the session shows {app!r}",
     }
     return {name: out[name] for name in STARTUP_NAMES}
+
+
+# -- MySQL and MariaDB -------------------------------------------------------------------
+# The same question for MySQL's session state. No proxy here hands it from one server
+# connection to another: ProxySQL stops multiplexing a connection that uses it, RDS Proxy
+# pins the client to its connection, so the state works at the cost of the pooling; what
+# the answer rests on is the pooler the probe saw (facts/mysql.py pooler_evidence).
+MYSQL_STATE = {
+    "server_prepared_statements": "server-side prepared statements (COM_STMT_PREPARE)",
+    "user_variables": "user variables (@name)",
+    "get_lock": "named locks (GET_LOCK)",
+    "temp_tables": "temporary tables",
+    "session_set": "a session-level SET",
+}
+PINNING = {
+    "proxysql": "ProxySQL stops multiplexing a connection that uses",
+    "rds-proxy": "RDS Proxy pins the client to its server connection when it sees",
+}
+
+
+def mysql_features(detected: bool, kind: str | None) -> dict[str, Feature]:
+    out: dict[str, Feature] = {}
+    for feature, state in MYSQL_STATE.items():
+        if not detected:
+            works: bool | None = True
+            evidence = f"the server answered directly: {state} stay with this session"
+        elif kind in PINNING:
+            works, evidence = True, f"{PINNING[kind]} {state}: it works, unpooled from then on"
+        else:
+            works = None
+            evidence = (
+                f"a proxy ({kind or 'unknown'}) answered: whether it keeps {state} is not known"
+            )
+        out[feature] = {"works": works, "how": "inferred", "evidence": evidence}
+    return out
