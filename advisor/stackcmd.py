@@ -56,34 +56,75 @@ def _source(fact: Mapping[str, Any]) -> str:
     return f"source: {fact['source']} (checked {fact['checked']}{unverified})"
 
 
-def _feature_lines(stack: Stack, name: str, feature: Mapping[str, Any]) -> list[str]:
+# The pooled path a feature other than prepared statements is explained for: every
+# transaction or statement pool loses it, whatever it does with prepared statements.
+ANY_TRANSACTION_POOL = "a transaction or statement pool"
+PREPARED_FEATURES = ("protocol_prepared_statements", "server_prepared_statements")
+
+
+def feature_facts(stack: Stack, name: str, feature: Mapping[str, Any]) -> dict[str, Any]:
+    """One session feature of a stack as `advisor stacks ID` and the site's stack pages
+    explain it: its usage, what the stack does, the errors it shows, and per pool case
+    (`cases`: key, label, what happens there) what works or what to set."""
     spec = FEATURES[name]
-    origin = "" if feature["origin"] == stack.id else f"  [{feature['origin']}]"
-    usage = USAGES[feature["usage"]]
+    out: dict[str, Any] = {
+        "name": name,
+        "title": spec["title"],
+        "usage": feature["usage"],
+        "usage_words": USAGES[feature["usage"]],
+        "origin": None if feature["origin"] == stack.id else feature["origin"],
+        "source": feature["source"],
+        "checked": feature["checked"],
+        "verified": feature.get("verified", True),
+    }
     if feature["usage"] == "never":
-        return [f"  {spec['title']}: {usage}{origin}"]
-    head = f"  {spec['title']}: {usage}"
-    if feature["usage"] == "conditional":
-        head += f" ({feature['trigger']})"
-    lines = [head + origin, f"    {feature['detail']}"]
-    for key, label in (("settings", "sets"), ("settings_conditional", "sets when configured")):
-        if feature.get(key):
-            lines.append(f"    {label}: {', '.join(feature[key])}")
-    for key, label in (("params", "sends"), ("params_conditional", "sends when configured")):
-        if feature.get(key):
-            lines.append(f"    {label}: {', '.join(feature[key])}")
-    for error in feature.get("errors", []):
-        lines.append(f"    error: {error}")
+        return out
     fix = feature.get("fix", spec["fix"])
-    lines.append(f"    - {POOL_CASES['session']}: works")
-    if name == "protocol_prepared_statements" or name == "server_prepared_statements":
-        lines.append(f"    - {POOL_CASES['not_kept']}: {fix}")
+    cases = [("session", POOL_CASES["session"], "works")]
+    if name in PREPARED_FEATURES:
+        cases.append(("not_kept", POOL_CASES["not_kept"], fix))
         if "when_kept" in feature:
-            lines.append(f"    - {POOL_CASES['kept']}: {feature['when_kept']}")
+            cases.append(("kept", POOL_CASES["kept"], feature["when_kept"]))
     else:
-        lines.append(f"    - a transaction or statement pool: {fix}")
-    if feature.get("note"):
-        lines.append(f"    note: {feature['note']}")
+        cases.append(("transaction", ANY_TRANSACTION_POOL, fix))
+    out |= {
+        "trigger": feature.get("trigger") if feature["usage"] == "conditional" else None,
+        "detail": feature["detail"],
+        "lists": [
+            (label, list(feature[key]))
+            for key, label in (
+                ("settings", "sets"),
+                ("settings_conditional", "sets when configured"),
+                ("params", "sends"),
+                ("params_conditional", "sends when configured"),
+            )
+            if feature.get(key)
+        ],
+        "errors": list(feature.get("errors", [])),
+        "fix": fix,
+        "when_kept": feature.get("when_kept"),
+        "works_when_kept": feature.get("works_when_kept"),
+        "safe_options": [dict(o) for o in feature.get("safe_options", [])],
+        "cases": cases,
+        "note": feature.get("note"),
+    }
+    return out
+
+
+def _feature_lines(stack: Stack, name: str, feature: Mapping[str, Any]) -> list[str]:
+    f = feature_facts(stack, name, feature)
+    origin = f"  [{f['origin']}]" if f["origin"] else ""
+    if f["usage"] == "never":
+        return [f"  {f['title']}: {f['usage_words']}{origin}"]
+    head = f"  {f['title']}: {f['usage_words']}"
+    if f["trigger"]:
+        head += f" ({f['trigger']})"
+    lines = [head + origin, f"    {f['detail']}"]
+    lines += [f"    {label}: {', '.join(values)}" for label, values in f["lists"]]
+    lines += [f"    error: {error}" for error in f["errors"]]
+    lines += [f"    - {label}: {text}" for _, label, text in f["cases"]]
+    if f["note"]:
+        lines.append(f"    note: {f['note']}")
     lines.append(f"    {_source(feature)}")
     return lines
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from .catalog.providers import load_providers
 from .errors import EXIT_USAGE, InvalidTarget
-from .options import ORM_NAMES, ORMS
+from .options import ORM_NAMES, ORMS, SESSION_FEATURES, STACK_ORMS
 from .target import parse_target
 
 
@@ -111,15 +111,20 @@ def _provider_pages(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def config_choices() -> dict[str, Any]:
     """The generator's select options: providers, ORMs, platforms."""
     from . import configgen
-    from .catalog.stacks import load_stacks
+    from .catalog.stacks import FEATURES, load_stacks
 
+    stacks = load_stacks()
     orms = [{"id": orm, "name": ORM_NAMES[orm]} for orm in ORMS]
+    checker_orms = orms + [{"id": orm, "name": stacks[orm]["name"]} for orm in STACK_ORMS]
+    uses = [{"id": f, "name": FEATURES[f]["title"]} for f in SESSION_FEATURES]
     drivers = [
         {"id": sid, "name": s["name"]} for sid, s in load_stacks().items() if s["kind"] == "driver"
     ]
     return {
         "providers": configgen.providers(),
         "orms": orms,
+        "checker_orms": checker_orms,
+        "uses": uses,
         "drivers": drivers,
         "platforms": configgen.PLATFORMS,
     }

@@ -29,6 +29,8 @@ def argv(vector: dict, fmt: str = "json") -> list[str]:
         args += ["--driver", vector["driver"]]
     for option in vector.get("driver_options", []):
         args += ["--driver-option", option]
+    for feature in vector.get("uses", []):
+        args += ["--uses", feature]
     return args
 
 
@@ -49,7 +51,7 @@ def test_vector_file_shape():
     names = [v["name"] for v in VECTORS]
     assert len(names) == len(set(names)), "vector names must be unique"
     allowed = {"name", "url", "direct_url", "orm", "serverless", "prisma_version", "expect"}
-    allowed |= {"driver", "driver_options"}
+    allowed |= {"driver", "driver_options", "uses"}
     for v in VECTORS:
         assert set(v) <= allowed, v["name"]
         exp = v["expect"]

@@ -124,6 +124,7 @@ def lint_findings(vector: dict) -> dict | None:
         vector.get("prisma_version"),
         vector.get("driver"),
         vector.get("driver_options"),
+        vector.get("uses"),
     )
     if "error" in result:
         return None
@@ -136,6 +137,8 @@ def fill_checker(page, vector: dict) -> dict:
     page.fill("#uc-prisma", str(vector.get("prisma_version") or ""))
     page.select_option("#uc-driver", vector.get("driver") or "")
     page.fill("#uc-options", "\n".join(vector.get("driver_options", [])))
+    for box in page.query_selector_all("#uc-uses input"):
+        box.set_checked(box.get_attribute("value") in vector.get("uses", []))
     page.fill("#uc-url", vector["url"])
     page.fill("#uc-direct", vector.get("direct_url") or "")
     page.click("#uc-form button[type=submit]")

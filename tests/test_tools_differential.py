@@ -98,7 +98,7 @@ def test_page_and_cli_agree_on_generated_urls(checker):
         + json.dumps(mismatches[0], indent=1)[:4000]
     )
     # The generator reaches both outcomes, and findings of every status.
-    assert kinds["error"] > 50 and kinds["report"] > 1000, kinds
+    assert kinds["error"] > 50 and kinds["report"] > 0.4 * len(cases), kinds
     statuses = {f["status"] for r in got if "report" in r for f in r["report"]["findings"]}
     assert statuses == {"pass", "warn", "fail"}
     assert not checker.errors, checker.errors
@@ -114,6 +114,7 @@ def test_page_and_cli_agree_on_every_vector(checker):
             "prisma_version": v.get("prisma_version"),
             "driver": v.get("driver"),
             "driver_options": v.get("driver_options", []),
+            "uses": v.get("uses", []),
         }
         for v in VECTORS
     ]

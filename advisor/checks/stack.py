@@ -149,15 +149,16 @@ def prepared_statements(facts: Facts, ctx: Context) -> Result | None:
             f"{use.get('trigger')} would they break ({_where(here)})",
         )
     if here["works"] is True:
-        if (
-            use.get("works_when_kept") is False
-            and here.get("how") != "catalog"
-            and "renamed" in str(here["evidence"])
-        ):
+        pinned = "pins" in str(here["evidence"])  # RDS Proxy: kept by pinning the session
+        if use.get("works_when_kept") is False and not pinned:
+            if fixed:
+                return Result("pass", f"{name} with {fixed} works here: {_where(here)}")
             return Result(
-                "fail", f"{name} breaks even with the pooler's tracking: {use['when_kept']}"
+                "fail",
+                f"{name} breaks even where the pooler keeps prepared statements "
+                f"({_where(here)}): {use['when_kept']} Use `{use.get('fix')}`",
             )
-        if fixed and use.get("when_kept"):
+        if fixed and use.get("when_kept") and not pinned:
             return Result("warn", f"{fixed} is not needed here: {use['when_kept']}")
         return Result("pass", f"{name}'s named prepared statements work here: {_where(here)}")
     if fixed:

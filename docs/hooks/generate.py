@@ -1,15 +1,17 @@
 """Build-time pages for the docs site, from the package's own data (nothing written twice).
 
 Registered twice in mkdocs.yml:
-- as a MkDocs hook: `on_config` expands the Providers and Checks nav entries, `on_files` adds
-  the generated pages as virtual files, `on_page_markdown` points their edit links at the
-  file each page is generated from;
+- as a MkDocs hook: `on_config` expands the Providers, Stacks and Checks nav entries,
+  `on_files` adds the generated pages as virtual files (a missing or malformed
+  docs/data/driver-matrix.json stops the build with one line), `on_page_markdown` points
+  their edit links at the file each page is generated from;
 - as the mkdocs-macros module (`define_env`): small tables for hand-written pages that opt in
   with `render_macros: true`.
 
 One module per page family builds the Markdown:
-pages_providers.py (providers/*), pages_checks.py (checks/*), pages_cli.py (cli.md) and
-pages_readiness.py (readiness.md, readiness/*: rendered by advisor/render/site.py).
+pages_providers.py (providers/*), pages_stacks.py (stacks/*, compatibility.md),
+pages_checks.py (checks/*), pages_cli.py (cli.md) and pages_readiness.py (readiness.md,
+readiness/*: rendered by advisor/render/site.py).
 """
 
 from __future__ import annotations
@@ -27,10 +29,23 @@ from pages_checks import check_page, checks_index  # noqa: E402
 from pages_cli import cli_page  # noqa: E402
 from pages_providers import provider_page, providers_index  # noqa: E402
 from pages_readiness import readiness_pages  # noqa: E402
+from pages_stacks import (  # noqa: E402
+    MATRIX_FILE,
+    MatrixError,
+    catalog_id,
+    compatibility_page,
+    load_matrix,
+    matrix_path,
+    page_id,
+    shown_path,
+    stack_page,
+    stacks_index,
+)
 from pages_text import ROOT, cell, source_link  # noqa: E402
 
 from advisor import catalog  # noqa: E402
 from advisor.catalog.providers import load_providers  # noqa: E402
+from advisor.catalog.stacks import load_stacks  # noqa: E402
 
 # generated page (src_uri) -> (what it is generated from, the file its edit link opens)
 GENERATED: dict[str, tuple[str, str]] = {}
@@ -39,11 +54,21 @@ GENERATED: dict[str, tuple[str, str]] = {}
 # --------------------------------------------------------------------------- sources
 
 
-def sources(config, providers: dict, checks: dict, pages: dict) -> dict[str, tuple[str, str]]:
+STACKS_TOML = "advisor/catalog/stacks.toml"
+MATRIX_JSON = "docs/data/driver-matrix.json"  # what `make matrix` writes
+
+
+def sources(
+    config, providers: dict, checks: dict, pages: dict, stacks: dict, measured: set[str]
+) -> dict[str, tuple[str, str]]:
     """For each generated page: the words naming its source, and the repository file
-    (relative to the project root) its edit link opens."""
+    (relative to the project root) its edit link opens. `measured`: the stacks that have
+    cells in the matrix (their pages show them)."""
     notes_dir = Path(config.docs_dir) / "providers" / "_notes"
+    matrix = f"`{shown_path(matrix_path())}`"
     out = {
+        "stacks/index.md": (f"`{STACKS_TOML}`", STACKS_TOML),
+        "compatibility.md": (f"{matrix} (written by `make matrix`)", MATRIX_JSON),
         "providers/index.md": (
             "`advisor/catalog/providers.toml`",
             "advisor/catalog/providers.toml",
@@ -60,6 +85,9 @@ def sources(config, providers: dict, checks: dict, pages: dict) -> dict[str, tup
         if note.is_file():
             words += f" and `{posixpath.relpath(note.as_posix(), ROOT.as_posix())}`"
         out[f"providers/{pid}.md"] = (words, "advisor/catalog/providers.toml")
+    for sid in stacks:
+        words = f"`{STACKS_TOML}` (entry `{sid}`)" + (f" and {matrix}" if sid in measured else "")
+        out[f"stacks/{page_id(sid)}"] = (words, STACKS_TOML)
     for cid, c in checks.items():
         path = f"advisor/catalog/checks/{c['file']}"
         out[f"checks/{cid}.md"] = (f"`{path}` (entry `{cid}`)", path)
@@ -88,7 +116,7 @@ def edit_url(config, path: str) -> str | None:
 # --------------------------------------------------------------------------- MkDocs hooks
 
 
-def _expand(nav, providers: dict, checks: dict):
+def _expand(nav, providers: dict, checks: dict, stacks: dict):
     result = []
     for item in nav:
         value = next(iter(item.values())) if isinstance(item, dict) else item
@@ -96,29 +124,49 @@ def _expand(nav, providers: dict, checks: dict):
             value = ["providers/index.md"] + [
                 {p["name"]: f"providers/{pid}.md"} for pid, p in providers.items()
             ]
+        elif value == "stacks/index.md":
+            value = ["stacks/index.md"] + [
+                {
+                    title: [
+                        {e["name"]: f"stacks/{page_id(sid)}"}
+                        for sid, e in stacks.items()
+                        if e["kind"] == kind
+                    ]
+                }
+                for kind, title in (("driver", "Drivers"), ("orm", "ORMs"))
+            ]
         elif value == "checks/index.md":
             value = ["checks/index.md"] + [
                 {f"{cid} {c['title']}": f"checks/{cid}.md"} for cid, c in sorted(checks.items())
             ]
         elif isinstance(value, list):
-            value = _expand(value, providers, checks)
+            value = _expand(value, providers, checks, stacks)
         result.append({next(iter(item)): value} if isinstance(item, dict) else value)
     return result
 
 
 def on_config(config):
     if config.nav:
-        config.nav = _expand(config.nav, load_providers(), catalog.load_checks())
+        config.nav = _expand(config.nav, load_providers(), catalog.load_checks(), load_stacks())
     return config
 
 
 def on_files(files, config):
+    from mkdocs.exceptions import PluginError
     from mkdocs.structure.files import File
 
-    providers, checks = load_providers(), catalog.load_checks()
+    providers, checks, stacks = load_providers(), catalog.load_checks(), load_stacks()
+    try:
+        matrix = load_matrix()
+    except MatrixError as exc:  # one line, not a traceback
+        raise PluginError(f"compatibility matrix: {exc}") from None
     notes_dir = Path(config.docs_dir) / "providers" / "_notes"
     pages = {
         "providers/index.md": providers_index(providers),
+        "stacks/index.md": stacks_index(stacks),
+        "compatibility.md": compatibility_page(
+            matrix, MATRIX_JSON, download=matrix_path().resolve() == MATRIX_FILE.resolve()
+        ),
         "checks/index.md": checks_index(checks),
         "cli.md": cli_page(),
         **readiness_pages(config, checks, providers),
@@ -126,10 +174,15 @@ def on_files(files, config):
     for pid, p in providers.items():
         note = notes_dir / f"{pid}.md"
         pages[f"providers/{pid}.md"] = provider_page(p, note.read_text() if note.is_file() else "")
+    cells: dict[str, list[dict]] = {}
+    for c in matrix["cells"]:
+        cells.setdefault(catalog_id(c), []).append(c)
+    for sid, entry in stacks.items():
+        pages[f"stacks/{page_id(sid)}"] = stack_page(entry, cells.get(sid, []))
     for cid, c in checks.items():
         pages[f"checks/{cid}.md"] = check_page(c)
     GENERATED.clear()
-    GENERATED.update(sources(config, providers, checks, pages))
+    GENERATED.update(sources(config, providers, checks, pages, stacks, set(cells)))
     for src, content in pages.items():
         if files.get_file_from_path(src) is not None:
             raise ValueError(f"docs/{src} is generated at build time; remove the hand-written file")

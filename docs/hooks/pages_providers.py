@@ -4,12 +4,22 @@
 from __future__ import annotations
 
 import html
+import re
+from functools import cache
+from typing import Any
 
+from pages_stacks import PREPARED, page_id, text, verdict
 from pages_text import cell, indent, prose, source_link
 
 from advisor import configgen
+from advisor.catalog.stacks import Stack, load_stacks, orm_rules, resolve
+from advisor.checks import Context
 from advisor.configgen import example_url, pick
+from advisor.errors import InvalidTarget
 from advisor.options import ORM_NAMES, ORMS
+from advisor.probe import lint
+from advisor.stackcmd import feature_facts
+from advisor.target import parse_target
 
 # PostgreSQL snippets are the config generator's (advisor/configgen.py), for this platform.
 SNIPPET_PLATFORM = "vercel"
@@ -111,6 +121,175 @@ def mysql_snippet(orm: str, pooled: str, direct: str, params: dict) -> str:
     raise ValueError(orm)
 
 
+# --------------------------------------------------------------------------- stack verdicts
+# What `advisor lint --orm/--driver` says of each stack on the provider's pooled endpoint:
+# the checks STK101 and STK102 over what the provider catalog says of the endpoint.
+
+VERDICT_CHECKS = ("STK101", "STK102")
+RANK = {"pass": 0, "warn": 1, "fail": 2}
+
+
+@cache
+def _lint(url: str, orm: str | None, driver: str, option: str = "") -> dict[str, dict] | None:
+    """STK101 and STK102 of `advisor lint URL --orm ORM --driver DRIVER [--driver-option]`
+    (the URL checker's `check_url()` gives the same, through the whole command line)."""
+    options = dict([option.split("=", 1)]) if option else {}
+    ctx = Context(orm=orm, driver=driver, driver_options=options)
+    try:
+        report = lint(parse_target(url), ctx)
+    except InvalidTarget:
+        return None
+    found = {
+        f.id: {"status": f.status, "message": f.message}
+        for f in report.findings
+        if f.id in VERDICT_CHECKS
+    }
+    return found if set(found) == set(VERDICT_CHECKS) else None
+
+
+def _needs(stack: Stack, name: str) -> dict[str, Any]:
+    f = feature_facts(stack, name, stack.features[name])
+    what = str(f["detail"]).split(". ")[0].rstrip(".")
+    return {"title": f["title"], "errors": f["errors"], "fix": str(f["fix"]), "what": what}
+
+
+def stack_verdict(url: str, stack: Stack, pooled: bool = True) -> dict[str, Any] | None:
+    """The advisor's verdict on `stack` with its defaults at `url`: status, its findings
+    that are not a plain pass, what breaks and what to set, and, on a transaction pool
+    (`pooled`) that keeps what the stack's fix turns off, the finding that says the fix
+    can go. None: the advisor cannot tell."""
+    orm, driver = (stack.orm["id"] if stack.orm else None), str(stack.driver["id"])
+    found = _lint(url, orm, driver)
+    if found is None:
+        return None
+    status = max((f["status"] for f in found.values()), key=lambda s: RANK.get(s, 0))
+    needs = []
+    if found["STK101"]["status"] != "pass":
+        needs.append(_needs(stack, PREPARED))
+    if found["STK102"]["status"] == "fail":  # every session feature is lost: which break?
+        lost = verdict(orm, driver, "not_kept")["breaks"]
+        needs += [_needs(stack, n) for n in lost if n != PREPARED]
+    not_needed = not_needed_option = None
+    prepared = stack.features.get(PREPARED) or {}
+    options = prepared.get("safe_options") or []
+    # a stack that breaks even where statements are kept is never told its fix can go
+    if status == "pass" and options and pooled and prepared.get("works_when_kept") is not False:
+        option = f"{options[0]['name']}={options[0]['values'][0]}"
+        again = _lint(url, orm, driver, option)
+        if again is not None and again["STK101"]["status"] == "warn":
+            not_needed = again["STK101"]["message"]
+            not_needed_option = option
+    shown = [f["message"] for f in found.values() if f["status"] != "pass"]
+    return {
+        "status": status,
+        "messages": shown,
+        "needs": needs,
+        "not_needed": not_needed,
+        "option": not_needed_option if not_needed else None,
+    }
+
+
+def _setting(fix: str) -> list[str]:
+    if fix.rstrip().endswith("."):  # advice, not a setting
+        return [text(fix)]
+    return ["```text", fix, "```"]
+
+
+def _verdict_block(stack: Stack, v: dict[str, Any], page: str) -> list[str]:
+    name = stack.name.replace('"', "'")
+    link = f"[{text(stack.name)}]({page})"
+    if v["status"] == "pass" and not v["not_needed"]:
+        return [f"- ✔ {link}: works here with its defaults.", ""]
+    body: list[str] = []
+    if v["status"] == "pass":
+        head, body = f'!!! tip "{name}: works here with its defaults"', [text(v["not_needed"])]
+    elif v["status"] == "warn":
+        head, body = f'!!! warning "{name}: may break here"', [text(m) for m in v["messages"]]
+    else:
+        head = f'!!! failure "{name}: breaks here with its defaults"'
+        if not v["needs"]:
+            body = [text(m) for m in v["messages"]]
+    for need in v["needs"]:
+        if v["status"] == "fail" and need["errors"]:
+            body += ["", f"**{need['title']}** breaks with:", "", "```text", *need["errors"], "```"]
+        elif v["status"] == "fail":
+            body += ["", f"**{need['title']}** breaks, without an error: {text(need['what'])}."]
+        body += ["", "Set:", "", *_setting(need["fix"])]
+    body += ["", f"More: {link}."]
+    return [head, "", indent("\n".join(body).strip("\n")), ""]
+
+
+def _stack_page(stack_id: str) -> str:
+    return f"../stacks/{page_id(stack_id)}"
+
+
+def _stack_link(stack_id: str) -> str:
+    return f"[{text(load_stacks()[stack_id]['name'])}]({_stack_page(stack_id)})"
+
+
+def _lint_url(endpoint: dict | None) -> str | None:
+    """The endpoint's example URL with its <placeholders> filled, for `advisor lint`."""
+    url = example_url((endpoint or {}).get("example"))
+    if not url:
+        return None
+    url = re.sub(r":<[^>]+>(?=/|$)", f":{(endpoint or {}).get('port') or 5432}", url)
+    return re.sub(r"<[^>]+>", "abc", url)
+
+
+def orm_verdicts(url: str | None, orm: str, engine: str, pooled: bool) -> list[str]:
+    """For an ORM tab: the verdict for the ORM on each of its drivers for this engine."""
+    if url is None:
+        return []
+    entry = load_stacks()[orm]
+    if entry["kind"] == "driver":
+        stacks = [resolve(driver=orm)]
+    else:
+        drivers = orm_rules(entry, None)[1]
+        stacks = [resolve(orm, d) for d in drivers if engine in load_stacks()[d]["engines"]]
+    out: list[str] = []
+    for stack in stacks:
+        v = stack_verdict(url, stack, pooled)
+        if v is not None:
+            out += _verdict_block(stack, v, _stack_page(orm))
+    return out
+
+
+def _other_stacks(engine: str) -> list[str]:
+    """Catalog stacks without a tab of their own above, in catalog order; a driver an ORM
+    brings along (no package of its own) is left to that ORM's tab."""
+    catalog = load_stacks()
+    brought = {d for e in catalog.values() if e["kind"] == "orm" for d in e["drivers"]}
+    return [
+        sid
+        for sid, e in catalog.items()
+        if sid not in ORMS
+        and engine in e["engines"]
+        and not (e["kind"] == "driver" and not e["packages"] and sid in brought)
+    ]
+
+
+def stack_tabs(url: str | None, engine: str, pooled: bool) -> tuple[list[str], list[str]]:
+    """(tabs for the stacks that need a setting here, links to those that work as is)."""
+    tabs: list[str] = []
+    fine: list[str] = []
+    if url is None:
+        return tabs, fine
+    for sid in _other_stacks(engine):
+        entry = load_stacks()[sid]
+        stack = resolve(sid) if entry["kind"] == "orm" else resolve(driver=sid)
+        v = stack_verdict(url, stack, pooled)
+        if v is None:
+            continue
+        if v["status"] == "pass":
+            unneeded = f" (`{v['option']}` not needed)" if v["option"] else ""
+            fine.append(_stack_link(sid) + unneeded)
+            continue
+        label = str(entry["name"]).replace('"', "'")
+        body = _verdict_block(stack, v, _stack_page(sid))
+        tabs += [f'=== "{label}"', "", indent("\n".join(body)), ""]
+    return tabs, fine
+
+
 def provider_page(p: dict, notes: str) -> str:
     out = [f"# {p['name']}", "", prose(p.get("summary")), ""]
     eng = ", ".join(p.get("engines") or [])
@@ -176,14 +355,27 @@ def provider_page(p: dict, notes: str) -> str:
         "",
     ]
 
+    judged = pooled or direct
+    pooled_txn = (judged or {}).get("pool_mode") in ("transaction", "statement")
+    lint_url = _lint_url(judged) if (judged or {}).get("engine") == "postgresql" else None
     out += [
         "## ORM and driver settings",
         "",
         f"Snippets use the catalog's example URLs ({'pooled' if pooled else 'placeholder'} "
-        "`DATABASE_URL`, direct `DIRECT_URL`). See also the [ORM pages](../orms/index.md).",
+        "`DATABASE_URL`, direct `DIRECT_URL`). See also the [ORM pages](../orms/index.md) "
+        "and the [stack pages](../stacks/index.md).",
         "",
     ]
+    if lint_url is not None:
+        label = cell((judged or {}).get("label") or (judged or {}).get("id"))
+        out += [
+            f"Each tab ends with what `advisor lint --orm/--driver` says of the stack, with "
+            f"its defaults, on **{label}** (from what the catalog says of that endpoint; "
+            "`advisor probe` measures it).",
+            "",
+        ]
     generated = p["id"] in {x["id"] for x in configgen.providers()}
+    verdicts_seen = False
     for orm in ORMS:
         entry = p["orm"].get(orm) or {}
         if generated:
@@ -194,7 +386,22 @@ def provider_page(p: dict, notes: str) -> str:
         body = [INTROS[orm], "", code]
         if entry.get("note"):
             body += ["", f"{prose(entry['note'])} ({source_link(entry)})"]
+        verdicts = orm_verdicts(lint_url, orm, engine, pooled_txn)
+        verdicts_seen = verdicts_seen or bool(verdicts)
+        if verdicts:
+            body += ["", "**On this endpoint:**", "", *verdicts]
         out += [f'=== "{ORM_NAMES[orm]}"', "", indent("\n".join(body)), ""]
+    tabs, fine = stack_tabs(lint_url, engine, pooled_txn)
+    out += tabs
+    if fine:
+        out += [f"Work here with their defaults: {', '.join(fine)}.", ""]
+    if lint_url is not None and not verdicts_seen:
+        out += [
+            "The catalog does not say how this endpoint pools: `advisor probe "
+            '"$DATABASE_URL" --driver ID` (or `--orm ID`) measures it and says whether '
+            "your stack works there.",
+            "",
+        ]
 
     if p["pitfalls"]:
         out += ["## Pitfalls", ""]

@@ -53,7 +53,7 @@ function advisorCheck(input) {
   return call("check_url", { url: input.url, direct_url: input.direct_url || "",
     orm: input.orm && input.orm !== "none" ? input.orm : null, serverless: input.serverless !== false,
     prisma_version: typeof input.prisma_version === "number" ? input.prisma_version : intOrNull(String(input.prisma_version || "")),
-    driver: input.driver || null, driver_options: options });
+    driver: input.driver || null, driver_options: options, uses: input.uses || [] });
 }
 
 function endpointRows(prefix, e, shown, providers) {
@@ -70,7 +70,8 @@ function runChecker(ev) {
   out.textContent = "";
   const r = advisorCheck({ url: val("uc-url"), direct_url: val("uc-direct"), orm: val("uc-orm"),
     serverless: $("uc-serverless").checked, prisma_version: val("uc-prisma"),
-    driver: val("uc-driver"), driver_options: val("uc-options") });
+    driver: val("uc-driver"), driver_options: val("uc-options"),
+    uses: [...document.querySelectorAll("#uc-uses input:checked")].map(i => i.value) });
   if (r.error) return say(out, "error", "Invalid URL: " + r.error);
   const facts = r.report.facts, n = { pass: 0, warn: 0, fail: 0 };
   const rows = endpointRows("", facts.url.endpoint, r.report.target.url, r.providers);
@@ -135,8 +136,10 @@ function fillChoices() {
     $("cg-platform").append(...c.platforms.map(p => option(p.id, p.name)));
   }
   if (uc) {
-    uc.append(...c.orms.map(o => option(o.id, o.name)));
+    uc.append(...c.checker_orms.map(o => option(o.id, o.name)));
     $("uc-driver").append(...c.drivers.map(d => option(d.id, d.name)));
+    $("uc-uses").append(...c.uses.map(u => el("div", { class: "adv-field adv-inline" }, [
+      el("input", { type: "checkbox", id: "uc-uses-" + u.id, value: u.id }), el("label", { for: "uc-uses-" + u.id }, u.name)])));
   }
 }
 const status = (id, text) => { $(id).querySelector("[data-status]").textContent = text; };

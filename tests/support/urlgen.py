@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from advisor import target
 from advisor.catalog.providers import load_providers
 from advisor.catalog.stacks import load_stacks
-from advisor.options import ORMS
+from advisor.options import ORM_CHOICES, SESSION_FEATURES
 
-DRIVERS = sorted(sid for sid, s in load_stacks().items() if s["kind"] == "driver") + ["nope"]
+DRIVERS = sorted(sid for sid, s in load_stacks().items() if s["kind"] == "driver")
 # Every safe setting the catalog names (applied or not), and a few that are none.
 DRIVER_OPTIONS = sorted(
     {
@@ -137,13 +137,23 @@ URLS = st.one_of(catalog_url(), catalog_url(), built_url(), keywords(), st.text(
 
 @st.composite
 def checker_input(draw: st.DrawFn) -> dict:
-    """One submission of the URL checker form: the same fields `advisor lint` takes."""
+    """One submission of the URL checker form: the same fields `advisor lint` takes. Stack
+    settings mostly come with a stack named (without one they are a usage error, which a
+    few cases still try)."""
+    orm = draw(st.one_of(st.none(), st.sampled_from(ORM_CHOICES)))
+    driver = draw(st.one_of(st.none(), st.none(), st.sampled_from(DRIVERS)))
+    named = orm is not None or driver is not None or draw(st.integers(0, 9)) == 0
     return {
         "url": draw(URLS),
         "direct_url": draw(st.one_of(st.just(""), catalog_url(), built_url())),
-        "orm": draw(st.one_of(st.none(), st.sampled_from(ORMS))),
+        "orm": orm,
         "serverless": draw(st.booleans()),
         "prisma_version": draw(st.one_of(st.none(), st.sampled_from([5, 6, 7, 8]))),
-        "driver": draw(st.one_of(st.none(), st.none(), st.sampled_from(DRIVERS))),
-        "driver_options": draw(st.lists(st.sampled_from(DRIVER_OPTIONS), max_size=2)),
+        "driver": driver,
+        "driver_options": draw(st.lists(st.sampled_from(DRIVER_OPTIONS), max_size=2))
+        if named
+        else [],
+        "uses": draw(st.lists(st.sampled_from(SESSION_FEATURES), max_size=2, unique=True))
+        if named
+        else [],
     }
