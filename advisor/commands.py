@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from .target import Target
 
 
+# SQLAlchemy's URL driver names -> the stack catalog's driver ids.
+URL_DRIVERS = {
+    "asyncpg": "asyncpg",
+    "psycopg": "psycopg",
+    "psycopg2": "psycopg2",
+    "pymysql": "pymysql",
+    "mysqldb": "mysqlclient",
+}
+
+
 def _stack(args: argparse.Namespace) -> tuple[str | None, str | None, int | None]:
     """(orm, driver, Prisma major) from --orm/--driver/--prisma-version, else from
     --project's files; checked against the stack catalog (UsageError says what is wrong)."""
@@ -59,6 +69,9 @@ def _context(
     pool_size: int | None = None,
 ) -> checks.Context:
     orm, driver, prisma_version = _stack(args)
+    if orm is None and driver is None and target.driver in URL_DRIVERS:
+        # postgresql+asyncpg:// is SQLAlchemy's URL form, and it names the driver too.
+        orm, driver = "sqlalchemy", URL_DRIVERS[target.driver]
     return checks.Context(
         target=target,
         serverless=args.serverless,

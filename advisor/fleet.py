@@ -21,7 +21,7 @@ from . import checks
 from .combine import combine, worst_exit
 from .errors import AdvisorError, UsageError
 from .log import remember
-from .options import MAX_TIMEOUT, ORM_CHOICES, valid_timeout
+from .options import MAX_TIMEOUT, ORM_CHOICES, SESSION_FEATURES, valid_timeout
 from .render import render
 from .render.combined import render as render_combined
 from .render.safe import one_line, slug
@@ -42,6 +42,9 @@ KEYS = (
         "name",
         "label",
         "orm",
+        "driver",
+        "driver_options",
+        "uses",
         "prisma_version",
         "serverless",
         "timeout",
@@ -54,6 +57,19 @@ KEYS = (
 )
 
 
+def _check_stack(ctx: checks.Context, where: str) -> None:
+    """The entry's stack exists in the stack catalog (as --driver is checked)."""
+    from .catalog.stacks import resolve
+
+    if ctx.orm is None and ctx.driver is None:
+        raise UsageError(f"{where}: driver_options and uses need driver or orm")
+    version = str(ctx.prisma_version) if ctx.orm == "prisma" and ctx.prisma_version else None
+    try:
+        resolve(ctx.orm, ctx.driver, version)
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
 @dataclass
 class Entry:
     name: str
@@ -63,6 +79,7 @@ class Entry:
     timeout: float
     source: str | None
     admin: Target | None = None
+    session_features: bool = True  # --no-session-features
 
 
 def _url(
@@ -150,9 +167,22 @@ def load_targets(
         serverless = raw.get("serverless", args.serverless)
         if not isinstance(serverless, bool):
             raise UsageError(f"{where}: serverless must be true or false")
+        driver_options = raw.get("driver_options", dict(args.driver_option))
+        uses = raw.get("uses", args.uses)
+        if not isinstance(driver_options, dict) or not all(
+            isinstance(v, str) for v in driver_options.values()
+        ):
+            raise UsageError(
+                f'{where}: driver_options must be a table of strings, e.g. {{ prepare = "false" }}'
+            )
+        if not isinstance(uses, list) or not set(uses) <= set(SESSION_FEATURES):
+            raise UsageError(f"{where}: uses must be a list of: {', '.join(SESSION_FEATURES)}")
         ctx = checks.Context(
             target=target,
             serverless=serverless,
+            driver=raw.get("driver", args.driver),
+            driver_options=driver_options,
+            uses=tuple(uses),
             orm=raw.get("orm", args.orm),
             prisma_version=raw.get("prisma_version", args.prisma_version),
             direct_target=direct_target,
@@ -162,6 +192,8 @@ def load_targets(
         )
         if ctx.orm is not None and ctx.orm not in ORM_CHOICES:
             raise UsageError(f"{where}: orm must be one of {', '.join(ORM_CHOICES)}")
+        if ctx.driver is not None or ctx.driver_options or ctx.uses:
+            _check_stack(ctx, where)
         for opt in ("concurrency", "pool_size", "prisma_version"):
             value = getattr(ctx, opt)
             if value is not None and (
@@ -187,6 +219,7 @@ def load_targets(
                 timeout=float(timeout),
                 source=source,
                 admin=admin_target,
+                session_features=getattr(args, "session_features", True),
             )
         )
     return entries
@@ -207,6 +240,7 @@ def probe_one(entry: Entry) -> Report:
             source=entry.source,
             label=entry.label,
             admin_target=entry.admin,
+            session_features=entry.session_features,
         )
     except Exception as exc:  # a bug in one probe must not stop the fleet
         url = url_facts(entry.target, entry.source)

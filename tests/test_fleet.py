@@ -291,6 +291,22 @@ def test_exit_code_is_the_worst(tmp_path):
             {},
             "unknown threshold",
         ),
+        ([{"name": "a", "url": "postgresql://h/db", "driver": "nope"}], {}, "unknown driver"),
+        (
+            [{"name": "a", "url": "postgresql://h/db", "uses": ["listen_notify"]}],
+            {},
+            "need driver or orm",
+        ),
+        (
+            [{"name": "a", "url": "postgresql://h/db", "driver": "asyncpg", "uses": ["x"]}],
+            {},
+            "uses must be a list of",
+        ),
+        (
+            [{"name": "a", "url": "postgresql://h/db", "driver": "pgx", "driver_options": []}],
+            {},
+            "driver_options must be a table",
+        ),
     ],
 )
 def test_targets_file_mistakes_are_usage_errors(tmp_path, entries, env, message):
@@ -332,3 +348,28 @@ def test_example_targets_file_parses(tmp_path):
     )
     assert r.returncode == 3, r.stderr
     assert sorted(p.name for p in tmp_path.glob("*.json")) == ["production.json", "staging.json"]
+
+
+def test_targets_file_names_each_targets_stack(tmp_path, pgbouncer_txn):
+    """driver / driver_options / uses per target: the same verdict as on the command line."""
+    url = pgbouncer_txn.url()
+    targets = write_targets(
+        tmp_path / "t.toml",
+        [
+            {"name": "plain", "url": url, "driver": "asyncpg"},
+            {
+                "name": "fixed",
+                "url": url,
+                "driver": "asyncpg",
+                "driver_options": {"statement_cache_size": "0"},
+            },
+        ],
+    )
+    out = tmp_path / "out"
+    r = run_advisor("probe", "--targets", str(targets), "--format", "json", "--output", f"{out}/")
+    assert r.returncode in (0, 1), r.stderr
+    verdicts = {}
+    for name in ("plain", "fixed"):
+        report = json.loads(next(out.glob(f"{name}*.json")).read_text())
+        verdicts[name] = {f["id"]: f["status"] for f in report["findings"]}["STK101"]
+    assert verdicts == {"plain": "fail", "fixed": "pass"}

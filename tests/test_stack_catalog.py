@@ -462,3 +462,23 @@ def test_orm_choices_are_the_catalogs_orms():
     catalog = {sid for sid, s in load_stacks().items() if s["kind"] == "orm"}
     assert set(ORM_CHOICES) == catalog | {"node-postgres"}
     assert len(ORM_CHOICES) == len(set(ORM_CHOICES))
+
+
+def test_every_url_setting_of_the_catalog_is_known_to_the_parser():
+    """A safe setting the catalog says goes in the URL (in_url) is not an unknown parameter
+    to `advisor lint` (URL302 would warn about the very fix STK101 asks for)."""
+    from advisor.target import LIBPQ_PARAMS, PG_CLIENT_PARAMS
+
+    in_url = set()
+    for stack in load_stacks().values():
+        tables = [
+            stack["features"],
+            *(on.get("features", {}) for on in stack.get("on", {}).values()),
+        ]
+        for features in tables:
+            for feature in features.values():
+                for option in feature.get("safe_options", []):
+                    if option.get("in_url") and option["name"].replace("_", "").islower():
+                        in_url.add(option["name"])
+    assert in_url >= {"prepare", "prepared_statement_cache_size", "pgbouncer"}
+    assert in_url <= PG_CLIENT_PARAMS | LIBPQ_PARAMS, in_url - PG_CLIENT_PARAMS - LIBPQ_PARAMS
