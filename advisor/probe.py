@@ -43,12 +43,17 @@ def _server_facts(
     # (The `type: ignore`s below: mypy cannot tell that `**` brings no direct_url or
     # direct key, which come later; tests/test_facts_model.py checks the result.)
     if target.engine == "postgresql":
-        from .facts import postgres
+        from .facts import postgres, session
 
         pg = postgres.gather(target, deadline, session_features=session_features)
         _log_done(pg["server_version"], pg["max_connections"], pg["connections_in_use"])
         if admin_target is not None:
             _add_admin_console(pg["pooler"], admin_target, deadline)
+            admin = pg["pooler"].get("admin")
+            if admin and "startup_parameters" in pg and pg["pooler"]["kind"] == "pgbouncer":
+                pg["startup_parameters"] = session.with_pgbouncer_settings(
+                    pg["startup_parameters"], admin["settings"]
+                )
         return {"engine": "postgresql", **pg, "url": url}  # type: ignore[typeddict-item]
     from .facts import mysql
 

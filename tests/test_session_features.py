@@ -208,3 +208,42 @@ def test_mysql_features_follow_the_proxy_seen():
         assert all(v["works"] is True for v in pinned.values())
         assert all("unpooled" in v["evidence"] for v in pinned.values())
     assert all(v["works"] is None for v in mysql_features(True, "vitess").values())
+
+
+def test_separate_startup_parameters_from_the_admin_console(pg_plain):
+    """With --pooler-admin-url, search_path and extra_float_digits as startup parameters of
+    their own follow PgBouncer's settings; asyncpg, which sends them that way
+    (server_settings), shows that the answer is what a real client meets."""
+    import asyncio
+
+    import asyncpg
+
+    from advisor.checks import Context
+    from advisor.probe import probe
+
+    settings = {"ignore_startup_parameters": "extra_float_digits"}
+    with running_all(
+        {"b": lambda: servers.PgBouncer(pg_plain, settings=settings).start()}
+    ) as started:
+        bouncer = started["b"]
+        report = probe(
+            parse_target(bouncer.url()), Context(), admin_target=parse_target(bouncer.admin_url())
+        )
+        found = report.facts["startup_parameters"]
+        assert (found["search_path"]["accepted"], found["search_path"]["how"]) == (
+            "rejects",
+            "inferred",
+        )
+        assert found["extra_float_digits"]["accepted"] == "ignores"
+        assert found["application_name"]["accepted"] == "honours"  # still as measured
+
+        async def connect(name: str, value: str):
+            conn = await asyncpg.connect(bouncer.url(), server_settings={name: value})
+            try:
+                return await conn.fetchval(f"SHOW {name}")
+            finally:
+                await conn.close()
+
+        with pytest.raises(Exception, match="unsupported startup parameter: search_path"):
+            asyncio.run(connect("search_path", "pg_catalog"))
+        assert asyncio.run(connect("extra_float_digits", "2")) == "1"  # dropped: the default

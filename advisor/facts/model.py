@@ -107,6 +107,8 @@ class AdminSettings(TypedDict, total=False):
     max_prepared_statements: int | str | None
     server_round_robin: int | str | None
     query_wait_timeout: int | str | None
+    ignore_startup_parameters: int | str | None  # a comma-separated list
+    track_extra_parameters: int | str | None  # PgBouncer 1.20+
 
 
 class AdminPool(TypedDict):

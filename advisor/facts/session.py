@@ -19,6 +19,7 @@ leaving state on pooled servers that the probe could not reliably clean up.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..options import SESSION_FEATURES
@@ -302,4 +303,41 @@ def mysql_features(detected: bool, kind: str | None) -> dict[str, Feature]:
                 f"a proxy ({kind or 'unknown'}) answered: whether it keeps {state} is not known"
             )
         out[feature] = {"works": works, "how": "inferred", "evidence": evidence}
+    return out
+
+
+# PgBouncer hands these startup parameters on for each client; any other it refuses at login
+# ("unsupported startup parameter: NAME") unless ignore_startup_parameters lists it, and
+# then drops it (track_extra_parameters adds to the first list, PgBouncer 1.20+).
+PGBOUNCER_TRACKED = {"client_encoding", "datestyle", "timezone", "standard_conforming_strings"}
+PGBOUNCER_TRACKED |= {"application_name"}
+
+
+def _names(value: object) -> set[str]:
+    return {n.strip().lower() for n in str(value or "").split(",") if n.strip()}
+
+
+def with_pgbouncer_settings(found: dict[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """search_path and extra_float_digits as startup parameters of their own (what asyncpg's
+    server_settings and PgJDBC send), from the PgBouncer settings the admin console shows;
+    the rest of `found` stays as measured."""
+    ignored = _names(settings.get("ignore_startup_parameters"))
+    tracked = PGBOUNCER_TRACKED | _names(settings.get("track_extra_parameters"))
+    shown = (
+        f"ignore_startup_parameters = {settings.get('ignore_startup_parameters') or '(empty)'}, "
+        f"track_extra_parameters = {settings.get('track_extra_parameters') or '(empty)'}"
+    )
+    out = dict(found)
+    for name in ("search_path", "extra_float_digits"):
+        if name in tracked:
+            accepted, what = "honours", "hands it on"
+        elif name in ignored:
+            accepted, what = "ignores", "drops it"
+        else:
+            accepted, what = "rejects", "refuses the login ('unsupported startup parameter')"
+        out[name] = {
+            "accepted": accepted,
+            "how": "inferred",
+            "evidence": f"as a startup parameter of its own, PgBouncer {what} ({shown})",
+        }
     return out
