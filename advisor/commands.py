@@ -51,11 +51,10 @@ def _stack(args: argparse.Namespace) -> tuple[str | None, str | None, int | None
     if (args.driver_option or args.uses) and orm is None and driver is None:
         raise UsageError("--driver-option and --uses need --driver or --orm (or --project)")
     if driver is not None:
-        from .catalog.stacks import resolve
+        from .catalog.stacks import named
 
-        version = str(prisma) if orm == "prisma" and prisma else None
         try:
-            resolve(orm, driver, version)
+            named(orm, driver, prisma)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     return orm, driver, prisma

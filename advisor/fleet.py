@@ -59,13 +59,12 @@ KEYS = (
 
 def _check_stack(ctx: checks.Context, where: str) -> None:
     """The entry's stack exists in the stack catalog (as --driver is checked)."""
-    from .catalog.stacks import resolve
+    from .catalog.stacks import named
 
     if ctx.orm is None and ctx.driver is None:
         raise UsageError(f"{where}: driver_options and uses need driver or orm")
-    version = str(ctx.prisma_version) if ctx.orm == "prisma" and ctx.prisma_version else None
     try:
-        resolve(ctx.orm, ctx.driver, version)
+        named(ctx.orm, ctx.driver, ctx.prisma_version)
     except ValueError as exc:
         raise UsageError(f"{where}: {exc}") from None
 

@@ -64,19 +64,11 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def check_url(
-    url: str,
-    direct_url: str = "",
-    orm: str | None = None,
-    serverless: bool = True,
-    prisma_version: int | None = None,
-    driver: str | None = None,
-    driver_options: list[str] | None = None,
-    uses: list[str] | None = None,
-) -> dict[str, Any]:
+def check_url(url: str, direct_url: str = "", **options: Any) -> dict[str, Any]:
     """What the URL checker shows: `advisor lint --format json`'s report and exit code, or
-    the CLI's one-line error (without its `advisor: error: ` prefix)."""
-    argv = lint_argv(url, direct_url, orm, serverless, prisma_version, driver, driver_options, uses)
+    the CLI's one-line error (without its `advisor: error: ` prefix). `options`: the rest
+    of lint_argv()'s."""
+    argv = lint_argv(url, direct_url, **options)
     code, out, err = run_cli(argv)
     if not out:
         lines = err.strip().splitlines() or ["no output"]

@@ -119,12 +119,12 @@ def lint_findings(vector: dict) -> dict | None:
     result = check_url(
         vector["url"],
         vector.get("direct_url") or "",
-        vector.get("orm"),
-        vector.get("serverless", True),
-        vector.get("prisma_version"),
-        vector.get("driver"),
-        vector.get("driver_options"),
-        vector.get("uses"),
+        orm=vector.get("orm"),
+        serverless=vector.get("serverless", True),
+        prisma_version=vector.get("prisma_version"),
+        driver=vector.get("driver"),
+        driver_options=vector.get("driver_options"),
+        uses=vector.get("uses"),
     )
     if "error" in result:
         return None

@@ -662,6 +662,13 @@ def resolve(
     )
 
 
+def named(orm: str | None, driver: str | None, prisma_version: int | None = None) -> Stack:
+    """resolve() for what a command line or targets file names: --prisma-version is the
+    version of the Prisma ORM only. ValueError with a one-line message."""
+    version = str(prisma_version) if orm == "prisma" and prisma_version else None
+    return resolve(orm, driver, version)
+
+
 def ids(kind: str | None = None) -> list[str]:
     """Catalog ids in file order, of one kind if given."""
     return [i for i, e in load_stacks().items() if kind is None or e["kind"] == kind]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.stacks import FEATURES, Stack, resolve
+from ..catalog.stacks import FEATURES, Stack, named
 from ..options import SESSION_FEATURES
 from . import Context, Result, check, postgres_facts
 
@@ -32,9 +32,8 @@ def stack_of(ctx: Context) -> Stack | None:
     """The stack the user named (--orm, --driver), or None: these checks then do not apply."""
     if ctx.orm is None and ctx.driver is None:
         return None
-    version = str(ctx.prisma_version) if ctx.orm == "prisma" and ctx.prisma_version else None
     try:
-        return resolve(ctx.orm, ctx.driver, version)
+        return named(ctx.orm, ctx.driver, ctx.prisma_version)
     except ValueError:
         return None  # the command line refused it already; a library caller gets no verdict
 
