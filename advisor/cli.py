@@ -38,6 +38,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def shard(text: str) -> tuple[int, int]:
+    """An argparse type: I/N, the I-th of N shards (1 <= I <= N <= 10000)."""
+    import argparse
+    import re
+
+    m = re.fullmatch(r"\s*(\d{1,5})\s*/\s*(\d{1,5})\s*", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)) <= 10000:
+        raise argparse.ArgumentTypeError("must be I/N with 1 <= I <= N <= 10000, e.g. 2/4")
+    return int(m.group(1)), int(m.group(2))
+
+
 def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
 
@@ -223,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         metavar="N",
         help="with --targets: probes running at the same time (default: 4)",
+    )
+    probe.add_argument(
+        "--shard",
+        type=shard,
+        metavar="I/N",
+        help="with --targets: probe only the I-th of N equal shares of the file "
+        "(targets I, I+N, I+2N, ...), for a CI matrix; `advisor report` merges the shards",
     )
 
     lint = sub.add_parser(

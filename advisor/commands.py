@@ -122,6 +122,8 @@ def run_probe(args: argparse.Namespace) -> int:
         from .fleet import run_fleet
 
         return run_fleet(args)
+    if getattr(args, "shard", None):
+        raise UsageError("--shard splits a --targets file: give --targets FILE")
     for name in ("concurrency", "pool_size"):
         value = getattr(args, name)
         if value is not None and value < 1:

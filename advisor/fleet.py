@@ -296,7 +296,20 @@ def run_fleet(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     env = read_env_file(args.env_file) if args.env_file else {}
-    entries = load_targets(args.targets, args, env)
+    entries = load_targets(args.targets, args, env)  # the whole file is checked in every shard
+    in_file = len(entries)
+    shard = getattr(args, "shard", None)
+    if shard is not None:
+        # Round robin in file order: shares differ by at most one target, and every target
+        # lands in exactly one shard for a given N.
+        index, count = shard
+        entries = entries[index - 1 :: count]
+        if not entries:
+            print(
+                f"advisor: shard {index}/{count} has no targets (the file has {in_file})",
+                file=sys.stderr,
+            )
+            return 0
     out_dir = Path(args.output) if args.output else None
     if out_dir is not None:
         if out_dir.exists() and not out_dir.is_dir():
@@ -324,8 +337,9 @@ def run_fleet(args: argparse.Namespace) -> int:
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: no new probes start
     reports = [results[e.name] for e in entries]  # file order, not finishing order
     sys.stdout.write(render_combined(combine(reports), args.format))
+    share = f" (shard {shard[0]}/{shard[1]} of {in_file})" if shard else ""
     print(
-        f"advisor: probed {len(entries)} target(s) in {time.monotonic() - started:.1f} s "
+        f"advisor: probed {len(entries)} target(s){share} in {time.monotonic() - started:.1f} s "
         f"with {min(args.jobs, len(entries))} job(s)",
         file=sys.stderr,
     )

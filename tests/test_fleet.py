@@ -373,3 +373,72 @@ def test_targets_file_names_each_targets_stack(tmp_path, pgbouncer_txn):
         report = json.loads(next(out.glob(f"{name}*.json")).read_text())
         verdicts[name] = {f["id"]: f["status"] for f in report["findings"]}["STK101"]
     assert verdicts == {"plain": "fail", "fixed": "pass"}
+
+
+# --------------------------------------------------------------------------- shards
+@pytest.mark.live
+def test_shards_split_the_file_and_report_merges_them(pg_plain, tmp_path):
+    """--shard I/N: every target in exactly one shard, shares differ by at most one, and
+    `advisor report` over the shards' directory gives the unsharded fleet's targets."""
+    entries = [{"name": "live", "url_env": "LIVE_DB_URL"}] + [
+        {"name": f"closed-{i}", "url": f"postgresql://u@127.0.0.1:{i}/db", "timeout": 2}
+        for i in range(1, 7)
+    ]
+    targets = write_targets(tmp_path / "fleet.toml", entries)
+    env, out = {"LIVE_DB_URL": pg_plain.url()}, tmp_path / "reports"
+    seen: list[str] = []
+    for i in (1, 2, 3):
+        r = run_advisor(
+            "probe", "--targets", str(targets), "--shard", f"{i}/3", "--format", "json",
+            "--output", str(out / f"shard-{i}"), env=env,
+        )  # fmt: skip
+        assert r.returncode == 3, r.stderr  # each shard holds a closed port
+        names = [p.stem for p in (out / f"shard-{i}").glob("*.json")]
+        assert len(names) in (2, 3) and f"of {len(entries)})" in r.stderr
+        seen += names
+    assert sorted(seen) == sorted(e["name"] for e in entries)  # each exactly once
+    merged = run_advisor("report", str(out / "shard-1"), str(out / "shard-2"), str(out / "shard-3"),
+                         "--format", "json", "--exit-zero")  # fmt: skip
+    assert merged.returncode == 0, merged.stderr
+    combined = json.loads(merged.stdout)
+    assert combined["summary"]["targets"] == len(entries)
+    assert combined["summary"]["error"] == len(entries) - 1  # the live one was probed
+    # A shard past the file's end is empty, not an error: CI matrices may be wider than a fleet.
+    r = run_advisor("probe", "--targets", str(targets), "--shard", "9/9", env=env)
+    assert r.returncode == 0 and "shard 9/9 has no targets (the file has 7)" in r.stderr
+
+
+@pytest.mark.parametrize("value", ["0/3", "4/3", "a/b", "1/0", "2", "1/100000"])
+def test_bad_shard_is_a_usage_error(tmp_path, value):
+    targets = write_targets(tmp_path / "t.toml", [{"name": "a", "url": "postgresql://h/db"}])
+    r = run_advisor("probe", "--targets", str(targets), "--shard", value)
+    assert r.returncode == 2 and "--shard" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_shard_needs_targets():
+    r = run_advisor("probe", "postgresql://u@127.0.0.1:1/db", "--shard", "1/2")
+    assert r.returncode == 2 and "give --targets FILE" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_sharded_examples_and_own_workflows():
+    """The sharded examples call --shard with the CI's own index/total and merge with
+    `advisor report`; this repository's workflows run the README's commands."""
+    import yaml
+
+    sharded = ROOT / "examples" / "github-actions" / "readiness-sharded.yml"
+    flow = yaml.safe_load(sharded.read_text())
+    shards = flow["jobs"]["probe"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(flow["env"]["SHARDS"]) + 1))
+    text = commands_in(sharded)
+    assert "--shard ${{ matrix.shard }}/${{ env.SHARDS }}" in text
+    assert "merge-multiple: true" in text and "advisor report reports/ --format markdown" in text
+    assert '--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"' in commands_in(GITLAB)
+    test = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
+    steps = [s.get("run", "") for s in test["jobs"]["test"]["steps"]]
+    assert "bash .ci/run" in steps and test["jobs"]["test"]["container"]["image"] == "debian:12"
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    pages = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    build = pages["jobs"]["build"]
+    assert "make site" in [s.get("run") for s in build["steps"]]
+    assert "ADVISOR_DOCS_BASE" in build["env"]
+    assert "mkdocs build --strict" in (ROOT / "Makefile").read_text()
