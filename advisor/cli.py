@@ -368,7 +368,10 @@ def main(argv: list[str] | None = None) -> int:
             from .log import setup
 
             setup(getattr(args, "verbose", False), getattr(args, "debug", False))
-            interrupts.to_command(True)
+            # Only commands with connections to close take Ctrl-C as KeyboardInterrupt;
+            # the others exit at once (a KeyboardInterrupt in a lazy import's lock
+            # callback would print a traceback no handler can catch).
+            interrupts.to_command(args.command in ("probe", "burst"))
             code: int = getattr(commands, f"run_{args.command}")(args)
             sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported below
             return code

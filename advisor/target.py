@@ -129,6 +129,21 @@ class Target:
     unknown_params: dict[str, Any] = field(default_factory=dict)
     form: str = "url"  # "url" | "keywords"
     driver: str | None = None  # SQLAlchemy-style "+psycopg2" suffix, if any
+    # libpq's multi-host form (host1:5433,host2:5434): the hosts after the first, in the
+    # order libpq tries them. `host`/`port` are the first; the catalog judges that one.
+    more_hosts: tuple[tuple[str, int | None], ...] = ()
+
+    @property
+    def hosts(self) -> tuple[tuple[str | None, int | None], ...]:
+        return ((self.host, self.port), *self.more_hosts)
+
+    def each_host(self) -> list[Target]:
+        """One single-host Target per host, in libpq's order (just this one when single)."""
+        if not self.more_hosts:
+            return [self]
+        from dataclasses import replace
+
+        return [replace(self, host=h, port=p, more_hosts=()) for h, p in self.hosts]
 
     # -- derived -------------------------------------------------------------
     @property
@@ -152,7 +167,8 @@ class Target:
         if self.engine == "postgresql":
             from .pgenv import libpq_secrets
 
-            found += libpq_secrets(self)
+            for one in self.each_host():  # libpq matches the password file per host
+                found += libpq_secrets(one)
         else:
             found.append(os.environ.get("MYSQL_PWD"))
         return [s for s in dict.fromkeys(found) if s]
@@ -171,21 +187,14 @@ class Target:
             if self.password is not None:
                 userinfo += ":" + _MASK
             userinfo += "@"
-        host = self.host or ""
-        if self.is_socket:
-            host = quote(host, safe="")
-        elif ":" in host:
-            host = f"[{quote(host, safe=':.')}]"
-        else:  # a host from ?host= or ?socket= is not checked: keep the display one line
-            host = quote(host, safe="-._~")
-        port = f":{self.port}" if self.port else ""
+        hostport = ",".join(_shown_host(h, p) for h, p in self.hosts)
         path = "/" + quote(self.database, safe="") if self.database else ""
         scheme = self.scheme + (f"+{self.driver}" if self.driver else "")
         query = "&".join(
             f"{quote(k, safe='-_.')}={_MASK if is_secret_key(k) else quote(str(v), safe='-_./,')}"
             for k, v in self.all_params().items()
         )
-        return f"{scheme}://{userinfo}{host}{port}{path}" + (f"?{query}" if query else "")
+        return f"{scheme}://{userinfo}{hostport}{path}" + (f"?{query}" if query else "")
 
     def scrub(self, text: str) -> str:
         """Remove every secret (raw, percent-encoded, DSN-quoted) from a message."""
@@ -203,7 +212,23 @@ class Target:
         ):
             if value is not None:
                 kw[key] = str(value)
+        if self.more_hosts:  # libpq's comma lists; an empty port entry is the default
+            kw["host"] = ",".join(h or "" for h, _ in self.hosts)
+            ports = [str(p) if p else "" for _, p in self.hosts]
+            if any(ports):
+                kw["port"] = ",".join(ports)
         return kw
+
+
+def _shown_host(host: str | None, port: int | None) -> str:
+    host = host or ""
+    if host.startswith("/"):
+        host = quote(host, safe="")
+    elif ":" in host:
+        host = f"[{quote(host, safe=':.')}]"
+    else:  # a host from ?host= or ?socket= is not checked: keep the display one line
+        host = quote(host, safe="-._~")
+    return host + (f":{port}" if port else "")
 
 
 def secret_forms(secret: str) -> list[str]:
@@ -264,9 +289,10 @@ def scrub_data(value: T, secrets: Iterable[str]) -> T:
 
 def _keywords_display(t: Target) -> str:
     parts = []
+    kw = t.libpq_kwargs()
     for key, value in (
-        ("host", t.host),
-        ("port", t.port),
+        ("host", kw.get("host")),
+        ("port", kw.get("port")),
         ("dbname", t.database),
         ("user", t.user),
         ("password", t.password),
@@ -360,10 +386,18 @@ def _parse_url(scheme_text: str, rest: str) -> Target:
 
     user = password = None
     if uri.user is not None:
-        user = _unquote(uri.user, "user name")
+        user = _unquote(uri.user, "user name") or None  # libpq: an empty user is no user
         if uri.password is not None:  # libpq: an empty password is no password
             password = _unquote(uri.password, "password") or None
-    host, port = _host_port(uri)
+    if uri.port == "" and uri.database:
+        # libpq reads "u:/secret" as host u, default port, database "secret": a password
+        # that starts with '/' would land in the database name (and in every output).
+        raise InvalidTarget(
+            "an empty port before a database name: if the password starts with '/', "
+            "percent-encode it as %2F"
+        )
+    host, port = _host_port(uri.host, uri.bracketed, uri.port)
+    more = [_host_port(h, b, p) for h, b, p in uri.more]
     database = None
     if uri.database:
         if "/" in uri.database:
@@ -375,16 +409,19 @@ def _parse_url(scheme_text: str, rest: str) -> Target:
     overrides = {key: raw_params.pop(key) for key in OVERRIDES if key in raw_params}
     if engine == "mysql" and "socket" in raw_params:
         overrides["host"] = raw_params.pop("socket")
-    if "host" in overrides:
-        host = overrides["host"] or None
-    if "port" in overrides:
-        port = _port(overrides["port"], empty_ok=True)
+    if "host" in overrides or "port" in overrides:
+        host, port, more = _host_list(
+            overrides.get("host", ",".join(h or "" for h, _ in [(host, port), *more])),
+            overrides.get("port", ",".join(str(p or "") for _, p in [(host, port), *more])),
+        )
     if "dbname" in overrides:
         database = overrides["dbname"] or None
     user = overrides.get("user", user)
     password = overrides.get("password", password)
 
     params, client, unknown = _classify(engine, raw_params)
+    if more and engine != "postgresql":
+        raise InvalidTarget("several hosts in one URL are a libpq form: MySQL URLs take one host")
     return Target(
         engine=engine,
         scheme=base,
@@ -398,6 +435,7 @@ def _parse_url(scheme_text: str, rest: str) -> Target:
         unknown_params=unknown,
         form="url",
         driver=driver or None,
+        more_hosts=tuple((h or "", p) for h, p in more),
     )
 
 
@@ -414,6 +452,7 @@ class _Uri:
     query: str | None = None  # None: no '?'
     host_at: int = 0  # where the host starts in the text after '://'
     query_at: int = 0  # where the query starts
+    more: list[tuple[str, bool, str | None]] = field(default_factory=list)  # host, [], port
 
 
 def _split_uri(rest: str) -> _Uri:
@@ -429,23 +468,27 @@ def _split_uri(rest: str) -> _Uri:
         uri.password = password if colon else None
         pos = at + 1
     uri.host_at = pos
-    if rest.startswith("[", pos):
-        end = rest.find("]", pos)
-        if end == -1:
-            raise InvalidTarget("unterminated IPv6 address: '[' without ']'")
-        uri.host, uri.bracketed, pos = rest[pos + 1 : end], True, end + 1
-        if pos < len(rest) and rest[pos] not in ":/?,":
-            raise InvalidTarget("unexpected text after the IPv6 address")
-    else:
-        end = _find(rest, ":/?,", pos)
-        uri.host, pos = rest[pos:end], end
-    if rest.startswith(":", pos):
-        end = _find(rest, "/?,", pos + 1)
-        uri.port, pos = rest[pos + 1 : end], end
-    if rest.startswith(",", pos):
-        raise InvalidTarget(
-            "several hosts in one URL are not supported; probe each host on its own"
-        )
+    hosts: list[tuple[str, bool, str | None]] = []
+    while True:  # host[:port] items separated by ',' (libpq's multi-host form)
+        bracketed, port = False, None
+        if rest.startswith("[", pos):
+            end = rest.find("]", pos)
+            if end == -1:
+                raise InvalidTarget("unterminated IPv6 address: '[' without ']'")
+            host, bracketed, pos = rest[pos + 1 : end], True, end + 1
+            if pos < len(rest) and rest[pos] not in ":/?,":
+                raise InvalidTarget("unexpected text after the IPv6 address")
+        else:
+            end = _find(rest, ":/?,", pos)
+            host, pos = rest[pos:end], end
+        if rest.startswith(":", pos):
+            end = _find(rest, "/?,", pos + 1)
+            port, pos = rest[pos + 1 : end], end
+        hosts.append((host, bracketed, port))
+        if not rest.startswith(",", pos):
+            break
+        pos += 1
+    (uri.host, uri.bracketed, uri.port), uri.more = hosts[0], hosts[1:]
     if rest.startswith("/", pos):
         end = _find(rest, "?", pos + 1)
         uri.database, pos = rest[pos + 1 : end], end
@@ -511,16 +554,37 @@ def _lenient(text: str) -> str:
         return ""
 
 
-def _host_port(uri: _Uri) -> tuple[str | None, int | None]:
-    if uri.bracketed:
-        host = _unquote(uri.host, "host")  # [fe80::1%25eth0]: zone id eth0
+def _host_port(raw: str, bracketed: bool, port: str | None) -> tuple[str | None, int | None]:
+    if bracketed:
+        host = _unquote(raw, "host")  # [fe80::1%25eth0]: zone id eth0
         if not host or not re.fullmatch(r"[0-9A-Fa-f:.%a-zA-Z0-9]+", host) or ":" not in host:
             raise InvalidTarget("invalid IPv6 address in brackets")
     else:
-        host = _unquote(uri.host, "host")
+        host = _unquote(raw, "host")
         if host and not host.startswith("/") and not re.fullmatch(r"[A-Za-z0-9._\-]+", host):
             raise InvalidTarget("invalid host name")
-    return host or None, None if uri.port is None else _port(uri.port)
+    # libpq: an empty port ("host:/") is the default port
+    return host or None, None if port is None else _port(port, empty_ok=True)
+
+
+def _host_list(
+    hosts: str, ports: str
+) -> tuple[str | None, int | None, list[tuple[str | None, int | None]]]:
+    """host=h1,h2 port=p1,p2 as libpq pairs them (fe-connect.c, connectOptions2): one port
+    applies to every host, otherwise there must be as many ports as hosts."""
+    names = hosts.split(",") if hosts else [""]
+    numbers = [_port(p, empty_ok=True) for p in ports.split(",")] if ports else [None]
+    if len(numbers) == 1:
+        numbers *= len(names)
+    elif len(numbers) != len(names):
+        raise InvalidTarget(
+            f"{len(names)} hosts but {len(numbers)} ports: give one port, or one per host"
+        )
+    pairs = [
+        (h.strip("[]") if ":" in h and not h.startswith("/") else h or None, p)
+        for h, p in zip(names, numbers, strict=True)
+    ]
+    return pairs[0][0], pairs[0][1], pairs[1:]
 
 
 def _port(text: str, empty_ok: bool = False) -> int | None:
@@ -621,14 +685,7 @@ def _parse_keywords(text: str) -> Target:
         prisma = next((k for k in bad if k in PG_CLIENT_PARAMS), None)
         hint = f" ({prisma!r} is a URL parameter for Prisma & co, not for libpq)" if prisma else ""
         raise InvalidTarget(f"unknown connection keyword{hint}")
-    if "," in values.get("host", ""):
-        raise InvalidTarget(
-            "several hosts in one DSN are not supported; probe each host on its own"
-        )
-    host = values.pop("host", None) or None
-    if host and ":" in host and not host.startswith("/"):
-        host = host.strip("[]")
-    port = _port(values.pop("port", ""), empty_ok=True)
+    host, port, more = _host_list(values.pop("host", ""), values.pop("port", ""))
     database = values.pop("dbname", None) or None
     user = values.pop("user", None)
     password = values.pop("password", None)
@@ -643,6 +700,7 @@ def _parse_keywords(text: str) -> Target:
         password=password,
         params=values,
         form="keywords",
+        more_hosts=tuple((h or "", p) for h, p in more),
     )
 
 

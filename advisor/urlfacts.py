@@ -74,7 +74,7 @@ def url_facts(target: Target, source: str | None = None) -> URLFacts:
     """The URL part of a report's facts: parameters (secrets masked) and its endpoint,
     matched here once for this target (target_summary and the MySQL probe reuse it)."""
     masked = {k: ("***" if is_secret_key(k) else v) for k, v in target.all_params().items()}
-    return {
+    facts: URLFacts = {
         "form": "keywords" if target.form == "keywords" else "url",
         "source": source,
         "has_password": target.password is not None,
@@ -87,6 +87,19 @@ def url_facts(target: Target, source: str | None = None) -> URLFacts:
         "unknown_params": sorted(target.unknown_params),
         "endpoint": endpoint_facts(target),
     }
+    if target.more_hosts:
+        facts["hosts"] = []
+        for i, one in enumerate(target.each_host()):
+            match = facts["endpoint"] if i == 0 else endpoint_facts(one)
+            facts["hosts"].append(
+                {
+                    "host": one.host,
+                    "port": one.effective_port,
+                    "provider_name": match["provider_name"],
+                    "label": match["label"],
+                }
+            )
+    return facts
 
 
 def target_summary(target: Target, url: URLFacts) -> TargetSummary:

@@ -341,8 +341,14 @@ def check_parsed(t) -> None:
                 assert form not in display or form in other.replace("***", "")
     if t.engine == "postgresql":
         kw = t.libpq_kwargs()
-        assert kw.get("host") == t.host and kw.get("dbname") == t.database
-        assert kw.get("port") == (str(t.port) if t.port else None)
+        assert kw.get("dbname") == t.database
+        if t.more_hosts:  # libpq's comma lists, one entry per host
+            assert kw["host"].split(",") == [h or "" for h, _ in t.hosts]
+            ports = kw.get("port", "").split(",")
+            assert ports == [""] or ports == [str(p) if p else "" for _, p in t.hosts]
+        else:
+            assert kw.get("host") == t.host
+            assert kw.get("port") == (str(t.port) if t.port else None)
         # libpq itself reads back what the driver will send (PQconninfoParse).
         back = conninfo_to_dict(make_conninfo(**kw))
         for key in ("host", "port", "dbname", "user", "password"):
@@ -406,7 +412,7 @@ def test_valid_urls_round_trip(case):
         parts["host"].replace("%25", "%"),
         parts["port"],
         parts["database"],
-        parts["user"],
+        parts["user"] or None,  # libpq: an empty user name is no user name
         parts["password"],
     )
     assert {**t.params, **t.client_params, **t.unknown_params} == params

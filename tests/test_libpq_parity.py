@@ -11,10 +11,13 @@ around a marker, so that a leak of any middle part of a password is caught too.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
@@ -24,6 +27,7 @@ from advisor.errors import InvalidTarget
 from advisor.target import parse_target, secret_forms
 
 MARK = "Qz9Mark"
+ROOT_DIR = Path(__file__).resolve().parents[1]
 FIELDS = ("host", "port", "dbname", "user", "password")
 
 
@@ -155,3 +159,45 @@ def test_hostile_passwords_parse_as_libpq_or_are_refused(password, place):
     assert not shown(t.display, password) and t.password in t.secrets
     if place.endswith("encoded"):
         assert t.password == password
+
+
+# -- libpq's own URI regression inputs ------------------------------------------------
+
+REGRESS = [
+    line
+    for line in (ROOT_DIR / "tests" / "data" / "libpq-regress-uris.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+]
+
+
+@pytest.mark.parametrize("uri", REGRESS)
+def test_libpq_regression_uri(uri, capsys, monkeypatch):
+    """Every URI of libpq's test/regress.in: what libpq reads, the advisor reads (host,
+    hostaddr, port, database, user); what libpq refuses gets exit 2 (one line) or a finding
+    that names the offending part. Never a traceback, never a network attempt (lint)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    theirs = libpq(uri)
+    code = main(["lint", uri, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2), err
+    if theirs is not None:
+        assert code != 2, f"libpq reads {theirs}, the advisor refused: {err}"
+        kw = parse_target(uri).libpq_kwargs()
+        for key in ("host", "hostaddr", "port", "dbname", "user"):
+            assert kw.get(key) == theirs.get(key), (key, kw, theirs)
+        return
+    if code == 2:
+        assert not out and len(err.strip().splitlines()) == 1, err
+        return
+    # Accepted, though libpq refuses it: only a parameter libpq does not know (it reads
+    # ?uzer= as an error; Prisma & co take their own), and a finding must name it.
+    unknown = parse_target(uri).unknown_params
+    assert unknown, f"libpq refuses {uri!r}, the advisor took it without a word"
+    findings = {f["id"]: f for f in json.loads(out)["findings"]}
+    assert all(name in findings["URL302"]["message"] for name in unknown)
+
+
+def test_invalid_percent_encoding_is_exit_2_not_a_literal():
+    for uri in ("postgres://host?dbname=%XXfoo", "postgresql://%zz", "postgresql://u:%G1@h/db"):
+        with pytest.raises(InvalidTarget):
+            parse_target(uri)

@@ -67,6 +67,24 @@ class EndpointFacts(TypedDict):
     other_endpoints: NotRequired[list[OtherEndpoint]]
 
 
+class URLHost(TypedDict):
+    """One host of libpq's multi-host form, with its catalog match."""
+
+    host: str | None
+    port: int
+    provider_name: str | None
+    label: str | None  # the endpoint's label when one matched
+
+
+class HostAttempt(TypedDict):
+    """What the probe saw of one host of a multi-host URL, in libpq's order."""
+
+    host: str | None
+    port: int
+    result: Literal["answered", "failed", "not tried"]
+    error: str | None  # first line of libpq's message (scrubbed) when it failed
+
+
 class URLFacts(TypedDict):
     form: Literal["url", "keywords"]
     source: str | None
@@ -77,6 +95,7 @@ class URLFacts(TypedDict):
     client_params: list[str]
     unknown_params: list[str]
     endpoint: EndpointFacts
+    hosts: NotRequired[list[URLHost]]  # only for several hosts (host1,host2)
 
 
 class TargetSummary(TypedDict):
@@ -267,6 +286,7 @@ class PostgresFacts(TypedDict):
     probe: PostgresProbe
     session_features: NotRequired[dict[str, SessionFeature]]  # off: --no-session-features
     startup_parameters: NotRequired[dict[str, StartupParameter]]  # with session_features
+    hosts: NotRequired[list[HostAttempt]]  # only for a multi-host URL
 
 
 # -- MySQL and MariaDB (facts/mysql.py) ------------------------------------------

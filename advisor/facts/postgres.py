@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ProbeFailed
 from ..log import log
 from ..target import Target
 from . import dns, libpq, pooler, session
 from .deadline import Deadline
-from .model import ClientTLS, PoolerFacts, PostgresFacts
+from .model import ClientTLS, HostAttempt, PoolerFacts, PostgresFacts
 
 if TYPE_CHECKING:
     import ctypes
@@ -163,13 +163,31 @@ def gather(
         return b
 
     conn = None
+    candidates = target.each_host()
+    attempts: list[HostAttempt] = []
     try:
-        host = target.host
-        if host and libpq.needs_lookup(target):
-            log.debug("resolving %s (at most %.1f s)", host, deadline.left())
-            addresses[:] = dns.resolve(host, target.effective_port, deadline.left())
-            log.debug("%s resolves to %s", host, ", ".join(addresses))
-        conn = connect()
+        # libpq's multi-host form: each host in order until one takes the login (and fits
+        # target_session_attrs, which libpq checks per host); every later connection of
+        # the probe then goes to that host only, as one pooled client's would.
+        for i, one in enumerate(candidates):
+            target, addresses[:] = one, [None]
+            try:
+                host = target.host
+                if host and libpq.needs_lookup(target):
+                    log.debug("resolving %s (at most %.1f s)", host, deadline.left())
+                    addresses[:] = dns.resolve(host, target.effective_port, deadline.left())
+                    log.debug("%s resolves to %s", host, ", ".join(addresses))
+                conn = connect()
+            except (psycopg.Error, libpq.Timeout, ProbeFailed) as exc:
+                if i == len(candidates) - 1 or deadline.expired():
+                    raise
+                reason = (target.scrub(str(exc)).strip().splitlines() or ["timed out"])[0][:200]
+                attempts.append(_attempt(target, "failed", reason))
+                continue
+            attempts.append(_attempt(target, "answered"))
+            attempts += [_attempt(rest, "not tried") for rest in candidates[i + 1 :]]
+            break
+        assert conn is not None
         connect_ms = (time.monotonic() - started) * 1000
         evidence_extra, statement_mode = [], False
         try:
@@ -189,6 +207,8 @@ def gather(
         facts = build_facts(
             row, _client_tls(conn, target), conn.info.backend_pid, target, connect_ms=connect_ms
         )
+        if len(candidates) > 1:
+            facts["hosts"] = attempts
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
         if statement_mode:
@@ -241,6 +261,12 @@ def gather(
         {"connections_opened": opened, "total_ms": round((time.monotonic() - started) * 1000, 1)}
     )
     return facts
+
+
+def _attempt(
+    target: Target, result: Literal["answered", "failed", "not tried"], error: str | None = None
+) -> HostAttempt:
+    return {"host": target.host, "port": target.effective_port, "result": result, "error": error}
 
 
 def _timed_out(deadline: Deadline, per_attempt: int | None) -> str:
