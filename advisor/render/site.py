@@ -88,6 +88,99 @@ def _summary(t: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# -- pictures and verdicts ---------------------------------------------------------
+
+_ADMONITION = {
+    "pass": "success",
+    "skip": "info",
+    "warn": "warning",
+    "fail": "failure",
+    "error": "danger",
+}
+_ORDER = {"error": 0, "fail": 1, "warn": 2, "skip": 3, "pass": 4}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _pool_size(facts: dict[str, Any]) -> int | None:
+    """The pooler's server connections for this database, when its console said so."""
+    admin = _object(_object(facts.get("pooler")).get("admin"))
+    found = [_int(_object(db).get("pool_size")) for db in admin.get("databases") or []]
+    sizes = [n for n in found if n]
+    if sizes:
+        return max(sizes)
+    return _int(_object(admin.get("settings")).get("default_pool_size"))
+
+
+def slots_picture(t: dict[str, Any], d: dict[str, Any]) -> list[str]:
+    """The server's connection slots as a bar (reserved / in use / free), and the pooler's
+    pool against the same scale: HTML the site's stylesheet draws (no script, no image)."""
+    facts = _object(d.get("facts"))
+    maxc = _int(t["max_connections"])
+    if not maxc:
+        return []
+    reserved = _int(t["reserved_connections"]) or 0
+    free = _int(t["available_connections"])
+    used = _int(facts.get("connections_in_use"))
+    if used is None:
+        used = max(0, maxc - reserved - (free or 0))
+    if free is None:
+        free = max(0, maxc - reserved - used)
+    parts = [("reserved", reserved), ("used", used), ("free", free)]
+    words = {"reserved": "reserved", "used": "in use", "free": "free"}
+    label = f"max_connections {maxc}: " + ", ".join(f"{n} {words[k]}" for k, n in parts)
+    bar = "".join(
+        f'<span class="advisor-slots__{k}" style="flex-grow: {n}"></span>' for k, n in parts if n
+    )
+    out = [
+        f'<div class="advisor-slots" role="img" aria-label="{label}">{bar}</div>',
+    ]
+    pool = _pool_size(facts)
+    legend = f"**max_connections {maxc}** · " + " · ".join(
+        f'<span class="advisor-key advisor-key--{k}"></span> {n} {words[k]}' for k, n in parts
+    )
+    if pool:
+        shown = min(pool, maxc)
+        out.append(
+            f'<div class="advisor-slots advisor-slots--pool" role="img" '
+            f'aria-label="the pooler may open {pool} server connections">'
+            f'<span class="advisor-slots__pool" style="flex-grow: {shown}"></span>'
+            f'<span style="flex-grow: {maxc - shown}"></span></div>'
+        )
+        legend += f' · <span class="advisor-key advisor-key--pool"></span> pooler pool {pool}'
+        if pool > free:
+            legend += f" (more than the {free} free: the pool can exhaust the server)"
+    return out + ["", legend, ""]
+
+
+def verdict_box(status: object, text: str) -> list[str]:
+    """The verdict first, in the status's colour (a Material admonition)."""
+    kind = _ADMONITION.get(str(status), "note")
+    return [f'!!! {kind} "{_status(status).replace("**", "")}"', f"    {text}", ""]
+
+
+def sorted_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Errors and failures first, then warnings, then the rest: what needs a fix on top."""
+    return sorted(findings, key=lambda f: _ORDER.get(str(f.get("status")), 5))
+
+
+def _attention(f: dict[str, Any]) -> bool:
+    status = Status.of(f.get("status"))
+    return bool(status and status.needs_attention)
+
+
+def _fix(fid: object, checks: Any, up: str) -> str:
+    """The check's remediation, first sentence, with a link to its page."""
+    entry = checks.get(str(fid)) if isinstance(checks, dict) else None
+    if not entry or not entry.get("remediation"):
+        return ""
+    first = re.split(r"(?<=[.!?])\s", " ".join(entry["remediation"].split()), maxsplit=1)[0]
+    # The catalog's own Markdown (trusted text, unlike the report's strings): kept as is.
+    return f" — **fix:** {first} ([{esc(fid)}]({up}checks/{fid}.md))"
+
+
 def environments(c: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(slug, target row) with a unique URL-safe slug per environment (from its key)."""
     out: list[tuple[str, dict[str, Any]]] = []
@@ -175,6 +268,11 @@ def _fleet_page(
         "```bash\nadvisor probe --label production --format json --output reports/\n```",
         "",
     ]
+    if envs:
+        counts = {st: sum(1 for _, t in envs if t["status"] == st) for st in _ORDER}
+        worst = min((t["status"] for _, t in envs), key=lambda st: _ORDER.get(str(st), 5))
+        told = ", ".join(f"{n} {st}" for st, n in counts.items() if n)
+        out += verdict_box(worst, f"{len(envs)} environment(s): {told}.")
     if not envs:
         out += [
             '!!! info "No reports yet"',
@@ -183,8 +281,8 @@ def _fleet_page(
             "",
         ]
     else:
-        head = "| Environment | Verdict | max_connections | Available | Pooler | TLS | Generated | Version |"
-        rule = "|---|---|---:|---:|---|---|---|---|"
+        head = "| Environment | Verdict | Slots | Free | Pooler |"
+        rule = "|---|---|---:|---:|---|"
         if base is not None:
             head, rule = head + " Since the previous run |", rule + "---|"
         out += [head, rule]
@@ -195,8 +293,7 @@ def _fleet_page(
                 name = f"{esc(t['label'], 80)} ({name})"
             row = (
                 f"| [{name}](readiness/{slug_}.md) | {_status(t['status'])} "
-                f"| {s['max']} | {s['free']} | {s['pooler']} | {s['tls']} | {s['at']} "
-                f"| {s['version']} |"
+                f"| {s['max']} | {s['free']} | {s['pooler']} |"
             )
             if base is not None:
                 row += f" {_change_cell(t['change'])} |"
@@ -228,26 +325,34 @@ def _mark(value: object) -> str:
 def _fleet_section(
     slug_: str, t: dict[str, Any], d: dict[str, Any], checks: Container[str]
 ) -> list[str]:
+    """One environment on the fleet page: its slots and what needs a fix (the table above
+    already gave the numbers and the pooler)."""
     s = _summary(t, d)
-    findings = (
-        " · ".join(
-            f"{_mark(f['status'])} {_check_link(f['id'], checks, '')}" for f in t["findings"]
-        )
-        or "none"
+    ordered = sorted_findings(t["findings"])
+    todo = [f for f in ordered if _attention(f)]
+    fine = " · ".join(
+        f"{_mark(f['status'])} {_check_link(f['id'], checks, '')}" for f in ordered if f not in todo
     )
     file_name = Path(t["file"]).name.replace("`", "")
-    return [
+    out = [
         f"## {esc(_name(t), 80)} {{#env-{slug_}}}",
         "",
-        f"**Verdict:** {_status(t['status'])} · **Target:** {esc(t['url'])} · "
-        f"[all findings and details](readiness/{slug_}.md)",
+        *slots_picture(t, d),
+    ]
+    out += [
+        f"- {_mark(f['status'])} {_check_link(f['id'], checks, '')} {esc(f['title'])}"
+        f"{_fix(f['id'], checks, '')}"
+        for f in todo
+    ]
+    if fine:
+        out.append(f"- {fine}")
+    out += [
         "",
-        f"- **max_connections:** {s['max']} · **headroom:** {s['headroom']}",
-        f"- **Pooler:** {s['pooler']} · **TLS:** {s['tls']}",
-        f"- **Generated:** {s['at']} by {s['by']} (`{file_name}`)",
-        f"- **Findings:** {findings}",
+        f"[All findings and details](readiness/{slug_}.md) · generated {s['at']} by "
+        f"{s['by']} (`{file_name}`)",
         "",
     ]
+    return out
 
 
 def _environment_page(
@@ -275,12 +380,12 @@ def _environment_page(
         "",
         f"# {esc(_name(t), 80)}",
         "",
-        "[All environments](../readiness.md)",
-        "",
-        f"**Verdict:** {_status(t['status'])} · {_num(n['fail'])} failing, "
-        f"{_num(n['error'])} errors, {_num(n['warn'])} warnings, "
-        f"{_num(n['pass'])} passed",
-        "",
+        *verdict_box(
+            t["status"],
+            f"{_num(n['fail'])} failing, {_num(n['error'])} errors, {_num(n['warn'])} warnings, "
+            f"{_num(n['pass'])} passed · [all environments](../readiness.md)",
+        ),
+        *slots_picture(t, d),
         "| What | Value |",
         "|---|---|",
         f"| Target | {esc(t['url'])} ({esc(t['engine'])}{provider}) |",
@@ -319,15 +424,24 @@ def _environment_page(
             if not change["worse"] and not change["better"]:
                 out += ["No change in the findings or the free connections.", ""]
     out += ["## Findings", ""]
-    if t["findings"]:
-        out += ["| Result | Check | Severity | Finding |", "|---|---|---|---|"]
-        for f in t["findings"]:
-            out.append(
-                f"| {_status(f['status'])} "
-                f"| {_check_link(f['id'], checks, '../')} {esc(f['title'])} "
-                f"| {esc(f['severity'])} | {esc(f['message'])} |"
-            )
-        out.append("")
-    else:
-        out += ["No findings in this report.", ""]
+    if not t["findings"]:
+        return "\n".join(out + ["No findings in this report.", ""])
+    ordered = sorted_findings(t["findings"])
+    passed = [f for f in ordered if str(f["status"]) in ("pass", "skip")]
+    for f in ordered:
+        if f in passed:
+            continue
+        out += [
+            f"- {_status(f['status'])} {_check_link(f['id'], checks, '../')} "
+            f"**{esc(f['title'])}** ({esc(f['severity'])}): {esc(f['message'])}"
+            f"{_fix(f['id'], checks, '../')}",
+        ]
+    if passed:
+        out += ["", f'??? success "{len(passed)} passed"', ""]
+        out += [
+            f"    - {_status(f['status'])} {_check_link(f['id'], checks, '../')} "
+            f"{esc(f['title'])}: {esc(f['message'])}"
+            for f in passed
+        ]
+    out.append("")
     return "\n".join(out)
