@@ -420,7 +420,7 @@ def run() -> None:
     # A short-lived process. Collections while psycopg and its types load find nothing
     # to free (~10 ms), and at exit the collector would walk every module object once
     # more (~20 ms): collect rarely, and freeze what is left before exiting (atexit
-    # handlers and buffered output still run as usual). See docs/performance.md.
+    # handlers and buffered output still run as usual). See docs/contributors/performance.md.
     import gc
 
     gc.set_threshold(100_000, 50, 100)

@@ -1,4 +1,4 @@
-"""docs/performance.md and docs/burst.md from bench results (both are generated: edit here)."""
+"""docs/contributors/performance.md and docs/contributors/burst.md from bench results (both are generated: edit here)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ tests/support/servers_mysql.py), times every command several times (median, min,
 counts server connections from the logs, puts `advisor burst` next to `pgbench -C` and
 holds 2,000 clients (bench/load.py), soaks every server kind with 1,000 probes
 (bench/soak.py), times the probe with and without its session-feature measurement
-(bench/session.py), and writes bench/results.json, docs/performance.md and docs/burst.md.
+(bench/session.py), and writes bench/results.json, docs/contributors/performance.md and docs/contributors/burst.md.
 `--only load,soak` measures some parts again.
 """
 
@@ -761,7 +761,7 @@ def _measure(results: dict, started: float, parts, full: bool, now: str) -> int:
     _write_pages(results)
     log(
         f"done in {round(time.monotonic() - started, 1)} s: bench/results.json, "
-        "docs/performance.md, docs/burst.md"
+        "docs/contributors/performance.md, docs/contributors/burst.md"
     )
     return 0
 
@@ -796,15 +796,17 @@ def _measure_probes(results: dict) -> None:
 
 
 def _write_pages(results: dict) -> None:
-    (ROOT / "docs" / "performance.md").write_text(pages.performance_page(results))
-    (ROOT / "docs" / "burst.md").write_text(pages.burst_page(results["burst"], results.get("load")))
+    (ROOT / "docs" / "contributors" / "performance.md").write_text(pages.performance_page(results))
+    (ROOT / "docs" / "contributors" / "burst.md").write_text(
+        pages.burst_page(results["burst"], results.get("load"))
+    )
 
 
 def write_pages() -> int:
     """`python -m bench.run --pages`: regenerate both pages from bench/results.json, measuring
     nothing (after a change to bench/pages.py)."""
     _write_pages(json.loads(RESULTS.read_text()))
-    log("docs/performance.md and docs/burst.md written from bench/results.json")
+    log("docs/contributors/performance.md and burst.md written from bench/results.json")
     return 0
 
 

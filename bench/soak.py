@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-# What the marks may differ by (see docs/performance.md, "Soak"). The probes up to the
+# What the marks may differ by (see docs/contributors/performance.md, "Soak"). The probes up to the
 # first mark warm every cache (imports, the check catalog, psycopg's adapters); after it
 # a probe must keep nothing. Objects: Python's count of allocated memory blocks after a
 # full collection; measured, about 10 more after 900 probes (CPython's own bookkeeping).

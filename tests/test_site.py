@@ -161,7 +161,7 @@ def test_bench_pages_agree_with_the_bench_results(site):
     for figure in ("advisor_probe", "check_postgres_backends", "psql_select_1"):
         s = r["postgres"][figure]
         assert s["min"] <= s["median"] <= s["max"] and s["runs"] >= 5, figure
-    perf = text_of(page(site, "performance"))
+    perf = text_of(page(site, "contributors/performance"))
     ratio = r["postgres"]["ratios"]["check_postgres_over_probe"]
     assert (
         f"check_postgres' one check takes {ratio:g}× the time of `advisor probe`".replace("`", "")
@@ -169,7 +169,7 @@ def test_bench_pages_agree_with_the_bench_results(site):
     )
     assert r["machine"]["cpu"] in perf and r["date"] in perf
     assert f"{r['mariadb']['ratios']['mysqltuner_over_probe']:g}×" in perf
-    burst = page(site, "burst")
+    burst = page(site, "contributors/burst")
     assert burst.count("<svg") >= 2
     first = r["burst"]["runs"][0]
     for leg in first["legs"]:

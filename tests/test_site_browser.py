@@ -125,7 +125,7 @@ def test_burst_chart_shows_both_legs(tab, served):
     import json
 
     first = json.loads((ROOT / "bench" / "results.json").read_text())["burst"]["runs"][0]
-    tab.goto(served["base"] + "burst/", wait_until="load")
+    tab.goto(served["base"] + "contributors/burst/", wait_until="load")
     chart = tab.locator("article figure svg").first
     chart.scroll_into_view_if_needed()
     assert chart.bounding_box()["width"] > 300

@@ -6,7 +6,7 @@ of the probes (a pooler keeps its own server connections, and none of them is le
 transaction or with a prepared statement), no lock, no prepared transaction; and the
 process's objects, resident memory, open files and threads have not grown between the
 first mark and the last (bounds in bench/soak.py). The bench runs 1,000 probes per
-kind (docs/performance.md, "Soak"), about 90 s in all; here 200 per kind, about 17 s.
+kind (docs/contributors/performance.md, "Soak"), about 90 s in all; here 200 per kind, about 17 s.
 """
 
 from __future__ import annotations

@@ -116,6 +116,22 @@ def edit_url(config, path: str) -> str | None:
 # --------------------------------------------------------------------------- MkDocs hooks
 
 
+# The checks' sidebar, PostgreSQL first: one short group per subject, not one long list.
+CHECK_GROUPS = ("PostgreSQL", "URL", "Stacks", "MySQL and MariaDB", "Other")
+
+
+def check_group(cid: str, c: dict) -> str:
+    for prefix, group in (
+        ("PG", "PostgreSQL"),
+        ("URL", "URL"),
+        ("STK", "Stacks"),
+        ("MY", "MySQL and MariaDB"),
+    ):
+        if cid.startswith(prefix):
+            return group
+    return "Other"
+
+
 def _expand(nav, providers: dict, checks: dict, stacks: dict):
     result = []
     for item in nav:
@@ -137,11 +153,24 @@ def _expand(nav, providers: dict, checks: dict, stacks: dict):
             ]
         elif value == "checks/index.md":
             value = ["checks/index.md"] + [
-                {f"{cid} {c['title']}": f"checks/{cid}.md"} for cid, c in sorted(checks.items())
+                {
+                    group: [
+                        {f"{cid} {c['title']}": f"checks/{cid}.md"}
+                        for cid, c in sorted(checks.items())
+                        if check_group(cid, c) == group
+                    ]
+                }
+                for group in CHECK_GROUPS
+                if any(check_group(cid, c) == group for cid, c in checks.items())
             ]
         elif isinstance(value, list):
             value = _expand(value, providers, checks, stacks)
-        result.append({next(iter(item)): value} if isinstance(item, dict) else value)
+        if isinstance(item, dict):
+            result.append({next(iter(item)): value})
+        elif isinstance(value, list):  # a bare index inside a section: its pages join it
+            result.extend(value)
+        else:
+            result.append(value)
     return result
 
 
@@ -216,6 +245,45 @@ def define_env(env):
     @env.macro
     def check_count() -> int:
         return len(catalog.load_checks())
+
+    @env.macro
+    def corrections() -> str:
+        """Every catalog fact that replaced a claim of the page this site grew from, with the
+        provider it belongs to: the changelog keeps them, the provider pages state the fact."""
+        from pages_text import prose
+
+        out = []
+        for pid, p in load_providers().items():
+            for f in p["facts"]:
+                if f.get("outdated_seed_claim"):
+                    out += [
+                        f"- **[{cell(p['name'])}](providers/{pid}.md)**: the old page said "
+                        f"“{prose(f['outdated_seed_claim'])}” Now: {prose(f['text'])} "
+                        f"({source_link(f)})",
+                    ]
+        return "\n".join(out) or "*No corrections recorded.*"
+
+    @env.macro
+    def bench_summary() -> str:
+        """Three lines for users from bench/results.json (the contributors' pages have it all)."""
+        import json
+
+        r = json.loads((ROOT / "bench" / "results.json").read_text())
+        probe = r["postgres"]["advisor_probe"]["median"]
+        ratio = r["postgres"]["ratios"]["check_postgres_over_probe"]
+        legs = {leg["name"]: leg for leg in r["burst"]["runs"][0]["legs"]}
+        direct, pooled = legs["direct"], legs["via pooler"]
+        lint = r["startup"]["advisor_lint"]["median"]
+        return "\n".join(
+            [
+                f"- `advisor probe` takes about {probe:g} ms against a local PostgreSQL "
+                f"(check_postgres' one check: {ratio:g}× that) and opens one connection.",
+                f"- `advisor lint` answers in about {lint:g} ms and never touches the network.",
+                f"- With {direct['clients']} clients on 20 slots, {direct['failed']} failed "
+                f"directly and {pooled['failed']} through PgBouncer "
+                f"([the burst chart](contributors/burst.md)).",
+            ]
+        )
 
     @env.macro
     def pooler_endpoints(pooler: str) -> str:
