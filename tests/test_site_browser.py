@@ -155,3 +155,32 @@ def test_burst_chart_shows_both_legs(tab, served):
     chart.screenshot(path=str(SHOTS / "burst-chart.png"))
     assert (SHOTS / "burst-chart.png").stat().st_size > 3_000
     assert not tab.errors, tab.errors
+
+
+OVERFLOW_JS = """() => { const c = document.querySelector('.md-content'); const out = [];
+  if (document.documentElement.scrollWidth > innerWidth + 1) out.push('page');
+  if (c && c.scrollWidth > c.clientWidth + 1) out.push('content');
+  for (const w of document.querySelectorAll('article .md-typeset__scrollwrap, article pre > code'))
+    if (w.scrollWidth > w.clientWidth + 1) out.push(w.tagName + ': ' + w.innerText.slice(0, 60));
+  return out; }"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_is_cut_off(browser, served, width):
+    """Every page at desktop and phone width: nothing wider than the screen or the content
+    area, no table or code block that must be scrolled sideways (URLs wrap, wide tables
+    become stacked rows), and no console error."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    cut = []
+    try:
+        for path in all_pages(served["dir"]):
+            page.goto(served["base"] + path.lstrip("/"), wait_until="load")
+            cut += [f"{path}: {what}" for what in page.evaluate(OVERFLOW_JS)]
+        assert not cut, "\n".join(cut[:30])
+        assert not errors, errors[:10]
+    finally:
+        context.close()
