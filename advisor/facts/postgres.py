@@ -211,30 +211,43 @@ def gather(
             facts["hosts"] = attempts
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
+        signals = _naming_signals(conn, target)
         if statement_mode:
-            pool.update({"detected": True, "kind": "pgbouncer", "pool_mode": "statement"})
+            pool.update({"detected": True, "kind": pooler.UNKNOWN, "pool_mode": "statement"})
+            signals["statement_mode"] = True
         elif pool["detected"] and detect_mode:
-            mode, why = pooler.detect_pool_mode(conn.pgconn, second, deadline)
+            mode, why = pooler.detect_pool_mode(conn.pgconn, second, deadline, pids=signals["pids"])
             pool["pool_mode"] = mode
             pool["evidence"] += why
-            if mode == "statement":  # that refusal is worded by PgBouncer
-                pool["kind"] = "pgbouncer"
+            signals["statement_mode"] = mode == "statement"  # a refusal worded by PgBouncer
         elif facts["session"]["server_port"] != facts["session"]["dialed_port"]:
             version = pooler.pgpool_version(conn.pgconn, deadline)
             if version:
-                pool.update(
-                    {
-                        "detected": True,
-                        "kind": "pgpool-ii",
-                        "pool_mode": "session",
-                        "version": version,
-                    }
-                )
+                pool.update({"detected": True, "pool_mode": "session"})
+                signals["pgpool_version"] = version
                 pool["evidence"].append(
                     f"SHOW pool_version answered {version!r}: pgpool-II "
                     "(each client is bound to one pgpool child and its "
                     "cached backend connection)"
                 )
+                signals["pids"] = []  # pgpool relays the backend's own cancel key
+
+        def login(dbname: str) -> str:
+            """One login for naming the pooler (pooler.identify): the pooler answers it
+            itself, so it opens no server connection. Its error text, or
+            "ok:<server_version>" when the pooler let us in (then closed at once)."""
+            nonlocal opened
+            try:
+                other = connect({"dbname": dbname})
+            except psycopg.Error as exc:
+                return str(exc)
+            opened -= 1  # the pooler's own console: no server connection behind it
+            try:
+                return "ok:" + (other.info.parameter_status("server_version") or "")
+            finally:
+                other.close()
+
+        pooler.identify(conn.pgconn, pool, signals, deadline, login)
         if session_features:
             facts["session_features"] = session.measure(
                 conn.pgconn, pool["detected"], pool["pool_mode"], pool["evidence"], deadline
@@ -437,6 +450,29 @@ def build_facts(
     }
 
 
+def _naming_signals(conn: psycopg.Connection[Any], target: Target) -> dict[str, Any]:
+    """What this login showed that can name the pooler for free (pooler.name_pooler):
+    the cancel-key PID, the application_name reported back, the catalog's endpoint."""
+    from ..catalog.providers import match_endpoint
+
+    host = None if target.is_socket else target.host
+    provider, endpoint, by_host = match_endpoint("postgresql", host, target.effective_port)
+    catalog = None
+    if endpoint is not None and by_host is not None and endpoint.get("pooler"):
+        catalog = {
+            "provider": provider,
+            "pooler": endpoint["pooler"],
+            "endpoint_id": endpoint["id"],
+        }
+    pid = conn.info.backend_pid
+    return {
+        "pids": [pid] if pid else [],
+        "app_sent": _effective_option(conn.pgconn, b"application_name"),
+        "app_seen": conn.info.parameter_status("application_name"),
+        "catalog": catalog,
+    }
+
+
 def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target) -> PoolerFacts:
     """Positive evidence only: a TCP forwarder changes the port but not the PID."""
     evidence = []
@@ -460,8 +496,8 @@ def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target
     detected = pid_differs
     return {
         "detected": detected,
-        # PgBouncer and the poolers modelled on it hand out their own cancel keys.
-        "kind": "pgbouncer-compatible" if detected else None,
+        # A pooler hands out its own cancel keys; which one it is, pooler.identify says.
+        "kind": pooler.UNKNOWN if detected else None,
         "pool_mode": None,
         "evidence": evidence,
     }
