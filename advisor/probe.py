@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from . import checks
 from .errors import ProbeFailed
-from .facts.model import as_pool_mode, engine_of
+from .facts.model import as_pool_mode, engine_of, pgbouncer_like
 from .log import log, remember
 from .report import Report
 from .target import Target
@@ -50,7 +50,7 @@ def _server_facts(
         if admin_target is not None:
             _add_admin_console(pg["pooler"], admin_target, deadline)
             admin = pg["pooler"].get("admin")
-            if admin and "startup_parameters" in pg and pg["pooler"]["kind"] == "pgbouncer":
+            if admin and "startup_parameters" in pg and pgbouncer_like(pg["pooler"]["kind"]):
                 pg["startup_parameters"] = session.with_pgbouncer_settings(
                     pg["startup_parameters"], admin["settings"]
                 )
@@ -130,7 +130,9 @@ def _add_admin_console(pooler: PoolerFacts, admin_target: Target, deadline: Dead
         return
     pooler["admin"] = admin
     if admin["version"].startswith("PgBouncer"):
-        pooler.update({"detected": True, "kind": "pgbouncer", "version": admin["version"]})
+        # A provider's PgBouncer (Azure's, Neon's) keeps its more specific name.
+        kind = pooler["kind"] if pgbouncer_like(pooler["kind"]) else "pgbouncer"
+        pooler.update({"detected": True, "kind": kind, "version": admin["version"]})
         pooler["evidence"].append(f"admin console answered SHOW VERSION: {admin['version']}")
     modes = {p["pool_mode"] for p in admin["pools"] if p["pool_mode"]}
     if pooler["pool_mode"] is None and len(modes) == 1:

@@ -158,6 +158,15 @@ class AdminConsole(TypedDict):
     databases: list[AdminDatabase]
 
 
+PGBOUNCER_FAMILY = ("pgbouncer", "azure-pgbouncer", "neon")
+
+
+def pgbouncer_like(kind: str | None) -> bool:
+    """PgBouncer itself or a provider's PgBouncer (Azure's built-in one, Neon's pooler):
+    what applies to PgBouncer's settings and versions applies to these too."""
+    return kind in PGBOUNCER_FAMILY
+
+
 class PoolerCandidate(TypedDict):
     kind: str
     why: str

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ..errors import ProbeFailed
 from .deadline import Deadline
 from .libpq import QueryError, Timeout, connect, pinned_kwargs, read_only, results, run
-from .model import AdminConsole, AdminSettings, PoolerFacts, PoolMode
+from .model import AdminConsole, AdminSettings, PoolerFacts, PoolMode, pgbouncer_like
 
 if TYPE_CHECKING:
     import psycopg
@@ -70,7 +70,7 @@ def detect_pool_mode(
                 ]
             if b is None:
                 b = open_b()
-                if pids is not None and b.info.backend_pid:
+                if pids is not None:
                     pids.append(b.info.backend_pid)
             wait = deadline.within(POOL_WAIT)
             try:
@@ -250,7 +250,6 @@ def _version_number(text: str) -> list[int] | None:
 #   Hosts      advisor/catalog/providers.toml (Supabase, Neon, Azure, AWS, Google).
 
 PID_MAX = 4_194_304  # Linux's highest pid_max (2^22): a PostgreSQL backend PID is below it
-PGBOUNCER_FAMILY = ("pgbouncer", "azure-pgbouncer", "neon")
 UNKNOWN = "unknown"
 PGCAT_SHOW = "SHOW PRIMARY READS"
 PGDOG_SHOW = "SHOW pgdog.shards"
@@ -268,12 +267,6 @@ CATALOG_POOLERS = {
     "pgpool-ii": "pgpool-ii",
     "cloud-sql-mcp": "cloud-sql-pooling",
 }
-
-
-def pgbouncer_like(kind: str | None) -> bool:
-    """PgBouncer itself or a provider's PgBouncer (Azure's built-in one, Neon's pooler):
-    what applies to PgBouncer's settings and versions applies to these too."""
-    return kind in PGBOUNCER_FAMILY
 
 
 def pid_candidates(pids: list[int]) -> tuple[list[str], str]:
@@ -414,7 +407,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
                     "PgBouncer's own 'not allowed' (its console, for admin and stats users only)",
                 )
             )
-        elif "odyssey: c" in login:
+        elif "odyssey: " in login:
             found.append(("odyssey", "the pooler's error starts with 'odyssey: c<client id>:'"))
         elif "is wrong, or the database does not exist" in login:
             found.append(
@@ -424,7 +417,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
                     "('password ... is wrong, or the database does not exist')",
                 )
             )
-    odyssey = [a for a in shows.values() if "odyssey: c" in (a.get("error") or "")]
+    odyssey = [a for a in shows.values() if "odyssey: " in (a.get("error") or "")]
     if odyssey:
         found.append(("odyssey", "the pooler's error starts with 'odyssey: c<client id>:'"))
     catalog: dict[str, Any] = signals.get("catalog") or {}
@@ -445,17 +438,18 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
         names.append(catalog_name)
     if pids and any(p < 0 for p in pids) and "pgbouncer" in names and version is None:
         version = "< 1.21"
-    evidence = ([shape] if shape else []) + [e for _, e in found]
     if names:
         # The most specific name: a provider's PgBouncer is more than "pgbouncer".
         kind = max(names, key=lambda n: (n != "pgbouncer", names.index(n)))
+        fits = kind in candidates or (pgbouncer_like(kind) and "pgbouncer" in candidates)
+        evidence = ([shape] if shape and fits else []) + [e for _, e in found]
         out: dict[str, Any] = {"kind": kind, "identified_by": evidence, "candidates": []}
         if version and (kind == "pgpool-ii" or pgbouncer_like(kind)):
             out["version"] = version
         return out
     return {
         "kind": UNKNOWN,
-        "identified_by": evidence,
+        "identified_by": [shape] if shape else [],
         "candidates": [{"kind": c, "why": shape} for c in candidates],
     }
 

@@ -466,7 +466,7 @@ def _naming_signals(conn: psycopg.Connection[Any], target: Target) -> dict[str, 
         }
     pid = conn.info.backend_pid
     return {
-        "pids": [pid] if pid else [],
+        "pids": [] if pid is None else [pid],
         "app_sent": _effective_option(conn.pgconn, b"application_name"),
         "app_seen": conn.info.parameter_status("application_name"),
         "catalog": catalog,
