@@ -45,7 +45,9 @@ def _server_facts(
     if target.engine == "postgresql":
         from .facts import postgres, session
 
-        pg = postgres.gather(target, deadline, session_features=session_features)
+        pg = postgres.gather(
+            target, deadline, session_features=session_features, endpoint=url["endpoint"]
+        )
         _log_done(pg["server_version"], pg["max_connections"], pg["connections_in_use"])
         if admin_target is not None:
             _add_admin_console(pg["pooler"], admin_target, deadline)

@@ -19,7 +19,7 @@ from ..log import log
 from ..target import Target
 from . import dns, libpq, pooler, session
 from .deadline import Deadline
-from .model import ClientTLS, HostAttempt, PoolerFacts, PostgresFacts
+from .model import ClientTLS, EndpointFacts, HostAttempt, PoolerFacts, PostgresFacts
 
 if TYPE_CHECKING:
     import ctypes
@@ -84,10 +84,13 @@ def gather(
     timeout: Deadline | float = 10.0,
     detect_mode: bool = True,
     session_features: bool = False,
+    endpoint: EndpointFacts | None = None,
 ) -> PostgresFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline (shared with its other URLs).
-    `session_features`: also measure them (facts/session.py), on the same connection."""
+    `session_features`: also measure them (facts/session.py), on the same connection.
+    `endpoint`: the catalog's word on this host and port (urlfacts.endpoint_facts), for
+    naming the pooler; looked up here, only when a pooler answers, if not given."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
     deadline = Deadline.of(timeout)
@@ -211,7 +214,7 @@ def gather(
             facts["hosts"] = attempts
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
-        signals = _naming_signals(conn, target)
+        signals = _naming_signals(conn, target, endpoint, pool["detected"])
         if statement_mode:
             pool.update({"detected": True, "kind": pooler.UNKNOWN, "pool_mode": "statement"})
             signals["statement_mode"] = True
@@ -450,19 +453,25 @@ def build_facts(
     }
 
 
-def _naming_signals(conn: psycopg.Connection[Any], target: Target) -> dict[str, Any]:
+def _naming_signals(
+    conn: psycopg.Connection[Any],
+    target: Target,
+    endpoint: EndpointFacts | None,
+    detected: bool,
+) -> dict[str, Any]:
     """What this login showed that can name the pooler for free (pooler.name_pooler):
-    the cancel-key PID, the application_name reported back, the catalog's endpoint."""
-    from ..catalog.providers import match_endpoint
+    the cancel-key PID, the application_name reported back, the catalog's endpoint (a
+    provider's own host only: a port convention alone names nothing)."""
+    if endpoint is None and detected:
+        from ..urlfacts import endpoint_facts
 
-    host = None if target.is_socket else target.host
-    provider, endpoint, by_host = match_endpoint("postgresql", host, target.effective_port)
+        endpoint = endpoint_facts(target)
     catalog = None
-    if endpoint is not None and by_host is not None and endpoint.get("pooler"):
+    if endpoint and endpoint["host_provider"] and endpoint["pooler"]:
         catalog = {
-            "provider": provider,
+            "provider": endpoint["provider"],
             "pooler": endpoint["pooler"],
-            "endpoint_id": endpoint["id"],
+            "endpoint_id": endpoint["endpoint_id"],
         }
     pid = conn.info.backend_pid
     return {
