@@ -177,3 +177,9 @@ def test_old_pgbouncer_from_its_cancel_key_feeds_pg203(bouncers):
             return
         assert pg203["status"] == "warn"
     pytest.fail("20 probes without a negative cancel-key PID (each has a 1-in-2 chance)")
+
+
+def test_own_server_version_names_pgdog():
+    # pgdog/src/net/messages/parameter_status.rs: "<version> (PgDog)" on its own logins.
+    named = name_pooler({"pids": [3], "ps_server_version": "0.1.30 (PgDog)"})
+    assert named["kind"] == "pgdog" and "PgDog's own" in named["identified_by"][-1]

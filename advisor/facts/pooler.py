@@ -7,6 +7,7 @@ deadline: a client queued by a full pool must not hang the probe.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -362,6 +363,9 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
                 f"{STATEMENT_MODE_ERROR!r} (PgBouncer's statement mode)",
             )
         )
+    shown = signals.get("ps_server_version") or ""
+    if shown.endswith(" (PgDog)"):  # pgdog/src/net/messages/parameter_status.rs
+        found.append(("pgdog", f"ParameterStatus server_version is PgDog's own: {shown!r}"))
     app = signals.get("app_seen")
     if app == "Supavisor" and signals.get("app_sent") != app:
         found.append(
@@ -399,7 +403,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
                     f"console, which reports server_version {login[3:]!r}",
                 )
             )
-        elif "not allowed" in login and "does not exist" not in login:
+        elif re.search(r"FATAL:\s+not allowed\s*$", login):
             found.append(
                 (
                     "pgbouncer",

@@ -478,6 +478,7 @@ def _naming_signals(
         "pids": [] if pid is None else [pid],
         "app_sent": _effective_option(conn.pgconn, b"application_name"),
         "app_seen": conn.info.parameter_status("application_name"),
+        "ps_server_version": conn.info.parameter_status("server_version"),
         "catalog": catalog,
     }
 
