@@ -183,3 +183,60 @@ def test_own_server_version_names_pgdog():
     # pgdog/src/net/messages/parameter_status.rs: "<version> (PgDog)" on its own logins.
     named = name_pooler({"pids": [3], "ps_server_version": "0.1.30 (PgDog)"})
     assert named["kind"] == "pgdog" and "PgDog's own" in named["identified_by"][-1]
+
+
+# -- MySQL -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mode, kind, needle",
+    [
+        # ProxySQL answers `select @@version_comment limit 1` itself (lib/MySQL_Session.cpp
+        # SELECT_VERSION_COMMENT, github.com/sysown/proxysql).
+        ("proxysql", "proxysql", "ProxySQL answers that statement itself"),
+        # MaxScale's login OK packet carries connection_metadata, maxscale=<version>
+        # (server/core/listener.cc, mariadb_common.cc create_ok_packet;
+        # github.com/mariadb-corporation/MaxScale).
+        ("maxscale", "maxscale", "MaxScale's connection metadata"),
+    ],
+)
+def test_mysql_proxy_stand_ins_named(mode, kind, needle):
+    from advisor.facts import mysql
+    from tests.support.fakemysql import MAXSCALE_VERSION, FakeMySQL
+
+    fake = FakeMySQL(mode)
+    try:
+        target = parse_target(fake.url("pw"))
+        seen = set()
+        for _ in range(RUNS):
+            facts = mysql.gather(target, timeout=5)
+            pooler = facts["pooler"]
+            seen.add((pooler["detected"], pooler["kind"]))
+            assert any(needle in e for e in pooler["identified_by"])
+            assert facts["probe"]["connections_opened"] == 1
+        assert fake.connections == RUNS  # one login per probe, nothing more
+    finally:
+        fake.stop()
+    assert seen == {(True, kind)}
+    if kind == "maxscale":
+        assert pooler["version"] == MAXSCALE_VERSION
+
+
+def test_mysql_plain_stand_in_is_no_proxy():
+    from advisor.facts import mysql
+    from tests.support.fakemysql import FakeMySQL
+
+    fake = FakeMySQL("serve")
+    try:
+        for _ in range(RUNS):
+            pooler = mysql.gather(parse_target(fake.url("pw")), timeout=5)["pooler"]
+            assert (pooler["detected"], pooler["kind"]) == (False, None)
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize("ok", [b"", b"\x00", b"\x00\x00\x00\x02\x40\x00\x00\x05\xfe", b"\xff"])
+def test_malformed_login_ok_packets_name_nothing(ok):
+    from advisor.facts.mysql import login_variables
+
+    assert login_variables(ok) == {}
