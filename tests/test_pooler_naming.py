@@ -240,3 +240,21 @@ def test_malformed_login_ok_packets_name_nothing(ok):
     from advisor.facts.mysql import login_variables
 
     assert login_variables(ok) == {}
+
+
+@pytest.mark.live
+def test_live_pgbouncer_124_named(trixie_root, pg_named):
+    """PgBouncer 1.24 (Debian 13 root): cancel-key PIDs are always positive since 1.21
+    (NEWS.md 1.21.0, PR #945), so only the console's refusal names it."""
+    with running(
+        lambda: servers.PgBouncer(
+            pg_named, pool_mode="transaction", name="pgbouncer-named-124", root=trixie_root
+        ).start()
+    ) as bouncer:
+        assert bouncer.version().startswith("1.24")
+        seen, all_facts = _verdicts(bouncer.url())
+    assert seen == {(True, "pgbouncer", "transaction")}
+    for facts in all_facts:
+        pooler = facts["pooler"]
+        assert facts["session"]["startup_pid"] > 0 and "version" not in pooler
+        assert any("'not allowed'" in e for e in pooler["identified_by"])
