@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .facts.model import (
         DirectFailed,
         DirectProbed,
+        EndpointFacts,
         LintFacts,
         PoolerFacts,
         ProbeFacts,
@@ -107,7 +108,9 @@ def probe(
         }
     if ctx.direct_target is not None:
         facts["direct_url"] = url_facts(ctx.direct_target)
-        facts["direct"] = _direct_facts(ctx.direct_target, deadline)
+        facts["direct"] = _direct_facts(
+            ctx.direct_target, deadline, facts["direct_url"]["endpoint"]
+        )
     findings = checks.run(facts, ctx)
     return Report(
         kind="probe",
@@ -141,14 +144,16 @@ def _add_admin_console(pooler: PoolerFacts, admin_target: Target, deadline: Dead
         pooler["pool_mode"] = as_pool_mode(modes.pop())
 
 
-def _direct_facts(direct: Target, deadline: Deadline) -> DirectProbed | DirectFailed:
+def _direct_facts(
+    direct: Target, deadline: Deadline, endpoint: EndpointFacts | None = None
+) -> DirectProbed | DirectFailed:
     """Connect to the migration URL too: is a transaction-mode pooler answering there?"""
     if direct.engine != "postgresql":
         return {"error": "direct-URL probing is implemented for PostgreSQL only"}
     from .facts import postgres
 
     try:
-        facts = postgres.gather(direct, deadline)
+        facts = postgres.gather(direct, deadline, endpoint=endpoint)
     except ProbeFailed as exc:
         return {"url": direct.display, "error": str(exc)}
     return {

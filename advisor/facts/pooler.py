@@ -365,7 +365,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
         )
     shown = signals.get("ps_server_version") or ""
     if shown.endswith(" (PgDog)"):  # pgdog/src/net/messages/parameter_status.rs
-        found.append(("pgdog", f"ParameterStatus server_version is PgDog's own: {shown!r}"))
+        found.append(("pgdog", f"ParameterStatus server_version is PgDog's own: {_short(shown)!r}"))
     app = signals.get("app_seen")
     if app == "Supavisor" and signals.get("app_sent") != app:
         found.append(
@@ -383,7 +383,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
         found.append(
             (
                 "pgcat",
-                f"{PGCAT_SHOW} was answered ({pgcat['rows'][0][0] if pgcat['rows'] else ''!r}):"
+                f"{PGCAT_SHOW} was answered ({_short(pgcat['rows'][0][0] if pgcat['rows'] else '')!r}):"
                 " a PgCat extension that PostgreSQL rejects",
             )
         )
@@ -400,7 +400,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
                 (
                     "pgbouncer",
                     f"a login to database {PGBOUNCER_DB!r} reached PgBouncer's "
-                    f"console, which reports server_version {login[3:]!r}",
+                    f"console, which reports server_version {_short(login[3:])!r}",
                 )
             )
         elif re.search(r"FATAL:\s+not allowed\s*$", login):
@@ -456,6 +456,11 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
         "identified_by": [shape] if shape else [],
         "candidates": [{"kind": c, "why": shape} for c in candidates],
     }
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """A pooler's own words, cut: evidence is no place for whatever it sends."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _same(a: str, b: str) -> bool:
