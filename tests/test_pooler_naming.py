@@ -106,10 +106,8 @@ STAND_INS = {
 
 @pytest.fixture(scope="module")
 def stand_ins():
-    fakes = {kind: factory() for kind, (factory, _) in STAND_INS.items()}
-    yield fakes
-    for fake in fakes.values():
-        fake.stop()
+    with running_all({kind: factory for kind, (factory, _) in STAND_INS.items()}) as fakes:
+        yield fakes
 
 
 @pytest.mark.parametrize("kind", list(STAND_INS))
