@@ -100,7 +100,7 @@ STAND_INS = {
     "supavisor": (fakepoolers.supavisor, "application_name is 'Supavisor'"),
     "pgcat": (fakepoolers.pgcat, "SHOW PRIMARY READS was answered"),
     "pgdog": (fakepoolers.pgdog, "PgDog's own wording"),
-    "odyssey": (fakepoolers.odyssey, "'odyssey: c<client id>:'"),
+    "odyssey": (fakepoolers.odyssey, "the prefix Odyssey puts on every error"),
 }
 
 
@@ -256,3 +256,14 @@ def test_live_pgbouncer_124_named(trixie_root, pg_named):
         pooler = facts["pooler"]
         assert facts["session"]["startup_pid"] > 0 and "version" not in pooler
         assert any("'not allowed'" in e for e in pooler["identified_by"])
+
+
+def test_pg203_names_the_pooler_it_cannot_judge(stand_ins):
+    url = f"postgresql://app:pw@127.0.0.1:{stand_ins['pgcat'].port}/app"
+    r = run_advisor("probe", url, "--format", "json", "--no-session-features")
+    report = json.loads(r.stdout)
+    assert report["facts"]["pooler"]["kind"] == "pgcat"
+    pg203 = next(f for f in report["findings"] if f["id"] == "PG203")
+    # Not PgBouncer: no advice to read a PgBouncer admin console it does not have.
+    assert "pgcat: whether it keeps named prepared statements" in pg203["message"]
+    assert "--pooler-admin-url" not in pg203["message"]

@@ -88,6 +88,9 @@ def _tracks_prepared(pg: PostgresReportFacts) -> tuple[bool | None, str]:
             f"the provider catalog says {endpoint['provider_name']}'s pooler "
             f"{'tracks' if known else 'does not track'} prepared statements"
         )
+    kind = pooler["kind"]
+    if kind and kind != "unknown" and not pgbouncer_like(kind):
+        return None, f"{kind}: whether it keeps named prepared statements is not known"
     return None, "pooler version unknown (give --pooler-admin-url to read it)"
 
 

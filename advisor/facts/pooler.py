@@ -412,7 +412,12 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
                 )
             )
         elif "odyssey: " in login:
-            found.append(("odyssey", "the pooler's error starts with 'odyssey: c<client id>:'"))
+            found.append(
+                (
+                    "odyssey",
+                    "the pooler's error starts with 'odyssey: ', the prefix Odyssey puts on every error it sends",
+                )
+            )
         elif "is wrong, or the database does not exist" in login:
             found.append(
                 (
@@ -423,7 +428,12 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
             )
     odyssey = [a for a in shows.values() if "odyssey: " in (a.get("error") or "")]
     if odyssey:
-        found.append(("odyssey", "the pooler's error starts with 'odyssey: c<client id>:'"))
+        found.append(
+            (
+                "odyssey",
+                "the pooler's error starts with 'odyssey: ', the prefix Odyssey puts on every error it sends",
+            )
+        )
     catalog: dict[str, Any] = signals.get("catalog") or {}
     catalog_name = None
     if catalog and catalog.get("pooler") in CATALOG_POOLERS:
