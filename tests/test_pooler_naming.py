@@ -6,7 +6,9 @@ direct or behind a TCP forward. No admin console, no server connection of its ow
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from advisor.facts import postgres
@@ -18,6 +20,7 @@ from tests.support.cli import run_advisor
 from tests.support.live import running, running_all
 
 RUNS = 20
+SCHEMA = json.loads((Path(__file__).parent.parent / "advisor/schema/report-v1.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +145,9 @@ def test_candidates_when_nothing_names_it():
     named = name_pooler({"pids": [123456789], "app_sent": "advisor", "app_seen": "advisor"})
     assert named["kind"] == "unknown"
     assert {c["kind"] for c in named["candidates"]} == {"pgbouncer", "pgcat", "odyssey"}
+    pooler_schema = SCHEMA["properties"]["facts"]["properties"]["pooler"]
+    pooler = {"detected": True, "pool_mode": "transaction", "evidence": [], **named}
+    jsonschema.validate(pooler, pooler_schema)
     # A catalog host alone does not make a plain server a pooler (facts.pooler.detected
     # stays as measured): identify() returns before naming when nothing was detected.
 
@@ -149,7 +155,9 @@ def test_candidates_when_nothing_names_it():
 @pytest.mark.live
 def test_reports_show_the_name(bouncers):
     r = run_advisor("probe", bouncers["transaction"].url(), "--format", "json")
-    pooler = json.loads(r.stdout)["facts"]["pooler"]
+    report = json.loads(r.stdout)
+    jsonschema.validate(report, SCHEMA)
+    pooler = report["facts"]["pooler"]
     assert pooler["kind"] == "pgbouncer" and pooler["identified_by"]
     text = run_advisor("probe", bouncers["transaction"].url()).stdout
     assert "pooler    pgbouncer" in text and "identified by" in text
@@ -262,6 +270,7 @@ def test_pg203_names_the_pooler_it_cannot_judge(stand_ins):
     url = f"postgresql://app:pw@127.0.0.1:{stand_ins['pgcat'].port}/app"
     r = run_advisor("probe", url, "--format", "json", "--no-session-features")
     report = json.loads(r.stdout)
+    jsonschema.validate(report, SCHEMA)
     assert report["facts"]["pooler"]["kind"] == "pgcat"
     pg203 = next(f for f in report["findings"] if f["id"] == "PG203")
     # Not PgBouncer: no advice to read a PgBouncer admin console it does not have.
