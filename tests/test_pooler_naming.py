@@ -145,6 +145,16 @@ def test_candidates_when_nothing_names_it():
     named = name_pooler({"pids": [123456789], "app_sent": "advisor", "app_seen": "advisor"})
     assert named["kind"] == "unknown"
     assert {c["kind"] for c in named["candidates"]} == {"pgbouncer", "pgcat", "odyssey"}
+    # A SHOW the server behind the pooler rejected is told from one the pooler refused.
+    shows = {
+        "SHOW PRIMARY READS": {"error": "x", "from_server": True},
+        "SHOW pgdog.shards": {"error": "y", "from_server": False},
+    }
+    quiet = name_pooler({"pids": [123456789], "app_seen": "advisor", "shows": shows})
+    assert quiet["kind"] == "unknown"
+    assert "pgcat" not in {c["kind"] for c in quiet["candidates"]}
+    assert any("by PostgreSQL behind the pooler" in e for e in quiet["identified_by"])
+    assert any("by the pooler itself" in e for e in quiet["identified_by"])
     pooler_schema = SCHEMA["properties"]["facts"]["properties"]["pooler"]
     pooler = {"detected": True, "pool_mode": "transaction", "evidence": [], **named}
     jsonschema.validate(pooler, pooler_schema)

@@ -388,7 +388,17 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
             )
         )
     elif pgcat.get("error"):
-        candidates = [c for c in candidates if c != "pgcat"]
+        candidates = [c for c in candidates if c != "pgcat"]  # PgCat always answers it
+    rejected = [
+        f"{sql} was rejected "
+        + (
+            "by PostgreSQL behind the pooler (the error has its file/line/routine fields)"
+            if answer.get("from_server")
+            else "by the pooler itself (the error lacks PostgreSQL's file/line/routine fields)"
+        )
+        for sql, answer in shows.items()
+        if answer.get("error")
+    ]
     pgdog = shows.get(PGDOG_SHOW) or {}
     if pgdog.get("columns") == ["shards"]:
         found.append(("pgdog", f"{PGDOG_SHOW} was answered: a PgDog extension"))
@@ -463,7 +473,7 @@ def name_pooler(signals: dict[str, Any]) -> dict[str, Any]:
         return out
     return {
         "kind": UNKNOWN,
-        "identified_by": [shape] if shape else [],
+        "identified_by": ([shape] if shape else []) + rejected,
         "candidates": [{"kind": c, "why": shape} for c in candidates],
     }
 
