@@ -214,7 +214,11 @@ def gather(
             facts["hosts"] = attempts
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
-        signals = _naming_signals(conn, target, endpoint, pool["detected"])
+        # With several hosts the URL's catalog match may be another host's: look it up
+        # for the one that answered.
+        signals = _naming_signals(
+            conn, target, endpoint if len(candidates) == 1 else None, pool["detected"]
+        )
         if statement_mode:
             pool.update({"detected": True, "kind": pooler.UNKNOWN, "pool_mode": "statement"})
             signals["statement_mode"] = True
