@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from . import checks
 from .errors import ProbeFailed
-from .facts.model import as_pool_mode, engine_of
+from .facts.model import as_pool_mode, engine_of, pgbouncer_like
 from .log import log, remember
 from .report import Report
 from .target import Target
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .facts.model import (
         DirectFailed,
         DirectProbed,
+        EndpointFacts,
         LintFacts,
         PoolerFacts,
         ProbeFacts,
@@ -45,12 +46,14 @@ def _server_facts(
     if target.engine == "postgresql":
         from .facts import postgres, session
 
-        pg = postgres.gather(target, deadline, session_features=session_features)
+        pg = postgres.gather(
+            target, deadline, session_features=session_features, endpoint=url["endpoint"]
+        )
         _log_done(pg["server_version"], pg["max_connections"], pg["connections_in_use"])
         if admin_target is not None:
             _add_admin_console(pg["pooler"], admin_target, deadline)
             admin = pg["pooler"].get("admin")
-            if admin and "startup_parameters" in pg and pg["pooler"]["kind"] == "pgbouncer":
+            if admin and "startup_parameters" in pg and pgbouncer_like(pg["pooler"]["kind"]):
                 pg["startup_parameters"] = session.with_pgbouncer_settings(
                     pg["startup_parameters"], admin["settings"]
                 )
@@ -105,7 +108,9 @@ def probe(
         }
     if ctx.direct_target is not None:
         facts["direct_url"] = url_facts(ctx.direct_target)
-        facts["direct"] = _direct_facts(ctx.direct_target, deadline)
+        facts["direct"] = _direct_facts(
+            ctx.direct_target, deadline, facts["direct_url"]["endpoint"]
+        )
     findings = checks.run(facts, ctx)
     return Report(
         kind="probe",
@@ -130,21 +135,25 @@ def _add_admin_console(pooler: PoolerFacts, admin_target: Target, deadline: Dead
         return
     pooler["admin"] = admin
     if admin["version"].startswith("PgBouncer"):
-        pooler.update({"detected": True, "kind": "pgbouncer", "version": admin["version"]})
+        # A provider's PgBouncer (Azure's, Neon's) keeps its more specific name.
+        kind = pooler["kind"] if pgbouncer_like(pooler["kind"]) else "pgbouncer"
+        pooler.update({"detected": True, "kind": kind, "version": admin["version"]})
         pooler["evidence"].append(f"admin console answered SHOW VERSION: {admin['version']}")
     modes = {p["pool_mode"] for p in admin["pools"] if p["pool_mode"]}
     if pooler["pool_mode"] is None and len(modes) == 1:
         pooler["pool_mode"] = as_pool_mode(modes.pop())
 
 
-def _direct_facts(direct: Target, deadline: Deadline) -> DirectProbed | DirectFailed:
+def _direct_facts(
+    direct: Target, deadline: Deadline, endpoint: EndpointFacts | None = None
+) -> DirectProbed | DirectFailed:
     """Connect to the migration URL too: is a transaction-mode pooler answering there?"""
     if direct.engine != "postgresql":
         return {"error": "direct-URL probing is implemented for PostgreSQL only"}
     from .facts import postgres
 
     try:
-        facts = postgres.gather(direct, deadline)
+        facts = postgres.gather(direct, deadline, endpoint=endpoint)
     except ProbeFailed as exc:
         return {"url": direct.display, "error": str(exc)}
     return {

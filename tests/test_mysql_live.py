@@ -75,7 +75,9 @@ def test_facts_of_plain_server(maria_plain):
     assert facts["max_user_connections"]["global"] == 0
     assert facts["session"]["read_only"] is True
     assert facts["pooler"]["detected"] is False
-    assert facts["probe"]["connections_opened"] == 1 and facts["probe"]["queries"] == 4
+    assert (
+        facts["probe"]["connections_opened"] == 1 and facts["probe"]["queries"] == 5
+    )  # 4 + the ProxySQL probe
     # No proxy: every session feature stays with the session (and costs no statement).
     features = facts["session_features"]
     assert set(features) == {

@@ -85,9 +85,7 @@ def test_pool_mode_detected_and_stable(bouncers, pg_pooled, name):
         pooler = facts["pooler"]
         verdicts.add((pooler["detected"], pooler["kind"], pooler["pool_mode"]))
         assert facts["probe"]["connections_opened"] <= 2
-    assert verdicts == {
-        (True, "pgbouncer" if expected == "statement" else "pgbouncer-compatible", expected)
-    }
+    assert verdicts == {(True, "pgbouncer", expected)}
     # Nothing left behind: no client in PgBouncer, no open transaction on the server.
     # (A client queued behind a full session pool is let go as soon as the pooler reads
     # its Terminate, which it does once a server frees up: allow a moment.)

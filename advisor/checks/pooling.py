@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..facts.model import pgbouncer_like
 from . import Context, Result, check, common, postgres_facts
 from .stack import stack_of
 
@@ -74,6 +75,12 @@ def _tracks_prepared(pg: PostgresReportFacts) -> tuple[bool | None, str]:
         if not mps:
             return False, f"PgBouncer {shown} has max_prepared_statements = 0"
         return True, f"PgBouncer {shown} tracks up to {mps} prepared statements per connection"
+    pooler = pg["pooler"]
+    if pgbouncer_like(pooler["kind"]) and pooler.get("version") == "< 1.21":
+        return False, (
+            f"{pooler['kind']} before 1.21 (its cancel key says so) cannot track "
+            "prepared statements"
+        )
     endpoint = pg["url"]["endpoint"]
     known = endpoint["prepared_statements"]
     if known is not None and endpoint["role"] == "pooled":
@@ -81,6 +88,9 @@ def _tracks_prepared(pg: PostgresReportFacts) -> tuple[bool | None, str]:
             f"the provider catalog says {endpoint['provider_name']}'s pooler "
             f"{'tracks' if known else 'does not track'} prepared statements"
         )
+    kind = pooler["kind"]
+    if kind and kind != "unknown" and not pgbouncer_like(kind):
+        return None, f"{kind}: whether it keeps named prepared statements is not known"
     return None, "pooler version unknown (give --pooler-admin-url to read it)"
 
 

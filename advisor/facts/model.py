@@ -158,11 +158,31 @@ class AdminConsole(TypedDict):
     databases: list[AdminDatabase]
 
 
+PGBOUNCER_FAMILY = ("pgbouncer", "azure-pgbouncer", "neon")
+
+
+def pgbouncer_like(kind: str | None) -> bool:
+    """PgBouncer itself or a provider's PgBouncer (Azure's built-in one, Neon's pooler):
+    what applies to PgBouncer's settings and versions applies to these too."""
+    return kind in PGBOUNCER_FAMILY
+
+
+class PoolerCandidate(TypedDict):
+    kind: str
+    why: str
+
+
 class PoolerFacts(TypedDict):
     detected: bool
+    # The most specific name the evidence makes certain (facts/pooler.py name_pooler):
+    # pgbouncer, azure-pgbouncer, neon, supavisor, pgcat, pgdog, odyssey, pgpool-ii,
+    # rds-proxy, cloud-sql-pooling; MySQL: proxysql, maxscale, rds-proxy, vitess;
+    # "unknown" (PostgreSQL) or "proxy" (MySQL) when a pooler answers but is not named.
     kind: str | None
     pool_mode: PoolMode | None
     evidence: list[str]
+    identified_by: NotRequired[list[str]]  # the evidence that named `kind`
+    candidates: NotRequired[list[PoolerCandidate]]  # when several remain possible
     version: NotRequired[str]  # pgpool-II's SHOW pool_version, or PgBouncer's console
     admin: NotRequired[AdminConsole]  # with --pooler-admin-url, when the console answered
     admin_error: NotRequired[str]  # with --pooler-admin-url, when it did not

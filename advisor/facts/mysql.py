@@ -219,10 +219,24 @@ def _connection_class(pymysql: ModuleType) -> type[Any]:
             if plain and self.password and self._auth_plugin_name == "sha256_password":
                 raise _refuse_rsa("sha256_password")  # its first answer asks for the key
             self.authenticating = plain
+            # Ask for session-state tracking: a proxy may announce itself in the login's
+            # OK packet (MaxScale's connection_metadata, see login_variables()).
+            self.client_flag |= SESSION_TRACK
+            self.logging_in = True
             try:
                 super()._request_authentication()
             finally:
                 self.authenticating = False
+                self.logging_in = False
+
+        logging_in = False
+        login_ok = b""  # the OK packet that ended the login
+
+        def _read_packet(self, packet_type: Any = None) -> Any:
+            packet = super()._read_packet(packet_type) if packet_type else super()._read_packet()
+            if self.logging_in and packet.is_ok_packet():
+                self.login_ok = packet.get_all_data()
+            return packet
 
         def write_packet(self, payload: bytes) -> None:
             # caching_sha2_password's full authentication and sha256_password ask the server
@@ -252,6 +266,58 @@ def _connection_class(pymysql: ModuleType) -> type[Any]:
             self.encoding = charset_by_name(charset).encoding
 
     return ProbeConnection
+
+
+SESSION_TRACK = 1 << 23  # CLIENT_SESSION_TRACK
+SESSION_STATE_CHANGED = 0x4000  # SERVER_SESSION_STATE_CHANGED
+
+
+def login_variables(ok: bytes) -> dict[str, str]:
+    """The system variables an OK packet's session-state info carries (type 0,
+    SESSION_TRACK_SYSTEM_VARIABLES: https://mariadb.com/kb/en/ok_packet/). MaxScale sends
+    its `connection_metadata` this way at login, "maxscale" = its version by default
+    (server/core/listener.cc s_connection_metadata, mariadb_client.cc write_ok_packet,
+    mariadb_common.cc create_ok_packet; github.com/mariadb-corporation/MaxScale, checked
+    2026-12-02). Anything malformed: {}."""
+
+    def string(pos: int) -> tuple[bytes, int]:
+        n, pos = lenenc_at(ok, pos)
+        return ok[pos : pos + n], pos + n
+
+    out: dict[str, str] = {}
+    try:
+        if not ok or ok[0] != 0:
+            return {}
+        _, pos = lenenc_at(ok, 1)  # affected rows
+        _, pos = lenenc_at(ok, pos)  # last insert id
+        status = int.from_bytes(ok[pos : pos + 2], "little")
+        pos += 4  # status, warnings
+        if not status & SESSION_STATE_CHANGED or pos >= len(ok):
+            return {}
+        _, pos = string(pos)  # info
+        state, _ = string(pos)
+        i = 0
+        while i < len(state):
+            kind = state[i]
+            n, j = lenenc_at(state, i + 1)
+            data = state[j : j + n]
+            i = j + n
+            if kind == 0:
+                kn, k = lenenc_at(data, 0)
+                name = data[k : k + kn]
+                vn, v = lenenc_at(data, k + kn)
+                out[name.decode(errors="replace")] = data[v : v + vn].decode(errors="replace")
+    except (IndexError, KeyError):
+        return out
+    return out
+
+
+def lenenc_at(data: bytes, pos: int) -> tuple[int, int]:
+    first = data[pos]
+    if first < 0xFB:
+        return first, pos + 1
+    size = {0xFC: 2, 0xFD: 3, 0xFE: 8}[first]
+    return int.from_bytes(data[pos + 1 : pos + 1 + size], "little"), pos + 1 + size
 
 
 def new_connection(target: Target, kwargs: dict[str, Any], guard: SocketGuard) -> Any:
@@ -326,6 +392,12 @@ def gather(
                 row = dict(zip(names, cur.fetchone(), strict=False))
                 cur.execute(status_sql())
                 status = dict(cur.fetchall())
+                # ProxySQL answers exactly this text itself, whatever the backend says
+                # (lib/MySQL_Session.cpp SELECT_VERSION_COMMENT, github.com/sysown/proxysql,
+                # checked 2026-12-02); a server answers its own version_comment.
+                cur.execute(PROXYSQL_PROBE)
+                answered = cur.fetchone()
+                handshake["own_version_comment"] = str(answered[0]) if answered else None
             client = _client_tls(conn, tls)
             if _int(row.get("max_connections")) is None:
                 raise ProbeFailed(
@@ -411,6 +483,7 @@ def _handshake(conn: Any) -> dict[str, Any]:
         "version": conn.server_version,
         "connection_id": thread_id[0] if isinstance(thread_id, tuple) else thread_id,
         "offers_tls": conn.server_offers_tls,
+        "login_variables": login_variables(getattr(conn, "login_ok", b"")),
     }
 
 
@@ -442,6 +515,9 @@ def parse_version(
     numbers = (int(m[1]), int(m[2]), int(m[3])) if m else (0, 0, 0)
     flavor: Literal["mysql", "mariadb"] = "mariadb" if "mariadb" in text.lower() else "mysql"
     return flavor, numbers, text
+
+
+PROXYSQL_PROBE = "select @@version_comment limit 1"  # byte for byte: ProxySQL compares it
 
 
 def facts_sql(handshake_version: str, remaining_s: float) -> str:
@@ -585,7 +661,7 @@ def build_facts(
         },
         "probe": {
             "connections_opened": 1,
-            "queries": 4,
+            "queries": 5,
             "connect_ms": round(connect_ms, 1),
             "total_ms": round(total_ms, 1),
         },
@@ -598,14 +674,29 @@ def pooler_evidence(
     """Positive evidence only: a version string that names the proxy, or a connection id
     in the handshake that the server does not know, plus what the provider catalog says
     about the host and port (`endpoint`)."""
-    evidence, kind = [], None
+    evidence, kind, identified_by = [], None, []
     version = f"{row.get('version') or ''} {row.get('version_comment') or ''}"
-    if "proxysql" in version.lower():
+    own = handshake.get("own_version_comment") or ""
+    if "proxysql" in own.lower():
         kind = "proxysql"
-        evidence.append("the version string names ProxySQL")
-    if "vitess" in version.lower():
+        identified_by.append(
+            f"{PROXYSQL_PROBE!r} was answered {own!r}: ProxySQL answers that statement itself"
+        )
+    elif "proxysql" in version.lower():
+        kind = "proxysql"
+        identified_by.append("the version string names ProxySQL")
+    login = handshake.get("login_variables") or {}
+    if "maxscale" in login:
+        kind = "maxscale"
+        identified_by.append(
+            f"the login's OK packet carries MaxScale's connection metadata "
+            f"(maxscale = {login['maxscale']!r})"
+        )
+    evidence += identified_by
+    if "vitess" in version.lower() and kind is None:
         kind = "vitess"
-        evidence.append(f"the server version {row.get('version')!r} is Vitess's (vtgate)")
+        identified_by.append(f"the server version {row.get('version')!r} is Vitess's (vtgate)")
+        evidence.append(identified_by[-1])
     shown, real = handshake.get("connection_id"), _int(row.get("connection_id"))
     ids_differ = shown is not None and real is not None and shown != real
     if ids_differ:
@@ -623,7 +714,8 @@ def pooler_evidence(
         evidence.append(f"the host and port match the provider catalog's {name} endpoint")
     elif hinted and ids_differ and kind is None:
         kind = hinted
-        evidence.append(f"the host and port match the provider catalog's {name} endpoint")
+        identified_by.append(f"the host and port match the provider catalog's {name} endpoint")
+        evidence.append(identified_by[-1])
     elif hinted:
         evidence.append(
             f"the host and port match the catalog's {name} endpoint, "
@@ -631,12 +723,17 @@ def pooler_evidence(
         )
     detected = kind is not None or ids_differ
     pool_mode = endpoint["pool_mode"] if name is not None and hinted == kind else None
-    return {
+    out: PoolerFacts = {
         "detected": detected,
         "kind": kind or ("proxy" if detected else None),
         "pool_mode": pool_mode,
         "evidence": evidence,
     }
+    if detected:
+        out["identified_by"] = identified_by
+        if "maxscale" in login and kind == "maxscale":
+            out["version"] = login["maxscale"]
+    return out
 
 
 # -- errors ------------------------------------------------------------------

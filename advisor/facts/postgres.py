@@ -19,7 +19,7 @@ from ..log import log
 from ..target import Target
 from . import dns, libpq, pooler, session
 from .deadline import Deadline
-from .model import ClientTLS, HostAttempt, PoolerFacts, PostgresFacts
+from .model import ClientTLS, EndpointFacts, HostAttempt, PoolerFacts, PostgresFacts
 
 if TYPE_CHECKING:
     import ctypes
@@ -84,10 +84,13 @@ def gather(
     timeout: Deadline | float = 10.0,
     detect_mode: bool = True,
     session_features: bool = False,
+    endpoint: EndpointFacts | None = None,
 ) -> PostgresFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline (shared with its other URLs).
-    `session_features`: also measure them (facts/session.py), on the same connection."""
+    `session_features`: also measure them (facts/session.py), on the same connection.
+    `endpoint`: the catalog's word on this host and port (urlfacts.endpoint_facts), for
+    naming the pooler; looked up here, only when a pooler answers, if not given."""
     import psycopg  # imported here: `advisor --help` and `advisor lint` must not pay for it
 
     deadline = Deadline.of(timeout)
@@ -211,30 +214,47 @@ def gather(
             facts["hosts"] = attempts
         pool = facts["pooler"]
         pool["evidence"] += evidence_extra
+        # With several hosts the URL's catalog match may be another host's: look it up
+        # for the one that answered.
+        signals = _naming_signals(
+            conn, target, endpoint if len(candidates) == 1 else None, pool["detected"]
+        )
         if statement_mode:
-            pool.update({"detected": True, "kind": "pgbouncer", "pool_mode": "statement"})
+            pool.update({"detected": True, "kind": pooler.UNKNOWN, "pool_mode": "statement"})
+            signals["statement_mode"] = True
         elif pool["detected"] and detect_mode:
-            mode, why = pooler.detect_pool_mode(conn.pgconn, second, deadline)
+            mode, why = pooler.detect_pool_mode(conn.pgconn, second, deadline, pids=signals["pids"])
             pool["pool_mode"] = mode
             pool["evidence"] += why
-            if mode == "statement":  # that refusal is worded by PgBouncer
-                pool["kind"] = "pgbouncer"
+            signals["statement_mode"] = mode == "statement"  # a refusal worded by PgBouncer
         elif facts["session"]["server_port"] != facts["session"]["dialed_port"]:
             version = pooler.pgpool_version(conn.pgconn, deadline)
             if version:
-                pool.update(
-                    {
-                        "detected": True,
-                        "kind": "pgpool-ii",
-                        "pool_mode": "session",
-                        "version": version,
-                    }
-                )
+                pool.update({"detected": True, "pool_mode": "session"})
+                signals["pgpool_version"] = version
                 pool["evidence"].append(
                     f"SHOW pool_version answered {version!r}: pgpool-II "
                     "(each client is bound to one pgpool child and its "
                     "cached backend connection)"
                 )
+                signals["pids"] = []  # pgpool relays the backend's own cancel key
+
+        def login(dbname: str) -> str:
+            """One login for naming the pooler (pooler.identify): the pooler answers it
+            itself, so it opens no server connection. Its error text, or
+            "ok:<server_version>" when the pooler let us in (then closed at once)."""
+            nonlocal opened
+            try:
+                other = connect({"dbname": dbname})
+            except psycopg.Error as exc:
+                return str(exc)
+            opened -= 1  # the pooler's own console: no server connection behind it
+            try:
+                return "ok:" + (other.info.parameter_status("server_version") or "")
+            finally:
+                other.close()
+
+        pooler.identify(conn.pgconn, pool, signals, deadline, login)
         if session_features:
             facts["session_features"] = session.measure(
                 conn.pgconn, pool["detected"], pool["pool_mode"], pool["evidence"], deadline
@@ -437,6 +457,36 @@ def build_facts(
     }
 
 
+def _naming_signals(
+    conn: psycopg.Connection[Any],
+    target: Target,
+    endpoint: EndpointFacts | None,
+    detected: bool,
+) -> dict[str, Any]:
+    """What this login showed that can name the pooler for free (pooler.name_pooler):
+    the cancel-key PID, the application_name reported back, the catalog's endpoint (a
+    provider's own host only: a port convention alone names nothing)."""
+    if endpoint is None and detected:
+        from ..urlfacts import endpoint_facts
+
+        endpoint = endpoint_facts(target)
+    catalog = None
+    if endpoint and endpoint["host_provider"] and endpoint["pooler"]:
+        catalog = {
+            "provider": endpoint["provider"],
+            "pooler": endpoint["pooler"],
+            "endpoint_id": endpoint["endpoint_id"],
+        }
+    pid = conn.info.backend_pid
+    return {
+        "pids": [] if pid is None else [pid],
+        "app_sent": _effective_option(conn.pgconn, b"application_name"),
+        "app_seen": conn.info.parameter_status("application_name"),
+        "ps_server_version": conn.info.parameter_status("server_version"),
+        "catalog": catalog,
+    }
+
+
 def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target) -> PoolerFacts:
     """Positive evidence only: a TCP forwarder changes the port but not the PID."""
     evidence = []
@@ -460,8 +510,8 @@ def pooler_evidence(row: dict[str, Any], startup_pid: int | None, target: Target
     detected = pid_differs
     return {
         "detected": detected,
-        # PgBouncer and the poolers modelled on it hand out their own cancel keys.
-        "kind": "pgbouncer-compatible" if detected else None,
+        # A pooler hands out its own cancel keys; which one it is, pooler.identify says.
+        "kind": pooler.UNKNOWN if detected else None,
         "pool_mode": None,
         "evidence": evidence,
     }

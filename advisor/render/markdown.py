@@ -36,6 +36,14 @@ def render_markdown(report: Report) -> str:
             f"{md(client.get('version') or 'none') if client.get('in_use') else 'none'} |",
             "",
         ]
+        if pooler.get("detected") and pooler.get("identified_by"):
+            out += [
+                f"Pooler identified by: {'; '.join(md(e) for e in pooler['identified_by'])}",
+                "",
+            ]
+        if pooler.get("detected") and pooler.get("candidates"):
+            names = ", ".join(md(c.get("kind")) for c in pooler["candidates"])
+            out += [f"Pooler could be: {names} ({md(pooler['candidates'][0].get('why'))})", ""]
     out += ["| | Check | Result |", "|---|---|---|"]
     for f in d["findings"]:
         out.append(

@@ -44,6 +44,12 @@ def render_text(report: Report, color: bool = False) -> str:
         if pooler.get("detected"):
             mode = f" ({plain(pooler['pool_mode'])} mode)" if pooler.get("pool_mode") else ""
             lines.append(f"  pooler    {plain(pooler.get('kind'))}{mode}")
+            for why in pooler.get("identified_by") or []:
+                lines.append(f"            identified by: {plain(why)}")
+            for c in pooler.get("candidates") or []:
+                lines.append(
+                    f"            could be: {plain(c.get('kind'))} ({plain(c.get('why'))})"
+                )
         else:
             lines.append("  pooler    none detected")
         tls = facts.get("tls") or {}

@@ -35,7 +35,9 @@ import time
 
 TRICKLE = 0.5  # seconds between bytes: below any read timeout, so each read "succeeds"
 VERSION = "5.5.5-10.11.6-MariaDB-fake"
-CAPABILITIES = 1 | 4 | 8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000 | 0x100000 | 0x200000
+CAPABILITIES = (
+    1 | 4 | 8 | 0x200 | 0x2000 | 0x8000 | 0x20000 | 0x80000 | 0x100000 | 0x200000 | (1 << 23)
+)
 CLIENT_SSL = 0x800
 SSL_REQUEST_LEN = 32  # the client's SSLRequest: flags, max packet size, charset, filler
 SALT = b"abcdefgh" + b"ijklmnopqrst"
@@ -83,6 +85,27 @@ def lenenc_str(data: bytes) -> bytes:
 
 OK = b"\x00\x00\x00\x02\x00\x00\x00"  # 0 rows, insert id 0, autocommit status, 0 warnings
 EOF = b"\xfe\x00\x00\x02\x00"
+
+
+SESSION_TRACK = 1 << 23  # CLIENT_SESSION_TRACK
+PROXYSQL_PROBE = "select @@version_comment limit 1"
+MAXSCALE_VERSION = "24.02.3"
+# The proxies' own connection id differs from the backend's CONNECTION_ID() (facts below).
+PROXY_FACTS = {"connection_id": "4711", "version_comment": "MariaDB Server"}
+
+
+def maxscale_ok() -> bytes:
+    """MaxScale's login OK packet for a client with CLIENT_SESSION_TRACK: status
+    SERVER_SESSION_STATE_CHANGED and its connection_metadata as system variables, the
+    default list ending in maxscale=<version> (server/core/listener.cc
+    s_connection_metadata; server/modules/protocol/MariaDB/mariadb_common.cc
+    create_ok_packet, encode_sysvar; github.com/mariadb-corporation/MaxScale)."""
+    state = b""
+    for key, value in (("max_allowed_packet", "16777216"), ("maxscale", MAXSCALE_VERSION)):
+        data = lenenc_str(key.encode()) + lenenc_str(value.encode())
+        state += b"\x00" + lenenc_str(data)
+    status = 0x0002 | 0x4000
+    return b"\x00\x00\x00" + struct.pack("<HH", status, 0) + b"\x00" + lenenc_str(state)
 
 
 def greeting(
@@ -137,7 +160,8 @@ class FakeMySQL:
         plugin: str = "mysql_clear_password",
         certs: dict | None = None,
     ):
-        self.mode, self.facts, self.plugin = mode, {**FACTS, **(facts or {})}, plugin
+        proxy = PROXY_FACTS if mode in ("proxysql", "maxscale") else {}
+        self.mode, self.facts, self.plugin = mode, {**FACTS, **proxy, **(facts or {})}, plugin
         self.tls = None  # with certs (servers.make_certs): TLS offered, as MySQL does it
         if certs:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -210,7 +234,11 @@ class FakeMySQL:
                 data = b"\x04Password: " if self.plugin == "dialog" else b""
                 conn.sendall(self._packet(seq + 1, b"\xfe" + self.plugin.encode() + b"\0" + data))
                 seq, _ = self._read(conn)
-            conn.sendall(self._packet(seq + 1, OK))
+            caps = int.from_bytes(payload[:4], "little") if len(payload) >= 4 else 0
+            if mode == "maxscale" and caps & SESSION_TRACK:
+                conn.sendall(self._packet(seq + 1, maxscale_ok()))
+            else:
+                conn.sendall(self._packet(seq + 1, OK))
             self._commands(conn, mode)
         except (EOFError, OSError):
             pass
@@ -228,7 +256,12 @@ class FakeMySQL:
             if word == "SET" and " FOR SELECT" not in sql.upper() or word == "START":
                 conn.sendall(self._packet(1, OK))
                 continue
-            if word == "SHOW":
+            if sql == PROXYSQL_PROBE:
+                # ProxySQL answers this exact text itself (lib/MySQL_Session.cpp,
+                # SELECT_VERSION_COMMENT); a server answers its own version_comment.
+                comment = "(ProxySQL)" if mode == "proxysql" else self.facts["version_comment"]
+                packets = result_set(["@@version_comment"], [[comment]])
+            elif word == "SHOW":
                 packets = result_set(
                     ["Variable_name", "Value"], [[k, v] for k, v in STATUS.items()]
                 )

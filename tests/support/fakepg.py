@@ -39,10 +39,16 @@ def _cstr(text: str) -> bytes:
 
 
 class FakePostgres:
-    def __init__(self, mode: str, values: dict | None = None, version: str = "15.0"):
+    def __init__(
+        self,
+        mode: str,
+        values: dict | None = None,
+        version: str = "15.0",
+        address: tuple[str, int] = ("127.0.0.1", 0),
+    ):
         self.mode, self.values, self.version = mode, values or {}, version
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(address)
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.queries: list[str] = []
