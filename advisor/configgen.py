@@ -771,3 +771,99 @@ def pgbouncer_ini(
             "max_prepared_statements": 200 if keeps and pool_mode != "session" else None,
         },
     }
+
+
+# --------------------------------------------------------------------------- corrected URL
+
+
+def _url_settings(stack: Stack) -> set[str]:
+    """The URL parameters a stack reads for its safe settings and pool size."""
+    names = {
+        o["name"] for f in stack.features.values() for o in f.get("safe_options", []) if o["in_url"]
+    }
+    in_url = _POOL_IN_URL.match(str(stack.pool["setting"]))
+    return names | ({in_url.group(1)} if in_url else set())
+
+
+def corrected_url(
+    url: str,
+    endpoint: Mapping[str, Any] | None,
+    orm: str | None = None,
+    driver: str | None = None,
+    prisma_version: int | None = None,
+    serverless: bool = True,
+) -> dict[str, Any] | None:
+    """The URL with what the stack needs at this endpoint, by the generator's rule: each
+    safe setting the stack reads from its URL added where the endpoint loses the feature
+    and removed where it keeps it, the pool size 1 per serverless instance where the stack
+    reads it from the URL, and the URL settings of other stacks that this one ignores
+    (Prisma 6's pgbouncer and connection_limit under Prisma 7) dropped. None when no stack
+    is named or it cannot be resolved. `url` is shown as given (its password masked).
+    Returns {"url", "added", "removed", "in_code"}; in_code: settings made in code."""
+    from .catalog.stacks import named
+
+    if not orm and not driver:
+        return None
+    try:
+        stack = named(orm, driver, prisma_version)
+    except ValueError:
+        return None
+    engine = "mysql" if url.startswith(("mysql", "mariadb")) else "postgresql"
+    case = pool_case(endpoint)
+    add: dict[str, str] = {}
+    drop: set[str] = set()
+    in_code: list[str] = []
+    for name, feature in stack.features.items():
+        if name not in FEATURES or engine not in FEATURES[name]["engines"]:
+            continue
+        options = feature.get("safe_options") or []
+        if not options:
+            continue
+        if needed(name, feature, case):
+            first = options[0]
+            if first["in_url"]:
+                add[first["name"]] = str(first["values"][0])
+            else:
+                in_code.append(f"{first['name']}={first['values'][0]}")
+        elif name in PREPARED and case == "kept":
+            drop |= {o["name"] for o in options if o["in_url"]}
+    in_url = _POOL_IN_URL.match(str(stack.pool["setting"]))
+    if in_url and serverless:
+        add[in_url.group(1)] = "1"
+    reads = _url_settings(stack)
+    others = set().union(*(_url_settings(s) for s in _all_stacks(engine))) - reads
+    base, _, query = url.partition("?")
+    kept, removed = [], []
+    for pair in filter(None, query.split("&")):
+        key, _, value = pair.partition("=")
+        if key in add or key in drop or key in others:
+            if key in add and value == add[key]:
+                kept.append(pair)
+                del add[key]
+            elif key not in add:
+                removed.append(pair)
+            else:
+                removed.append(pair)
+        else:
+            kept.append(pair)
+    added = [f"{k}={v}" for k, v in add.items()]
+    pairs = kept + added
+    return {
+        "url": base + ("?" + "&".join(pairs) if pairs else ""),
+        "added": added,
+        "removed": removed,
+        "in_code": in_code,
+        "stack": stack.name,
+    }
+
+
+def _all_stacks(engine: str) -> list[Stack]:
+    out = []
+    for sid, entry in load_stacks().items():
+        if engine not in entry["engines"]:
+            continue
+        try:
+            out.append(resolve(driver=sid) if entry["kind"] == "driver" else resolve(sid))
+        except ValueError:
+            continue
+    return out
