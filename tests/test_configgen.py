@@ -229,3 +229,66 @@ def test_bad_input_is_one_line(args, named):
         configgen.generate(*args)
     message = str(exc.value)
     assert named in message and "\n" not in message and len(message) < 300
+
+
+def _endpoint(pid: str, eid: str) -> dict:
+    return next(e for e in PROVIDERS[pid]["endpoints"] if e["id"] == eid)
+
+
+def test_corrected_url_adds_and_removes_the_stacks_url_settings():
+    u = "postgresql://u.x:***@h:6543/postgres?sslmode=require"
+    supabase, neon = _endpoint("supabase", "supavisor-transaction"), _endpoint("neon", "pooled")
+    p6 = configgen.corrected_url(u, supabase, "prisma", None, 6)
+    assert p6["url"] == u + "&pgbouncer=true&connection_limit=1" and not p6["removed"]
+    p7 = configgen.corrected_url(
+        u + "&pgbouncer=true&connection_limit=1", supabase, "prisma", None, 7
+    )
+    assert p7["url"] == u and p7["removed"] == ["pgbouncer=true", "connection_limit=1"]
+    pgx = configgen.corrected_url(u, supabase, None, "pgx")
+    assert pgx["added"] == ["default_query_exec_mode=exec", "pool_max_conns=1"]
+    kept = configgen.corrected_url(
+        u + "&default_query_exec_mode=exec", neon, None, "pgx", None, False
+    )
+    assert kept["url"] == u and kept["removed"] == ["default_query_exec_mode=exec"]
+    asyncpg = configgen.corrected_url(u, supabase, None, "asyncpg")
+    assert asyncpg["url"] == u and asyncpg["in_code"] == ["statement_cache_size=0"]
+    assert configgen.corrected_url(u, supabase) is None
+
+
+@pytest.mark.parametrize("sid", [s for s in STACKS if "postgresql" in STACKS[s]["engines"]])
+def test_corrected_url_lints_clean_on_every_pooled_endpoint(sid):
+    kind = STACKS[sid]["kind"]
+    orm, driver = (sid, None) if kind == "orm" else (None, sid)
+    for pid, p in PROVIDERS.items():
+        for e in p["endpoints"]:
+            example = configgen.example_url(e.get("example"))
+            if e["role"] != "pooled" or e["engine"] != "postgresql" or not example:
+                continue
+            if example.startswith("prisma+"):
+                continue
+            url = _filled(example, e.get("port"))
+            fixed = configgen.corrected_url(url, e, orm, driver, 6 if sid == "prisma" else None)
+            argv = ["lint", "--format", "json", "--serverless"]
+            argv += ["--orm", orm] if orm else ["--driver", driver]
+            for option in fixed["in_code"]:
+                argv += ["--driver-option", option]
+            code, stdout, _ = run_cli([*argv, "--", fixed["url"]])
+            found = {f["id"]: f for f in json.loads(stdout)["findings"]}
+            if "STK101" in found:
+                assert found["STK101"]["status"] == "pass", (pid, e["id"], fixed, found["STK101"])
+
+
+def test_check_url_hands_back_the_corrected_url_and_no_command_line_finding():
+    from advisor.webtools import check_url, lint_argv
+
+    url = "postgresql://postgres.abc:s3cret@aws-0-eu.pooler.supabase.com:6543/postgres?sslmode=require"
+    code, stdout, _ = run_cli(lint_argv(url, orm="prisma", prisma_version=6))
+    assert "URL301" in {f["id"] for f in json.loads(stdout)["findings"]}  # the CLI's own
+    got = check_url(url, orm="prisma", prisma_version=6)
+    assert "URL301" not in {f["id"] for f in got["report"]["findings"]}
+    assert got["report"]["summary"]["warn"] == sum(
+        f["status"] == "warn" for f in got["report"]["findings"]
+    )
+    assert got["corrected"]["url"].endswith("?sslmode=require&pgbouncer=true&connection_limit=1")
+    assert "s3cret" not in json.dumps(got) and ":***@" in got["corrected"]["url"]
+    assert check_url(url)["corrected"] is None
