@@ -464,7 +464,8 @@ def _generic(
     else:
         lines.append(f"{c} read it with {lang['env'].format(var=var)}")
     where = "set in the URL above" if pool_in_url else re.sub(r"\bN\b", str(size), pool_setting)
-    lines.append(f"{c} pool: {size} connection{'s' if size > 1 else ''} per {instance}: {where}")
+    pool = f"{c} pool: {size} connection{'s' if size > 1 else ''} per {instance}"
+    lines += [pool + ":", where] if _is_code(where) else [f"{pool}: {where}"]
     if main["language"] == "java" and "hikari" in pool_setting:
         lines.append(f"spring.datasource.hikari.maximum-pool-size={size}")
     for title, fix in fixes:
@@ -472,12 +473,14 @@ def _generic(
     return [f"{lang['file']} ({stack.name})", "\n".join(lines)]
 
 
-def _is_code(fix: str) -> bool:
-    """A fix line that is code to paste (a call, a config line), not a sentence."""
-    first = fix.split()[0]
-    return bool(
-        re.search(r"[(\[{]|^[a-z_]+:$|^config$|^jdbc:", first + (" " if "(" in fix else ""))
-    )
+def _is_code(line: str) -> bool:
+    """A catalog line that is code to paste (a call, a config line), not a sentence: no
+    prose before its own comment, and it starts with code, not a capitalised word."""
+    head = line.split("  #")[0]
+    if any(word in head for word in (" in the ", " per ", " or ", "; ")):
+        return False
+    first = head.split()[0] if head.split() else ""
+    return not first[:1].isupper() or any(c in first for c in ".([")
 
 
 # --------------------------------------------------------------------------- file templates

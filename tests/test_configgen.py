@@ -136,19 +136,54 @@ def test_safe_setting_follows_the_pool_mode():
     assert configgen.generate("azure", "asyncpg", "server", endpoint="direct")["settings"] == []
 
 
-def test_heroku_and_mysql_providers():
-    heroku = configgen.generate("heroku", "rails", "server")
-    assert heroku["urls"]["DATABASE_URL"].startswith("postgres://")
-    pooled = [e for e in PROVIDERS["heroku"]["endpoints"] if e["role"] == "pooled"]
-    for e in pooled:  # the Connection Pooling attachment, once the catalog has it
-        out = configgen.generate("heroku", "rails", "vercel", endpoint=e["id"])
-        assert out["stack"]["endpoint"] == e["id"]
-        assert any(e.get("env_var", "~") in n for n in out["notes"]) or not e.get("env_var")
+# Heroku's Connection Pooling attachment as the provider catalog describes a pooled endpoint
+# (DATABASE_CONNECTION_POOL_URL, PgBouncer in transaction mode on the database server).
+HEROKU_POOL = {
+    "id": "connection-pooling",
+    "label": "Connection Pooling attachment (PgBouncer on the database server)",
+    "engine": "postgresql",
+    "role": "pooled",
+    "pooler": "pgbouncer",
+    "pool_mode": "transaction",
+    "example": "postgres://<user>:<password>@ec2-<ip>.compute-1.amazonaws.com:5432/<db>",
+    "env_var": "DATABASE_CONNECTION_POOL_URL",
+    "for_migrations": False,
+}
+
+
+def test_heroku_connection_pooling_attachment(monkeypatch):
+    catalog = {k: dict(v) for k, v in PROVIDERS.items()}
+    catalog["heroku"]["endpoints"] = [HEROKU_POOL, *PROVIDERS["heroku"]["endpoints"]]
+    monkeypatch.setattr(configgen, "load_providers", lambda: catalog)
+    for e in PROVIDERS["heroku"]["endpoints"]:  # once the catalog has it, the real one too
+        if e["role"] == "pooled":
+            catalog["heroku"]["endpoints"].append(e)
+    for pooled in [x for x in catalog["heroku"]["endpoints"] if x["role"] == "pooled"]:
+        out = configgen.generate("heroku", "rails", "vercel", endpoint=pooled["id"])
+        assert out["stack"]["endpoint"] == pooled["id"]
+        assert out["urls"]["DATABASE_URL"].startswith(configgen.example_url(pooled["example"]))
+        assert out["urls"]["DIRECT_URL"] == configgen.example_url(
+            next(x for x in PROVIDERS["heroku"]["endpoints"] if x["id"] == "direct")["example"]
+        )
+        notes = " ".join(out["notes"])
+        assert f"as {pooled['env_var']}: use its value as DATABASE_URL" in notes
+        assert "as DATABASE_URL: use its value as DIRECT_URL" in notes
+        yml = dict(out["blocks"])["config/database.yml"]
+        assert "prepared_statements: false" in yml and "max_connections: 1" in yml
+    default = configgen.generate("heroku", "asyncpg", "vercel")  # the pooled one is the default
+    assert default["stack"]["endpoint"] == "connection-pooling"
+    assert default["settings"] == ["statement_cache_size=0"]
+
+
+def test_mysql_providers():
     mysql = configgen.generate("aws-rds", "mysql2", "vercel")
     assert mysql["stack"]["endpoint"] == "rds-proxy-mysql"
     assert "connectionLimit: 1" in mysql["blocks"][1][1]
     drizzle = configgen.generate("planetscale", "drizzle", "vercel", endpoint="vitess-mysql")
     assert drizzle["stack"]["driver"] == "mysql2"
+    prisma = configgen.generate("digitalocean", "prisma", "vercel", endpoint="mysql-direct")
+    assert 'provider  = "mysql"' in prisma["blocks"][1][1]
+    assert prisma["urls"]["DATABASE_URL"].startswith("mysql://")
 
 
 def test_settings_come_from_the_stack_catalog(tmp_path, monkeypatch):
