@@ -149,6 +149,7 @@ def config_choices() -> dict[str, Any]:
     return {
         "providers": configgen.providers(),
         "stacks": configgen.stacks(),
+        "ini_stacks": [s for s in configgen.stacks() if "postgresql" in s["engines"]],
         "orms": orms,
         "checker_orms": checker_orms,
         "uses": uses,
@@ -165,10 +166,11 @@ def generate_config(
     return configgen.generate(provider, orm, platform, prisma, endpoint=endpoint or None)
 
 
-def pgbouncer_ini(**inputs: Any) -> Mapping[str, Any]:
+def pooler_ini(**inputs: Any) -> Mapping[str, Any]:
+    """The pgbouncer.ini form: configgen.pgbouncer_ini's file, and its name as the title."""
     from . import configgen
 
-    return configgen.pgbouncer_ini(**inputs)
+    return {**configgen.pgbouncer_ini(**inputs), "title": "pgbouncer.ini"}
 
 
 def capacity(**inputs: Any) -> Mapping[str, Any]:
@@ -181,7 +183,7 @@ ENTRY_POINTS: dict[str, Callable[..., Any]] = {
     "check_url": check_url,
     "config_choices": config_choices,
     "generate_config": generate_config,
-    "pgbouncer_ini": pgbouncer_ini,
+    "pooler_ini": pooler_ini,
     "capacity": capacity,
 }
 

@@ -133,12 +133,12 @@ function runGenerator(ev) {
 function runIni(ev) {
   ev && ev.preventDefault();
   const out = $("pi-result"), num = id => Number(val("pi-" + id));
-  const r = call("pgbouncer_ini", { stack: val("pi-stack"), instances: num("instances"), pool_size: num("pool"),
+  const r = call("pooler_ini", { stack: val("pi-stack"), instances: num("instances"), pool_size: num("pool"),
     max_connections: num("max"), reserved: num("reserved"), in_use: num("inuse"), version: val("pi-version"),
     pool_mode: val("pi-mode") });
   out.textContent = "";
   if (r.error) return say(out, "error", r.error);
-  out.append(codeBlock("pgbouncer.ini", r.file, "pi-code"));
+  out.append(codeBlock(r.title, r.file, "pi-code"));
   if (r.notes.length) out.append(el("ul", {}, r.notes.map(n => el("li", {}, n))));
 }
 
@@ -170,7 +170,7 @@ function fillChoices() {
     $("cg-orm").append(...stackGroups(c.stacks));
     $("cg-platform").append(...c.platforms.map(p => option(p.id, p.name)));
   }
-  if ($("pi-stack")) $("pi-stack").append(...stackGroups(c.stacks.filter(s => s.engines.includes("postgresql"))));
+  if ($("pi-stack")) $("pi-stack").append(...stackGroups(c.ini_stacks));
   if (uc) {
     uc.append(...c.checker_orms.map(o => option(o.id, o.name)));
     $("uc-driver").append(...c.drivers.map(d => option(d.id, d.name)));
