@@ -105,6 +105,21 @@ def _headroom(left: float, usable: float, ctx: Context) -> tuple[float, str]:
     return free_pct, headroom_status("PG101", part, free_pct, ctx)
 
 
+def pooler_sizes(
+    max_connections: int, reserved: int, in_use: int, instances: int, pool_size: int
+) -> dict[str, int]:
+    """The pooler settings capacity() suggests (its `sizes` line), as numbers: clients =
+    instances x pool size; default_pool_size = the free slots less PG101's warning line."""
+    ctx = Context()
+    usable = max_connections - reserved
+    free = usable - in_use
+    keep = max(
+        int(ctx.param("PG101", "fail_below_slots")),
+        math.ceil(usable * ctx.param("PG101", "warn_below_percent") / 100),
+    )
+    return {"max_client_conn": instances * pool_size, "default_pool_size": max(1, free - keep)}
+
+
 def capacity(
     max_connections: float | None,
     reserved: float | None,

@@ -73,13 +73,47 @@ def check_url(url: str, direct_url: str = "", **options: Any) -> dict[str, Any]:
     if not out:
         lines = err.strip().splitlines() or ["no output"]
         return {"exit": code, "error": lines[-1].removeprefix("advisor: error: ")}
-    report = json.loads(out)
+    report = _browser_findings(json.loads(out))
     return {
         "exit": code,
         "report": report,
+        "corrected": _corrected(report, options),
         "direct_url": _display(direct_url) if direct_url.strip() else None,
         "providers": _provider_pages(report),
     }
+
+
+# Findings about how the command line got the URL: the page is no command line.
+CLI_ONLY = ("URL301",)
+
+
+def _browser_findings(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without the command-line-only findings, its summary counted again."""
+    findings = [f for f in report.get("findings", []) if f.get("id") not in CLI_ONLY]
+    summary = dict(report.get("summary") or {})
+    for status in ("pass", "warn", "fail", "skip", "error"):
+        if status in summary:
+            summary[status] = sum(f.get("status") == status for f in findings)
+    rank = ["pass", "skip", "warn", "fail", "error"]
+    if "status" in summary and findings:
+        summary["status"] = max((f.get("status", "pass") for f in findings), key=rank.index)
+    return {**report, "findings": findings, "summary": summary}
+
+
+def _corrected(report: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The URL corrected for the stack the form names (configgen.corrected_url), from the
+    report's masked URL: the password stays out, the page says to put it back."""
+    from . import configgen
+
+    facts = report.get("facts", {}).get("url") or {}
+    return configgen.corrected_url(
+        str(report.get("target", {}).get("url") or ""),
+        facts.get("endpoint") or None,
+        options.get("orm"),
+        options.get("driver"),
+        options.get("prisma_version"),
+        bool(options.get("serverless", True)),
+    )
 
 
 def _display(text: str) -> str | None:
@@ -114,6 +148,8 @@ def config_choices() -> dict[str, Any]:
     ]
     return {
         "providers": configgen.providers(),
+        "stacks": configgen.stacks(),
+        "ini_stacks": [s for s in configgen.stacks() if "postgresql" in s["engines"]],
         "orms": orms,
         "checker_orms": checker_orms,
         "uses": uses,
@@ -122,10 +158,19 @@ def config_choices() -> dict[str, Any]:
     }
 
 
-def generate_config(provider: str, orm: str, platform: str, prisma: int) -> Mapping[str, Any]:
+def generate_config(
+    provider: str, orm: str, platform: str, prisma: int = 6, endpoint: str | None = None
+) -> Mapping[str, Any]:
     from . import configgen
 
-    return configgen.generate(provider, orm, platform, prisma)
+    return configgen.generate(provider, orm, platform, prisma, endpoint=endpoint or None)
+
+
+def pooler_ini(**inputs: Any) -> Mapping[str, Any]:
+    """The pgbouncer.ini form: configgen.pgbouncer_ini's file, and its name as the title."""
+    from . import configgen
+
+    return {**configgen.pgbouncer_ini(**inputs), "title": "pgbouncer.ini"}
 
 
 def capacity(**inputs: Any) -> Mapping[str, Any]:
@@ -138,6 +183,7 @@ ENTRY_POINTS: dict[str, Callable[..., Any]] = {
     "check_url": check_url,
     "config_choices": config_choices,
     "generate_config": generate_config,
+    "pooler_ini": pooler_ini,
     "capacity": capacity,
 }
 

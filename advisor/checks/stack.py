@@ -63,6 +63,7 @@ def endpoint_features(facts: Facts) -> dict[str, Feature] | None:
             "works": True,
             "how": "catalog",
             "evidence": f"{label}: each client keeps its server",
+            "session": True,  # not a pool that keeps statements: nothing is shared
         }
         return dict.fromkeys((PREPARED, *SESSION_STATE), keeps)
     if role != "pooled" or mode not in ("transaction", "statement"):
@@ -148,7 +149,8 @@ def prepared_statements(facts: Facts, ctx: Context) -> Result | None:
             f"{use.get('trigger')} would they break ({_where(here)})",
         )
     if here["works"] is True:
-        pinned = "pins" in str(here["evidence"])  # RDS Proxy: kept by pinning the session
+        # RDS Proxy keeps them by pinning; direct or a session pool: each client its server
+        pinned = "pins" in str(here["evidence"]) or here.get("session") is True
         if use.get("works_when_kept") is False and not pinned:
             if fixed:
                 return Result("pass", f"{name} with {fixed} works here: {_where(here)}")

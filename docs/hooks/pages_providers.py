@@ -374,7 +374,7 @@ def provider_page(p: dict, notes: str) -> str:
             "`advisor probe` measures it).",
             "",
         ]
-    generated = p["id"] in {x["id"] for x in configgen.providers()}
+    generated = "postgresql" in p.get("engines", [])
     verdicts_seen = False
     for orm in ORMS:
         entry = p["orm"].get(orm) or {}

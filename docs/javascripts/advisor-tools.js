@@ -6,7 +6,7 @@
 "use strict";
 const SITE = new URL("../", document.currentScript.src).href;
 const $ = id => document.getElementById(id), val = id => $(id).value;
-const FORMS = ["uc-form", "cg-form", "cc-form"].filter(id => $(id));
+const FORMS = ["uc-form", "cg-form", "pi-form", "cc-form"].filter(id => $(id));
 if (!FORMS.length) return;
 
 function el(tag, attrs, kids) {
@@ -85,29 +85,61 @@ function runChecker(ev) {
     el("td", {}, el("a", { href: SITE + `checks/${x.id}/` }, x.id)), el("td", {}, x.title),
     el("td", { "data-k": "status", class: "adv-" + x.status }, [el("span", { "aria-hidden": "true" }, { pass: "✔ ", warn: "⚠ ", fail: "✖ " }[x.status]), x.status]),
     el("td", {}, x.message)])), ["Check", "Title", "Status", "Finding"]));
+  const c = r.corrected;
+  if (c) {
+    out.append(el("h3", {}, `Corrected URL for ${c.stack}`), codeBlock("DATABASE_URL", c.url, "uc-corrected"));
+    const what = [...c.added.map(a => `added ${a}`), ...c.removed.map(a => `removed ${a}`)];
+    out.append(el("ul", { "data-k": "corrected" }, [
+      el("li", {}, what.length ? what.join("; ") + "." : "Nothing to change in the URL for this stack."),
+      ...c.in_code.map(o => el("li", {}, `Set ${o} in the code (the driver does not read it from the URL).`)),
+      c.url.includes(":***@") ? el("li", {}, "Put your password back in place of ***.") : null]));
+  }
 }
 
-// --- config generator (advisor/configgen.py)
-function copyButton(code) {
-  const b = el("button", { type: "button", class: "adv-copy" }, "Copy");
-  const done = msg => { b.textContent = msg; setTimeout(() => { b.textContent = "Copy"; }, 2000); };
-  const select = () => { getSelection().selectAllChildren(code); done("Selected: press Ctrl+C"); };
-  b.onclick = () => navigator.clipboard ? navigator.clipboard.writeText(code.textContent).then(() => done("Copied"), select) : select();
-  return b;
+// --- config generator (advisor/configgen.py): the site's own code blocks (Material's
+// markup and copy button, which the theme's clipboard handler serves)
+function codeBlock(title, text, id) {
+  const code = el("code", {}, text);
+  const copy = el("button", { type: "button", class: "md-clipboard md-icon", title: "Copy to clipboard",
+    "aria-label": "Copy " + title, "data-clipboard-target": `#${id} > code` });
+  return el("div", { class: "adv-block highlight", "data-title": title }, [
+    el("span", { class: "filename" }, title), el("pre", { id }, [copy, code])]);
+}
+
+let endpointsOf = "";
+function fillEndpoints(choices) {
+  const pid = val("cg-provider"), sel = $("cg-endpoint");
+  if (pid === endpointsOf) return;
+  endpointsOf = pid;
+  const p = choices.providers.find(x => x.id === pid);
+  sel.textContent = "";
+  sel.append(option("", "The pooled endpoint (transaction mode first)"),
+    ...p.endpoints.map(e => option(e.id, `${e.name} (${e.engine}, ${e.role})`)));
 }
 
 function runGenerator(ev) {
   ev && ev.preventDefault();
+  fillEndpoints(CHOICES);
   const orm = val("cg-orm"), out = $("cg-result");
-  const g = call("generate_config", { provider: val("cg-provider"), orm, platform: val("cg-platform"), prisma: +val("cg-prisma") });
+  const g = call("generate_config", { provider: val("cg-provider"), orm, platform: val("cg-platform"),
+    prisma: +val("cg-prisma"), endpoint: val("cg-endpoint") || null });
   $("cg-prisma-field").hidden = orm !== "prisma";
   out.textContent = "";
   if (g.error) return say(out, "error", g.error);
-  for (const [title, text] of g.blocks) {
-    const code = el("code", {}, text);
-    out.append(el("div", { class: "adv-block" }, [el("strong", {}, title), " ", copyButton(code), el("pre", {}, code)]));
-  }
+  g.blocks.forEach(([title, text], i) => out.append(codeBlock(title, text, "cg-code-" + i)));
   out.append(el("ul", {}, g.notes.map(n => el("li", {}, n))));
+}
+
+function runIni(ev) {
+  ev && ev.preventDefault();
+  const out = $("pi-result"), num = id => Number(val("pi-" + id));
+  const r = call("pooler_ini", { stack: val("pi-stack"), instances: num("instances"), pool_size: num("pool"),
+    max_connections: num("max"), reserved: num("reserved"), in_use: num("inuse"), version: val("pi-version"),
+    pool_mode: val("pi-mode") });
+  out.textContent = "";
+  if (r.error) return say(out, "error", r.error);
+  out.append(codeBlock(r.title, r.file, "pi-code"));
+  if (r.notes.length) out.append(el("ul", {}, r.notes.map(n => el("li", {}, n))));
 }
 
 // --- capacity calculator (advisor/calculator.py)
@@ -127,14 +159,18 @@ function runCapacity(ev) {
 }
 
 // --- wiring: forms wait (disabled, with a status line) until Python is up
-const TOOLS = { "uc-form": runChecker, "cg-form": runGenerator, "cc-form": runCapacity };
+const TOOLS = { "uc-form": runChecker, "cg-form": runGenerator, "pi-form": runIni, "cc-form": runCapacity };
+let CHOICES;
+const stackGroups = stacks => ["orm", "driver"].map(kind => el("optgroup", { label: kind === "orm" ? "ORMs" : "Drivers" },
+  stacks.filter(s => s.kind === kind).map(s => option(s.id, `${s.name} (${s.language})`))));
 function fillChoices() {
-  const c = call("config_choices"), cg = $("cg-provider"), uc = $("uc-orm");
+  const c = CHOICES = call("config_choices"), cg = $("cg-provider"), uc = $("uc-orm");
   if (cg) {
     cg.append(...c.providers.map(p => option(p.id, p.name)));
-    $("cg-orm").append(...c.orms.map(o => option(o.id, o.name)));
+    $("cg-orm").append(...stackGroups(c.stacks));
     $("cg-platform").append(...c.platforms.map(p => option(p.id, p.name)));
   }
+  if ($("pi-stack")) $("pi-stack").append(...stackGroups(c.ini_stacks));
   if (uc) {
     uc.append(...c.checker_orms.map(o => option(o.id, o.name)));
     $("uc-driver").append(...c.drivers.map(d => option(d.id, d.name)));
