@@ -388,6 +388,18 @@ def provider_pitfalls(facts: Facts, ctx: Context) -> Result | None:
     )
 
 
+@check("URL211")
+def provider_recognised_by_names(facts: Facts, ctx: Context) -> Result | None:
+    endpoint = facts["url"]["endpoint"]
+    provider = load_providers().get(endpoint["provider"] or "")
+    if not provider or endpoint["endpoint_id"] is None:
+        return None
+    entry = next((e for e in provider["endpoints"] if e["id"] == endpoint["endpoint_id"]), {})
+    note = entry.get("match_note")
+    # Only endpoints matched on user/database names as well as the host carry a note.
+    return Result("pass", f"{_where(endpoint)}: {note}") if note else None
+
+
 @check("URL302")
 def unknown_params(facts: Facts, ctx: Context) -> Result | None:
     url = facts["url"]
