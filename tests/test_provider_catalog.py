@@ -673,3 +673,12 @@ def test_heroku_page_has_the_pool_and_no_doubled_env_var():
     assert "DATABASE_CONNECTION_POOL_URL" in page
     assert "(DATABASE_URL) (`DATABASE_URL`)" not in page
     assert "**Direct** (`DATABASE_URL`)" in page
+
+
+def test_prisma_page_states_prisma_7_as_it_is():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "orms" / "prisma.md").read_text()
+    assert "P1012" in page and "deprecated" not in page
+    assert "new PrismaPg({ connectionString: process.env.DATABASE_URL, max: 1 })" in page
+    assert '=== "Prisma 7"' in page
+    assert "guides/performance-and-optimization" not in page  # moved (see the seed fact)
+    assert "neon.com/docs/guides/prisma" in page and "5.10" in page
