@@ -597,7 +597,11 @@ def test_name_matched_endpoints_say_how_sure(providers):
     [
         ("aws-us-east-1-3.pg.psdb.cloud", 6432, "postgres-pgbouncer-regional"),
         ("us-east-3.pg.psdb.cloud", 5432, "postgres-direct-regional"),
-        ("planetscale-main.gcp-us-central1-1.private-pg.psdb.cloud", 5432, "postgres-direct-regional"),
+        (
+            "planetscale-main.gcp-us-central1-1.private-pg.psdb.cloud",
+            5432,
+            "postgres-direct-regional",
+        ),
         ("xk3j9a2b1c0d-useast1-1.horizon.psdb.cloud", 6432, "postgres-pgbouncer"),
     ],
 )
@@ -625,7 +629,9 @@ def test_planetscale_user_names(providers, user, ok):
 
 
 def test_hyperdrive_keeps_prepared_statements(providers):
-    pg = next(e for e in providers["cloudflare-hyperdrive"]["endpoints"] if e["engine"] == "postgresql")
+    pg = next(
+        e for e in providers["cloudflare-hyperdrive"]["endpoints"] if e["engine"] == "postgresql"
+    )
     assert pg["prepared_statements"] is True and pg["verified"] is True
     assert "developers.cloudflare.com" in pg["source"]
 
@@ -682,3 +688,22 @@ def test_prisma_page_states_prisma_7_as_it_is():
     assert '=== "Prisma 7"' in page
     assert "guides/performance-and-optimization" not in page  # moved (see the seed fact)
     assert "neon.com/docs/guides/prisma" in page and "5.10" in page
+
+
+def test_every_unconfirmed_item_says_what_to_check(providers):
+    """verified = false items carry `check`: advice of the form "If you see X, do Y"."""
+    missing = [
+        where
+        for where, table in iter_cited(providers)
+        if table.get("verified") is False and not str(table.get("check", "")).startswith("If ")
+    ]
+    assert not missing, missing
+
+
+def test_pages_show_the_check_advice(providers):
+    for pid in ("digitalocean", "heroku", "railway"):
+        page = _page(pid)
+        for where, table in iter_cited({pid: providers[pid]}):
+            if table.get("verified") is False:
+                head = table["check"].split("'")[0][:40]  # prose() escapes quotes and <>
+                assert head in page, (where, head)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.providers import load_providers
 from ..options import MIGRATING_ORMS
@@ -92,7 +92,7 @@ def _mysql_mode(url: URLFacts) -> tuple[str | None, str]:
     return None, "ssl-mode"
 
 
-def _catalog_endpoint(endpoint: EndpointFacts) -> dict:
+def _catalog_endpoint(endpoint: EndpointFacts) -> dict[str, Any]:
     """The matched endpoint's own catalog entry ({} when none matched)."""
     provider = load_providers().get(endpoint["provider"] or "")
     if not provider or endpoint["endpoint_id"] is None:

@@ -55,6 +55,13 @@ POOLER_PAGES = {
 }
 
 
+def _to_check(item: dict) -> str:
+    """What to check for a fact the catalog could not confirm (its `check` advice)."""
+    if item.get("verified") is False and item.get("check"):
+        return f" *Not confirmed. {prose(item['check'])}*"
+    return ""
+
+
 def _with_params(url: str, params: dict) -> str:
     if not params:
         return url
@@ -362,8 +369,8 @@ def provider_page(p: dict, notes: str) -> str:
                 "```",
                 "",
             ]
-            if e.get("note"):
-                out += [prose(e["note"]), ""]
+            if e.get("note") or _to_check(e):
+                out += [(prose(e.get("note")) + _to_check(e)).strip(), ""]
     else:
         out += ["The catalog lists no endpoints for this provider yet.", ""]
 
@@ -399,7 +406,9 @@ def provider_page(p: dict, notes: str) -> str:
 
     judged = pooled or direct
     pooled_txn = (judged or {}).get("pool_mode") in ("transaction", "statement")
-    lintable = (judged or {}).get("engine") == "postgresql" and (judged or {}).get("matchable", True)
+    lintable = (judged or {}).get("engine") == "postgresql" and (judged or {}).get(
+        "matchable", True
+    )
     lint_url = _lint_url(judged) if lintable else None
     drivers = p.get("verdict_drivers")
     intro = p.get("snippets_intro") or (
@@ -436,11 +445,9 @@ def provider_page(p: dict, notes: str) -> str:
             code = mysql_snippet(orm, pooled_url, direct_url, params)
         body = [INTROS[orm], "", code]
         if entry.get("note"):
-            body += ["", f"{prose(entry['note'])} ({source_link(entry)})"]
+            body += ["", f"{prose(entry['note'])} ({source_link(entry)}){_to_check(entry)}"]
         runs_here = orm not in snippets or bool(snippets[orm].get("blocks"))
-        verdicts = (
-            orm_verdicts(lint_url, orm, engine, pooled_txn, drivers) if runs_here else []
-        )
+        verdicts = orm_verdicts(lint_url, orm, engine, pooled_txn, drivers) if runs_here else []
         verdicts_seen = verdicts_seen or bool(verdicts)
         if verdicts:
             body += ["", "**On this endpoint:**", "", *verdicts]
@@ -465,7 +472,7 @@ def provider_page(p: dict, notes: str) -> str:
                 f'!!! warning "{html.escape(title)}"',
                 f"    {prose(pit.get('text'))}",
                 "",
-                f"    {source_link(pit)}",
+                f"    {source_link(pit)}{_to_check(pit)}",
                 "",
             ]
 
@@ -484,10 +491,12 @@ def provider_page(p: dict, notes: str) -> str:
         item = p.get(key)
         if isinstance(item, dict) and item.get("note"):
             req = " TLS is required." if key == "tls" and item.get("required") else ""
-            out.append(f"- **{label}:** {prose(item['note'])}{req} ({source_link(item)})")
+            out.append(
+                f"- **{label}:** {prose(item['note'])}{req} ({source_link(item)}){_to_check(item)}"
+            )
     for f in p["facts"]:
         if not f.get("outdated_seed_claim"):
-            out.append(f"- {prose(f.get('text'))} ({source_link(f)})")
+            out.append(f"- {prose(f.get('text'))} ({source_link(f)}){_to_check(f)}")
     out.append("")
     if notes:
         out += ["## Notes", "", notes.strip(), ""]
