@@ -13,7 +13,7 @@ def endpoint_facts(target: Target) -> EndpointFacts:
     """What the provider catalog says about this host and port."""
     host = None if target.is_socket else target.host
     provider_id, endpoint, host_provider = match_endpoint(
-        target.engine, host, target.effective_port
+        target.engine, host, target.effective_port, target.user, target.database
     )
     provider = load_providers().get(provider_id) if provider_id else None
     facts: EndpointFacts = {

@@ -89,12 +89,31 @@ def _effective_port(engine: str, port: int | str | None) -> int | None:
     return int(port)
 
 
+def _names_match(pattern: str | None, value: str | None) -> bool:
+    """An endpoint's `user_match` / `database_match`: no pattern always matches; with one,
+    the name must be given and match it whole."""
+    if pattern is None:
+        return True
+    return value is not None and _compile(pattern).fullmatch(value) is not None
+
+
 def _endpoint_matches(
-    endpoint: dict[str, Any], engine: str, host: str | None, port: int | None
+    endpoint: dict[str, Any],
+    engine: str,
+    host: str | None,
+    port: int | None,
+    user: str | None = None,
+    database: str | None = None,
 ) -> bool:
     if endpoint.get("engine") != engine:
         return False
+    if endpoint.get("matchable") is False:  # listed on the page, never told apart by URL
+        return False
     if "port" in endpoint and endpoint["port"] != port:
+        return False
+    if not _names_match(endpoint.get("user_match"), user):
+        return False
+    if not _names_match(endpoint.get("database_match"), database):
         return False
     if host is None:
         # Only reached for generic endpoints (sockets / no host): port decides.
@@ -116,7 +135,11 @@ def provider_for_host(host: str | None) -> str | None:
 
 
 def match_endpoint(
-    engine: str, host: str | None, port: int | str | None
+    engine: str,
+    host: str | None,
+    port: int | str | None,
+    user: str | None = None,
+    database: str | None = None,
 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
     """Say which provider endpoint a (engine, host, port) triple points at.
 
@@ -127,6 +150,9 @@ def match_endpoint(
     - nothing: (None, None, None)
     `port=None` means the engine default (5432 / 3306). A missing host, a Unix socket
     path (starting with '/') or an IP address only gets the generic port match.
+    An endpoint with `user_match` / `database_match` also needs the user / database name
+    to match (Heroku's hosts look like Aurora's; its generated names tell them apart);
+    one with `matchable = false` is only listed (its port is not published).
     """
     eff_port = _effective_port(engine, port)
     providers = load_providers()
@@ -137,7 +163,7 @@ def match_endpoint(
             if provider["generic"]:
                 continue
             for endpoint in provider["endpoints"]:
-                if _endpoint_matches(endpoint, engine, clean_host, eff_port):
+                if _endpoint_matches(endpoint, engine, clean_host, eff_port, user, database):
                     return provider_id, endpoint, provider_id
         owner = provider_for_host(clean_host)
         if owner is not None:

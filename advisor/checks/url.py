@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.providers import load_providers
 from ..options import MIGRATING_ORMS
@@ -92,11 +92,22 @@ def _mysql_mode(url: URLFacts) -> tuple[str | None, str]:
     return None, "ssl-mode"
 
 
+def _catalog_endpoint(endpoint: EndpointFacts) -> dict[str, Any]:
+    """The matched endpoint's own catalog entry ({} when none matched)."""
+    provider = load_providers().get(endpoint["provider"] or "")
+    if not provider or endpoint["endpoint_id"] is None:
+        return {}
+    return next((e for e in provider["endpoints"] if e["id"] == endpoint["endpoint_id"]), {})
+
+
 @check("URL101")
 def sslmode(facts: Facts, ctx: Context) -> Result | None:
     url = facts["url"]
     if url["socket"]:
         return None
+    hop = _catalog_endpoint(url["endpoint"]).get("local_hop_tls")
+    if hop:  # e.g. Hyperdrive: the runtime writes sslmode=disable for a hop it keeps local
+        return Result("pass", f"{_where(url['endpoint'])}: {hop}")
     if facts["engine"] == "postgresql":
         mode, weak, spelt = url["sslmode"], PG_WEAK, f"sslmode={url['sslmode']}"
     else:
@@ -349,6 +360,15 @@ def serverless_uses_pooled(facts: Facts, ctx: Context) -> Result | None:
     pooled = [e for e in endpoint["other_endpoints"] if e["role"] == "pooled"]
     if not pooled:
         return None
+    listed = load_providers()[str(endpoint["provider"])]["endpoints"]
+    unmatched = {e["id"] for e in listed if e.get("matchable") is False}
+    if all(e["id"] in unmatched for e in pooled):
+        # A pooler the URL cannot be told apart from (Heroku's attachment): not on every plan.
+        return Result(
+            "warn",
+            f"{_where(endpoint)} is direct: each serverless instance holds its own server "
+            f'connections; if your plan offers it, use "{pooled[0]["label"]}" instead',
+        )
     return Result(
         "fail",
         f"{_where(endpoint)} is direct: each serverless instance holds its "
@@ -386,6 +406,14 @@ def provider_pitfalls(facts: Facts, ctx: Context) -> Result | None:
         f"known {provider['name']} pitfalls the URL cannot show: {titles} "
         f"(details: advisor providers {provider_id})",
     )
+
+
+@check("URL211")
+def provider_recognised_by_names(facts: Facts, ctx: Context) -> Result | None:
+    endpoint = facts["url"]["endpoint"]
+    note = _catalog_endpoint(endpoint).get("match_note")
+    # Only endpoints matched on user/database names as well as the host carry a note.
+    return Result("pass", f"{_where(endpoint)}: {note}") if note else None
 
 
 @check("URL302")

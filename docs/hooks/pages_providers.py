@@ -23,7 +23,14 @@ from advisor.target import parse_target
 
 # PostgreSQL snippets are the config generator's (advisor/configgen.py), for this platform.
 SNIPPET_PLATFORM = "vercel"
-FENCES = {".ts": "ts", ".js": "js", ".py": "python", ".yml": "yaml", ".prisma": "prisma"}
+FENCES = {
+    ".ts": "ts",
+    ".js": "js",
+    ".py": "python",
+    ".yml": "yaml",
+    ".prisma": "prisma",
+    ".toml": "toml",
+}
 INTROS = {
     "prisma": "Prisma ORM 6 reads both URLs from the schema; Prisma ORM 7 takes the CLI's URL "
     "from `prisma.config.ts` and the runtime pool from the driver adapter.",
@@ -48,6 +55,13 @@ POOLER_PAGES = {
 }
 
 
+def _to_check(item: dict) -> str:
+    """What to check for a fact the catalog could not confirm (its `check` advice)."""
+    if item.get("verified") is False and item.get("check"):
+        return f" *Not confirmed. {prose(item['check'])}*"
+    return ""
+
+
 def _with_params(url: str, params: dict) -> str:
     if not params:
         return url
@@ -70,6 +84,14 @@ def generated_snippet(pid: str, orm: str) -> str:
     if orm == "prisma":
         blocks = blocks + configgen.generate(pid, orm, SNIPPET_PLATFORM, 7)["blocks"][1:]
     return "\n\n".join(_fenced(title, code) for title, code in blocks)
+
+
+def catalog_snippet(snippet: dict) -> str:
+    """A provider's own snippet for one ORM (providers.toml `snippets.<orm>`): its text,
+    then its [title, code] blocks."""
+    parts = [prose(snippet["text"])] if snippet.get("text") else []
+    parts += [_fenced(title, code) for title, code in snippet.get("blocks") or []]
+    return "\n\n".join(parts)
 
 
 def mysql_snippet(orm: str, pooled: str, direct: str, params: dict) -> str:
@@ -236,7 +258,14 @@ def _lint_url(endpoint: dict | None) -> str | None:
     return re.sub(r"<[^>]+>", "abc", url)
 
 
-def orm_verdicts(url: str | None, orm: str, engine: str, pooled: bool) -> list[str]:
+def _judged(stack: Stack, drivers: list[str] | None) -> bool:
+    """A provider's `verdict_drivers` limits the verdicts to the drivers its docs vouch for."""
+    return drivers is None or str(stack.driver["id"]) in drivers
+
+
+def orm_verdicts(
+    url: str | None, orm: str, engine: str, pooled: bool, drivers: list[str] | None = None
+) -> list[str]:
     """For an ORM tab: the verdict for the ORM on each of its drivers for this engine."""
     if url is None:
         return []
@@ -244,10 +273,12 @@ def orm_verdicts(url: str | None, orm: str, engine: str, pooled: bool) -> list[s
     if entry["kind"] == "driver":
         stacks = [resolve(driver=orm)]
     else:
-        drivers = orm_rules(entry, None)[1]
-        stacks = [resolve(orm, d) for d in drivers if engine in load_stacks()[d]["engines"]]
+        own = orm_rules(entry, None)[1]
+        stacks = [resolve(orm, d) for d in own if engine in load_stacks()[d]["engines"]]
     out: list[str] = []
     for stack in stacks:
+        if not _judged(stack, drivers):
+            continue
         v = stack_verdict(url, stack, pooled)
         if v is not None:
             out += _verdict_block(stack, v, _stack_page(orm))
@@ -268,7 +299,9 @@ def _other_stacks(engine: str) -> list[str]:
     ]
 
 
-def stack_tabs(url: str | None, engine: str, pooled: bool) -> tuple[list[str], list[str]]:
+def stack_tabs(
+    url: str | None, engine: str, pooled: bool, drivers: list[str] | None = None
+) -> tuple[list[str], list[str]]:
     """(tabs for the stacks that need a setting here, links to those that work as is)."""
     tabs: list[str] = []
     fine: list[str] = []
@@ -277,6 +310,8 @@ def stack_tabs(url: str | None, engine: str, pooled: bool) -> tuple[list[str], l
     for sid in _other_stacks(engine):
         entry = load_stacks()[sid]
         stack = resolve(sid) if entry["kind"] == "orm" else resolve(driver=sid)
+        if not _judged(stack, drivers):
+            continue
         v = stack_verdict(url, stack, pooled)
         if v is None:
             continue
@@ -323,17 +358,19 @@ def provider_page(p: dict, notes: str) -> str:
             )
         out += ["", "### Connection strings", ""]
         for e in p["endpoints"]:
-            env_var = f" (`{e['env_var']}`)" if e.get("env_var") else ""
+            label = str(e.get("label") or e["id"])
+            shown = e.get("env_var") and e["env_var"] not in label  # no "X (X) (`X`)"
+            env_var = f" (`{e['env_var']}`)" if shown else ""
             out += [
-                f"**{cell(e.get('label') or e['id'])}**{env_var}",
+                f"**{cell(label)}**{env_var}",
                 "",
                 "```text",
                 str(e.get("example") or "(no example in the catalog)"),
                 "```",
                 "",
             ]
-            if e.get("note"):
-                out += [prose(e["note"]), ""]
+            if e.get("note") or _to_check(e):
+                out += [(prose(e.get("note")) + _to_check(e)).strip(), ""]
     else:
         out += ["The catalog lists no endpoints for this provider yet.", ""]
 
@@ -345,24 +382,43 @@ def provider_page(p: dict, notes: str) -> str:
     pooled_url = example_url((pooled or {}).get("example")) or "<pooled-url>"
     direct_url = example_url((direct or {}).get("example")) or "<direct-url>"
 
-    out += [
-        '!!! tip "Check it"',
-        "    Review the URL offline, then probe the live database (read-only, one connection):",
-        "",
-        indent(
-            f"```bash\nadvisor lint '{pooled_url}'\nDATABASE_URL='{pooled_url}' advisor probe\n```"
-        ),
-        "",
-    ]
+    if p.get("check_hint"):  # the pooled host is not reachable from where `advisor` runs
+        probe_url = p.get("check_probe_url") or direct_url
+        out += [
+            '!!! tip "Check it"',
+            f"    {prose(p['check_hint'])}",
+            "",
+            indent(
+                f"```bash\nadvisor lint '{pooled_url}'\nDATABASE_URL='{probe_url}' advisor probe\n```"
+            ),
+            "",
+        ]
+    else:
+        out += [
+            '!!! tip "Check it"',
+            "    Review the URL offline, then probe the live database (read-only, one connection):",
+            "",
+            indent(
+                f"```bash\nadvisor lint '{pooled_url}'\nDATABASE_URL='{pooled_url}' advisor probe\n```"
+            ),
+            "",
+        ]
 
     judged = pooled or direct
     pooled_txn = (judged or {}).get("pool_mode") in ("transaction", "statement")
-    lint_url = _lint_url(judged) if (judged or {}).get("engine") == "postgresql" else None
+    lintable = (judged or {}).get("engine") == "postgresql" and (judged or {}).get(
+        "matchable", True
+    )
+    lint_url = _lint_url(judged) if lintable else None
+    drivers = p.get("verdict_drivers")
+    intro = p.get("snippets_intro") or (
+        f"Snippets use the catalog's example URLs ({'pooled' if pooled else 'placeholder'} "
+        "`DATABASE_URL`, direct `DIRECT_URL`)."
+    )
     out += [
         "## ORM and driver settings",
         "",
-        f"Snippets use the catalog's example URLs ({'pooled' if pooled else 'placeholder'} "
-        "`DATABASE_URL`, direct `DIRECT_URL`). See also the [ORM pages](../orms/index.md) "
+        f"{prose(intro)} See also the [ORM pages](../orms/index.md) "
         "and the [stack pages](../stacks/index.md).",
         "",
     ]
@@ -371,27 +427,32 @@ def provider_page(p: dict, notes: str) -> str:
         out += [
             f"Each tab ends with what `advisor lint --orm/--driver` says of the stack, with "
             f"its defaults, on **{label}** (from what the catalog says of that endpoint; "
-            "`advisor probe` measures it).",
+            "`advisor probe` measures it)."
+            + (f" {prose(p['verdict_note'])}" if p.get("verdict_note") else ""),
             "",
         ]
     generated = "postgresql" in p.get("engines", [])
     verdicts_seen = False
+    snippets = p.get("snippets") or {}
     for orm in ORMS:
         entry = p["orm"].get(orm) or {}
-        if generated:
+        if orm in snippets:
+            code = catalog_snippet(snippets[orm])
+        elif generated:
             code = generated_snippet(p["id"], orm)
         else:
             params = entry.get("pooled_params") or {}
             code = mysql_snippet(orm, pooled_url, direct_url, params)
         body = [INTROS[orm], "", code]
         if entry.get("note"):
-            body += ["", f"{prose(entry['note'])} ({source_link(entry)})"]
-        verdicts = orm_verdicts(lint_url, orm, engine, pooled_txn)
+            body += ["", f"{prose(entry['note'])} ({source_link(entry)}){_to_check(entry)}"]
+        runs_here = orm not in snippets or bool(snippets[orm].get("blocks"))
+        verdicts = orm_verdicts(lint_url, orm, engine, pooled_txn, drivers) if runs_here else []
         verdicts_seen = verdicts_seen or bool(verdicts)
         if verdicts:
             body += ["", "**On this endpoint:**", "", *verdicts]
         out += [f'=== "{ORM_NAMES[orm]}"', "", indent("\n".join(body)), ""]
-    tabs, fine = stack_tabs(lint_url, engine, pooled_txn)
+    tabs, fine = stack_tabs(lint_url, engine, pooled_txn, drivers)
     out += tabs
     if fine:
         out += [f"Work here with their defaults: {', '.join(fine)}.", ""]
@@ -411,7 +472,7 @@ def provider_page(p: dict, notes: str) -> str:
                 f'!!! warning "{html.escape(title)}"',
                 f"    {prose(pit.get('text'))}",
                 "",
-                f"    {source_link(pit)}",
+                f"    {source_link(pit)}{_to_check(pit)}",
                 "",
             ]
 
@@ -430,10 +491,12 @@ def provider_page(p: dict, notes: str) -> str:
         item = p.get(key)
         if isinstance(item, dict) and item.get("note"):
             req = " TLS is required." if key == "tls" and item.get("required") else ""
-            out.append(f"- **{label}:** {prose(item['note'])}{req} ({source_link(item)})")
+            out.append(
+                f"- **{label}:** {prose(item['note'])}{req} ({source_link(item)}){_to_check(item)}"
+            )
     for f in p["facts"]:
         if not f.get("outdated_seed_claim"):
-            out.append(f"- {prose(f.get('text'))} ({source_link(f)})")
+            out.append(f"- {prose(f.get('text'))} ({source_link(f)}){_to_check(f)}")
     out.append("")
     if notes:
         out += ["## Notes", "", notes.strip(), ""]
