@@ -351,6 +351,23 @@ def generate(
         )
     if direct is None and pooled is not None and pooled.get("for_migrations"):
         direct = pooled
+    if direct is not None and direct.get("ipv6_only"):
+        # Migrations from CI or a laptop often have no IPv6: a session-mode pooler meant
+        # for migrations (Supabase's on 5432) reaches the same database over IPv4.
+        session = [
+            e
+            for e in p["endpoints"]
+            if e.get("engine") == engine
+            and e.get("pool_mode") == "session"
+            and e.get("for_migrations")
+            and not e.get("ipv6_only")
+        ]
+        if session:
+            notes.append(
+                f"{DIRECT_VAR} uses {session[0].get('label')}: {direct.get('label')} is "
+                "reachable over IPv6 only, which many CI runners and laptops lack."
+            )
+            direct = session[0]
     url = example_url((app or {}).get("example")) or PLACEHOLDER_URLS[engine]
     direct_url = example_url((direct or {}).get("example")) or url
     case = pool_case(pooled)
@@ -405,7 +422,14 @@ def generate(
         direct=direct is not None,
     )
     template = TEMPLATES.get(stack.id)
-    if template is not None:
+    special = (p.get("snippets") or {}).get(orm)
+    if special:
+        # The provider's own way to connect (e.g. a Worker's Hyperdrive binding): its
+        # blocks replace the URL-based ones; the direct URL stays for migrations.
+        blocks = [["Environment variables", f'{DIRECT_VAR}="{direct_url}"']] if direct else []
+        blocks += [[str(title), str(code)] for title, code in special.get("blocks", [])]
+        notes[:0] = [str(x) for x in (p.get("snippets_intro"), special.get("text")) if x]
+    elif template is not None:
         template(blocks, notes, ctx)
     else:
         blocks.append(_generic(stack, size, fixes, app_url, pool_setting, bool(in_url)))

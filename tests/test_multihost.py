@@ -48,7 +48,7 @@ def test_first_host_down_the_second_answers(pg_plain):
     ]
     assert "refused" in hosts[0]["error"].lower() or "connect" in hosts[0]["error"].lower()
     assert report["facts"]["max_connections"] > 0  # the facts are the second host's
-    f = finding(report, "URL210")
+    f = finding(report, "URL212")
     assert f["status"] == "warn" and f"127.0.0.1:{dead}" in f["message"]
     assert f"got in at 127.0.0.1:{pg_plain.port}" in f["message"]
 
@@ -58,7 +58,7 @@ def test_both_up_the_first_serves_and_the_second_is_not_tried(pg_plain, pg_tls):
     code, report = probe(multi(f"127.0.0.1:{pg_plain.port}", f"127.0.0.1:{pg_tls.port}"))
     assert code in (0, 1)
     assert [h["result"] for h in report["facts"]["hosts"]] == ["answered", "not tried"]
-    assert finding(report, "URL210")["status"] == "pass"
+    assert finding(report, "URL212")["status"] == "pass"
     assert "connection authorized" not in pg_tls.log_since(before)  # nothing reached host 2
 
 
@@ -90,7 +90,7 @@ def test_lint_lists_every_host_with_its_catalog_match():
     report = json.loads(r.stdout)
     hosts = report["facts"]["url"]["hosts"]
     assert [h["provider_name"] for h in hosts] == ["Supabase", "Neon"]
-    message = finding(report, "URL210")["message"]
+    message = finding(report, "URL212")["message"]
     assert "2 hosts in this order" in message and "Neon" in message
 
 

@@ -63,9 +63,14 @@ def test_every_provider_has_a_page_with_sources_and_dates(site):
             assert "advisor lint" in text_of(body) and "advisor probe" in text_of(body)
         for label in ORM_NAMES.values():
             assert f">{label}</label>" in body, (pid, label)
+        # Maintenance notes stay off the user pages; the changelog keeps them.
+        assert "Corrected" not in body and "The old page said" not in text_of(body)
+        assert "not stated in the stored docs" not in text_of(body)
+    changelog = text_of(page(site, "changelog"))
+    for pid, provider in load_providers().items():
         for fact in provider["facts"]:
             if fact.get("outdated_seed_claim"):
-                assert "Corrected" in body
+                assert " ".join(fact["outdated_seed_claim"].split())[:60] in changelog, pid
 
 
 def test_cli_reference_lists_every_subcommand_and_exit_code(site):

@@ -1,4 +1,4 @@
-"""URL210: libpq's multi-host URLs, host by host (lint: the catalog's match for each;
+"""URL212: libpq's multi-host URLs, host by host (lint: the catalog's match for each;
 probe: which one answered and which failed before it)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _name(host: str | None, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-@check("URL210")
+@check("URL212")
 def several_hosts(facts: Facts, ctx: Context) -> Result | None:
     hosts = facts["url"].get("hosts")
     if not hosts:

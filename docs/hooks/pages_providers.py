@@ -476,16 +476,6 @@ def provider_page(p: dict, notes: str) -> str:
                 "",
             ]
 
-    corrected = [f for f in p["facts"] if f.get("outdated_seed_claim")]
-    for f in corrected:
-        out += [
-            '!!! note "Corrected"',
-            f"    **The old page said:** {prose(f['outdated_seed_claim'])}",
-            "",
-            f"    **Now:** {prose(f['text'])} ({source_link(f)})",
-            "",
-        ]
-
     out += ["## Facts", ""]
     for key, label in (("max_connections", "Connection limits"), ("tls", "TLS")):
         item = p.get(key)
@@ -494,9 +484,10 @@ def provider_page(p: dict, notes: str) -> str:
             out.append(
                 f"- **{label}:** {prose(item['note'])}{req} ({source_link(item)}){_to_check(item)}"
             )
+    # Facts that replaced a claim of older guidance are stated like any other; what the
+    # old page said is kept on the changelog page, not here.
     for f in p["facts"]:
-        if not f.get("outdated_seed_claim"):
-            out.append(f"- {prose(f.get('text'))} ({source_link(f)}){_to_check(f)}")
+        out.append(f"- {prose(f.get('text'))} ({source_link(f)}){_to_check(f)}")
     out.append("")
     if notes:
         out += ["## Notes", "", notes.strip(), ""]
