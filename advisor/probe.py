@@ -107,6 +107,10 @@ def probe(
         facts["direct_url"] = url_facts(ctx.direct_target)
         facts["direct"] = _direct_facts(ctx.direct_target, deadline)
     findings = checks.run(facts, ctx)
+    if "probe" in facts and "error" in facts["probe"]:
+        from .explain import annotate  # the error catalog, only for a failed probe
+
+        annotate(findings, facts["probe"]["error"])
     return Report(
         kind="probe",
         target=target_summary(target, url),
