@@ -99,6 +99,10 @@ def test_site_search_puts_the_error_page_first(page, tools_site, query, want):
 def test_explain_box_shows_the_cli_matches(page, tools_site):
     page.goto(tools_site["base"] + "tools/explain/", wait_until="load")
     page.wait_for_selector("#ex-form[data-ready]", timeout=READY_TIMEOUT)
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+        "article input, article textarea, article select")].filter(n =>
+        !(n.labels && n.labels.length) || !n.labels[0].textContent.trim()).map(n => n.id)""")
+    assert unlabelled == [] and page.get_attribute("#ex-result", "aria-live") == "polite"
     secret = "hunter2-Zq9"
     text = (
         f"connecting to postgresql://app:{secret}@db.example.com:6543/app\n"
