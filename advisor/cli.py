@@ -295,10 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser(
         "explain",
         help="explain an error message: what raised it, why, and the fix (offline)",
-        description="Match an error message, or a pasted log (-: read standard input), "
-        "against the catalog of error signatures: what raised it (server, pooler, driver, "
-        "ORM, provider), why, and the fix for your stack, with the docs page. Offline: no "
-        "connection, no driver loaded; URLs and passwords in the text are never printed.",
+        description="Match an error message, or a pasted log (- reads standard input),\n"
+        "against the catalog of error signatures: what raised it (server, pooler,\n"
+        "driver, ORM, provider), why, and the fix for your stack, with its docs page.\n"
+        "Offline: no connection, no driver loaded; URLs and passwords in the text\n"
+        "are never printed.",
         epilog="exit codes: 0 something matched; 1 nothing matched; 2 usage error",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -85,13 +85,19 @@ def search(page, base: str, query: str) -> list[str]:
         ('prepared statement "s0" already exists', "errors/prisma-prepared-already-exists/"),
         ("Tenant or user not found", "errors/supavisor-tenant-not-found/"),
         ("no more connections allowed (max_client_conn)", "errors/pgbouncer-max-client-conn/"),
+        ("P2024", "errors/prisma-p2024/"),
+        ("sorry, too many clients already", "errors/pg-too-many-clients/"),
+        (
+            "remaining connection slots are reserved",
+            ("pg-reserved-superuser/", "pg-reserved-role/"),
+        ),
     ],
 )
 def test_site_search_puts_the_error_page_first(page, tools_site, query, want):
     links = [urlsplit(link).path for link in search(page, tools_site["base"], query)]
     assert links, query
     assert links[0].startswith("/errors/") and links[0] != "/errors/", links[:5]
-    assert links[0].endswith(want), links[:5]
+    assert links[0].endswith(want), links[:5]  # str.endswith: one page or a tuple of them
     assert not page.errors, page.errors
 
 
