@@ -83,9 +83,15 @@ def match(text: str, orm: str | None = None, driver: str | None = None) -> list[
     """Every signature the text matches, best first. UsageError for an unknown stack."""
     keys = _stack_keys(orm, driver)
     text = text[:MAX_INPUT]
+    lowered = text.lower()  # for the literal pre-test: one pass per signature, in C
     found = []
     for signature in load_errors().values():
-        hits = [m for pattern in signature["compiled"] for m in pattern.finditer(text)]
+        hits = [
+            m
+            for pattern, literal in zip(signature["compiled"], signature["needles"], strict=True)
+            if literal is None or literal in lowered
+            for m in pattern.finditer(text)
+        ]
         if not hits:
             continue
         first = min(hits, key=lambda m: m.start())

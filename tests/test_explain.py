@@ -103,6 +103,35 @@ def test_every_example_matches_its_signature_first(sid, text):
     assert found and found[0] == sid, (text, found)
 
 
+def test_literal_pretest_never_hides_a_match():
+    """explain skips a pattern whose literal run is missing from the text: the run must be
+    in every text the pattern matches."""
+    from advisor.catalog.errors import needle
+
+    assert needle(r"no such database: ?\S{1,64}") == "no such database:"
+    assert needle(r"(^|[^\w])query_wait_timeout($|[^\w])") == "query_wait_timeout"
+    assert needle("a|b") is None
+    for s in SIGNATURES.values():
+        for pattern, literal in zip(s["compiled"], s["needles"], strict=True):
+            for e in s["examples"]:
+                if pattern.search(e["text"]) and literal is not None:
+                    assert literal in e["text"].lower(), (s["id"], pattern.pattern, literal)
+
+
+def test_a_large_log_is_scanned_quickly():
+    import time
+
+    filler = "2026-12-01T10:00:00Z INFO request served in 12 ms (user 42, route /api/items)\n"
+    log = filler * 50_000 + "FATAL: no more connections allowed (max_client_conn)\n"
+    from advisor.explain import match
+
+    started = time.perf_counter()
+    found = match(log)
+    assert [m.signature["id"] for m in found] == ["pgbouncer-max-client-conn"]
+    assert found[0].line == 50_001
+    assert time.perf_counter() - started < 5  # about 0.1 s here; a loaded CI box is slower
+
+
 def test_the_stack_fix_is_the_stack_catalogs_line():
     from advisor.catalog.stacks import resolve
 

@@ -174,6 +174,45 @@ OPTIONAL: dict[str, Rule] = {
 }
 
 
+META = set(".^$*+?{}[]()|\\")
+
+
+def needle(pattern: str) -> str | None:
+    """The longest run of literal text every match of `pattern` contains, lower-cased (a
+    quick `in` test before the regular expression runs), or None when there is none of 3+
+    characters. Text inside groups and classes, optional characters and escapes such as
+    \\b or \\d end a run; a `|` outside any group means no run is certain."""
+    runs, run, depth, i = [], "", 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if depth == 0 and not nxt.isalnum():
+                run += nxt
+            elif depth == 0:
+                runs.append(run)
+                run = ""
+            i += 2
+            continue
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif depth == 0 and c == "|":
+            return None
+        if depth == 0 and c not in META:
+            run += c
+        elif depth == 0 or c in "([":
+            if c in "*?{" and run:
+                run = run[:-1]  # the character before is optional (or counted)
+            runs.append(run)
+            run = ""
+        i += 1
+    runs.append(run)
+    best = max(runs, key=len)
+    return best.lower() if len(best) >= 3 else None
+
+
 def stack_of(ref: str) -> Any:
     """The catalog stack a reference names (ID or ORM+DRIVER); ValueError otherwise."""
     stacks = load_stacks()
@@ -230,6 +269,7 @@ def _entry(path: Path, error_id: str, entry: object) -> dict[str, Any]:
     out = {k: (v.strip() if isinstance(v, str) else v) for k, v in entry.items()}
     out["id"] = error_id
     out["compiled"] = compiled
+    out["needles"] = [needle(p) for p in entry["patterns"]]
     out["stack_fixes"] = _stack_fixes(path, error_id, entry)
     out["docs_url"] = docs_url(error_id)
     out.setdefault("generic", False)
