@@ -25,9 +25,9 @@ HOOKS = Path(__file__).resolve().parent
 if str(HOOKS) not in sys.path:
     sys.path.insert(0, str(HOOKS))
 
-from pages_text import ROOT, cell, prose  # noqa: E402
+from pages_text import ROOT, cell  # noqa: E402
 
-from advisor.catalog.errors import RAISERS, load_errors  # noqa: E402
+from advisor.catalog.errors import RAISERS, load_errors, stack_of  # noqa: E402
 
 CATALOG = "advisor/catalog/errors.toml"
 INDEX = "errors/index.md"
@@ -70,17 +70,15 @@ def error_page(s: Mapping[str, Any]) -> str:
         f"description: {_yaml(s['title'])}",
         "---",
         "",
-        f"# {prose(s['title'])}",
+        f"# {_inline(s['title'])}",
         "",
         f"**You see:** {_inline(first)}",
         "",
-        f"**What it means:** {prose(s['cause'])}",
+        f"**What it means:** {_inline(s['cause'])}",
         "",
-        f"**Fix:** {prose(s['fix'])}",
+        f"**Fix:** {_inline(s['fix'])}",
         "",
-        _code(first),
-        "",
-        f"Raised by **{prose(raised)}**{sqlstate}.",
+        f"Raised by **{_inline(raised)}**{sqlstate}.",
         "",
     ]
     if s["stack_fixes"]:
@@ -92,7 +90,10 @@ def error_page(s: Mapping[str, Any]) -> str:
             "| Stack | Fix |",
             "|---|---|",
         ]
-        out += [f"| {cell(ref)} | `{_tick(line)}` |" for ref, line in s["stack_fixes"].items()]
+        out += [
+            f"| {cell(stack_of(ref).name)} | `{_tick(line)}` |"
+            for ref, line in s["stack_fixes"].items()
+        ]
         out.append("")
     out += ["## Messages recorded", "", "Each as it appears in its source:", ""]
     for e in s["examples"]:
@@ -155,7 +156,8 @@ def errors_index(errors: Mapping[str, Mapping[str, Any]]) -> str:
             message = _tick(s["examples"][0]["text"])
             short = message if len(message) <= 90 else message[:89] + "…"
             out.append(
-                f"| [`{short}`]({s['id']}.md) | {cell(s['raised_by']['name'])} | {cell(s['title'])} |"
+                f"| [`{short}`]({s['id']}.md) | {_inline(s['raised_by']['name'])} "
+                f"| {_inline(s['title'])} |"
             )
         out.append("")
     return "\n".join(out)
