@@ -97,12 +97,13 @@ def error_page(s: Mapping[str, Any]) -> str:
         out.append("")
     out += ["## Messages recorded", "", "Each as it appears in its source:", ""]
     for e in s["examples"]:
-        out += [_code(e["text"]), "", f"[source]({e['source']})", ""]
+        out += [_code(e["text"]), "", f"Source: [{_link_words(e['source'])}]({e['source']})", ""]
     out += [
         "## Explain it from the command line",
         "",
         "```sh",
-        'advisor explain "$(cat error.log)"       # or: your-command 2>&1 | advisor explain -',
+        'advisor explain "$(cat error.log)"',
+        "your-command 2>&1 | advisor explain -",
         "```",
         "",
         f"`advisor explain` names this signature `{s['id']}`; with `--orm`/`--driver` it prints "

@@ -138,9 +138,11 @@ function runExplain(ev) {
   say(out, "pass", `${r.matches.length} known error${r.matches.length > 1 ? "s" : ""}, best match first.`);
   for (const m of r.matches) {
     const rows = [["Raised by", `${m.raised_by.name} (${m.raised_by.kind})`], ["Matched", el("code", {}, m.matched)],
-      ["What it means", m.cause], ["Fix", m.fix]].map(([h, v]) => el("tr", {}, [el("th", { scope: "row" }, h), el("td", { "data-k": h.toLowerCase().replace(/ /g, "_") }, v)]));
+      ["What it means", m.cause], ["Fix", m.fix],
+      ...(r.stack || !Object.keys(m.fixes).length ? [] : [["Fix per stack", el("ul", {}, Object.entries(m.fixes).map(([k, v]) =>
+        el("li", {}, [el("strong", {}, k), ": ", el("code", {}, v)])))]])].map(([h, v]) => el("tr", {}, [el("th", { scope: "row" }, h), el("td", { "data-k": h.toLowerCase().replace(/ /g, "_") }, v)]));
     out.append(el("div", { class: "adv-block", "data-id": m.id }, [
-      el("strong", {}, el("a", { href: SITE + `errors/${m.id}/` }, m.title)), " ", el("code", {}, m.id), table("", rows)]));
+      el("strong", {}, el("a", { href: SITE + `errors/${m.id}/` }, m.title)), " ", el("code", {}, m.id), el("table", {}, el("tbody", {}, rows))]));
   }
 }
 
