@@ -185,6 +185,12 @@ def test_specific_before_generic():
     assert found[:2] == ["prisma-prepared-already-exists", "pg-prepared-already-exists"]
     found = ids('ERROR: prepared statement "my_stmt" already exists')
     assert found == ["pg-prepared-already-exists"]
+    # PgBouncer's log line: the message it sent ranks before the log wrapper around it
+    found = ids(
+        "2026-12-01 10:00:00.123 UTC [7] WARNING C-0x5581: app/app@10.0.0.7:53100 "
+        "pooler error: no more connections allowed (max_client_conn)"
+    )
+    assert found == ["pgbouncer-max-client-conn", "pgbouncer-pooler-error"]
 
 
 def test_a_pasted_log_ranks_every_match_and_the_stack_first():
