@@ -310,6 +310,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stacks.add_argument("--format", choices=("text", "json"), default="text")
 
+    explain = sub.add_parser(
+        "explain",
+        help="explain an error message: what raised it, why, and the fix (offline)",
+        description="Match an error message, or a pasted log (- reads standard input),\n"
+        "against the catalog of error signatures: what raised it (server, pooler,\n"
+        "driver, ORM, provider), why, and the fix for your stack, with its docs page.\n"
+        "Offline: no connection, no driver loaded; URLs and passwords in the text\n"
+        "are never printed.",
+        epilog="exit codes: 0 something matched; 1 nothing matched; 2 usage error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument("text", metavar="TEXT", help="the error message, or - for standard input")
+    explain.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    explain.add_argument(
+        "--orm", metavar="NAME", help="the ORM the application uses, for its fix (e.g. prisma)"
+    )
+    explain.add_argument(
+        "--driver",
+        metavar="NAME",
+        help="the driver the application uses, for its fix (e.g. asyncpg)",
+    )
+
     burst = sub.add_parser(
         "burst",
         help="open N connections at once, as a serverless fleet starting would",

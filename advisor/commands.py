@@ -228,6 +228,12 @@ def run_stacks(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def run_explain(args: argparse.Namespace) -> int:
+    from .explain import run  # lazy: only `advisor explain` loads the error catalog
+
+    return run(args)
+
+
 def run_providers(args: argparse.Namespace) -> int:
     from .catalog.providers import load_providers
 

@@ -112,6 +112,10 @@ def probe(
             ctx.direct_target, deadline, facts["direct_url"]["endpoint"]
         )
     findings = checks.run(facts, ctx)
+    if "probe" in facts and "error" in facts["probe"]:
+        from .explain import annotate  # the error catalog, only for a failed probe
+
+        annotate(findings, facts["probe"]["error"])
     return Report(
         kind="probe",
         target=target_summary(target, url),

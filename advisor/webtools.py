@@ -179,7 +179,24 @@ def capacity(**inputs: Any) -> Mapping[str, Any]:
     return calculator.capacity(**inputs)
 
 
+def explain_error(text: str, orm: str | None = None, driver: str | None = None) -> dict[str, Any]:
+    """What the "Explain an error" box shows: `advisor explain --format json`'s document and
+    exit code (the CLI itself, so the matches, ranking and redaction are its own), or the
+    CLI's one-line error."""
+    argv = ["explain", "--format", "json"]
+    if orm:
+        argv += ["--orm", orm]
+    if driver:
+        argv += ["--driver", driver]
+    code, out, err = run_cli([*argv, "--", text])
+    if not out:
+        lines = err.strip().splitlines() or ["no output"]
+        return {"exit": code, "error": lines[-1].removeprefix("advisor: error: ")}
+    return {"exit": code, **json.loads(out)}
+
+
 ENTRY_POINTS: dict[str, Callable[..., Any]] = {
+    "explain_error": explain_error,
     "check_url": check_url,
     "config_choices": config_choices,
     "generate_config": generate_config,

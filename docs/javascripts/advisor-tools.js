@@ -1,4 +1,4 @@
-/* docs/tools/: URL checker, config generator, capacity calculator. This file only draws: every
+/* docs/tools/: URL checker, config generator, capacity calculator, explain an error. This file only draws: every
    rule, message, snippet and number comes from the advisor package itself, run in this page by
    Pyodide (see docs/hooks/tools_runtime.py and advisor/webtools.py). Loaded only on the tool
    pages; everything comes from this site, and nothing typed leaves the page. */
@@ -6,7 +6,7 @@
 "use strict";
 const SITE = new URL("../", document.currentScript.src).href;
 const $ = id => document.getElementById(id), val = id => $(id).value;
-const FORMS = ["uc-form", "cg-form", "pi-form", "cc-form"].filter(id => $(id));
+const FORMS = ["uc-form", "cg-form", "pi-form", "cc-form", "ex-form"].filter(id => $(id));
 if (!FORMS.length) return;
 
 function el(tag, attrs, kids) {
@@ -158,8 +158,28 @@ function runCapacity(ev) {
     el("p", {}, [el("strong", {}, r.sizes.slice(0, cut)), r.sizes.slice(cut)]));
 }
 
+// --- explain an error (advisor/explain.py through advisor.webtools.explain_error)
+function runExplain(ev) {
+  ev && ev.preventDefault();
+  const out = $("ex-result"), [kind, id] = val("ex-stack").split(":");
+  out.textContent = "";
+  if (!val("ex-text").trim()) return;
+  const r = call("explain_error", { text: val("ex-text"), orm: kind === "orm" ? id : null, driver: kind === "driver" ? id : null });
+  if (r.error) return say(out, "error", r.error);
+  if (!r.matches.length) return say(out, "warn", "No known error signature matched (advisor explain would exit 1).");
+  say(out, "pass", `${r.matches.length} known error${r.matches.length > 1 ? "s" : ""}, best match first.`);
+  for (const m of r.matches) {
+    const rows = [["Raised by", `${m.raised_by.name} (${m.raised_by.kind})`], ["Matched", el("code", {}, m.matched)],
+      ["What it means", m.cause], ["Fix", m.fix],
+      ...(r.stack || !Object.keys(m.fixes).length ? [] : [["Fix per stack", el("ul", {}, Object.entries(m.fixes).map(([k, v]) =>
+        el("li", {}, [el("strong", {}, k), ": ", el("code", {}, v)])))]])].map(([h, v]) => el("tr", {}, [el("th", { scope: "row" }, h), el("td", { "data-k": h.toLowerCase().replace(/ /g, "_") }, v)]));
+    out.append(el("div", { class: "adv-block", "data-id": m.id }, [
+      el("strong", {}, el("a", { href: SITE + `errors/${m.id}/` }, m.title)), " ", el("code", {}, m.id), el("table", {}, el("tbody", {}, rows))]));
+  }
+}
+
 // --- wiring: forms wait (disabled, with a status line) until Python is up
-const TOOLS = { "uc-form": runChecker, "cg-form": runGenerator, "pi-form": runIni, "cc-form": runCapacity };
+const TOOLS = { "uc-form": runChecker, "cg-form": runGenerator, "pi-form": runIni, "cc-form": runCapacity, "ex-form": runExplain };
 let CHOICES;
 const stackGroups = stacks => ["orm", "driver"].map(kind => el("optgroup", { label: kind === "orm" ? "ORMs" : "Drivers" },
   stacks.filter(s => s.kind === kind).map(s => option(s.id, `${s.name} (${s.language})`))));
@@ -171,6 +191,8 @@ function fillChoices() {
     $("cg-platform").append(...c.platforms.map(p => option(p.id, p.name)));
   }
   if ($("pi-stack")) $("pi-stack").append(...stackGroups(c.ini_stacks));
+  if ($("ex-stack")) $("ex-stack").append(...c.checker_orms.map(o => option("orm:" + o.id, o.name)),
+    ...c.drivers.map(d => option("driver:" + d.id, d.name)));
   if (uc) {
     uc.append(...c.checker_orms.map(o => option(o.id, o.name)));
     $("uc-driver").append(...c.drivers.map(d => option(d.id, d.name)));
@@ -185,10 +207,10 @@ boot().then(door => {
   fillChoices();
   for (const id of FORMS) {
     const f = $(id), run = TOOLS[id];
-    for (const type of id === "uc-form" ? ["submit", "change"] : ["submit", "change", "input"]) f.addEventListener(type, run);
+    for (const type of id === "uc-form" || id === "ex-form" ? ["submit", "change"] : ["submit", "change", "input"]) f.addEventListener(type, run);
     status(id, "");
     f.setAttribute("data-ready", "");
-    if (id !== "uc-form") run();
+    if (id !== "uc-form" && id !== "ex-form") run();
   }
   window.advisorCheck = advisorCheck;
 }).catch(e => {
