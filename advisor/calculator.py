@@ -24,6 +24,8 @@ class Capacity(TypedDict):
     verdict: str  # the one-sentence answer
     lines: list[str]  # the arithmetic, step by step
     sizes: str  # the pooler settings to use, starting with SIZES_LABEL ("" on error)
+    advice: NotRequired[str]  # what to do, in plain words
+    bar: NotRequired[dict[str, float]]  # demand (connections wanted) against free and usable slots
     error: NotRequired[str]
 
 
@@ -160,12 +162,19 @@ def capacity(
         lines.append("no slot is free for applications")
     elif not pooler:
         fits = clients <= free
-        lines.append(
-            f"{n(clients)} \u2264 {n(free)}: fits without a pooler"
-            if fits
-            else f"{n(clients)} > {n(free)}: put a pooler in front or cut the pool to "
-            f"{n(_max(1, _floor(free / count)))} per instance"
-        )
+        per = _floor(free / count)
+        if fits:
+            lines.append(f"{n(clients)} \u2264 {n(free)}: fits without a pooler")
+        elif per >= 1:
+            lines.append(
+                f"{n(clients)} > {n(free)}: put a pooler in front or cut the pool to "
+                f"{n(per)} per instance"
+            )
+        else:  # already one connection each: a smaller pool cannot help
+            lines.append(
+                f"{n(clients)} > {n(free)}: a pool of 1 per instance is already the least; "
+                f"put a pooler in front or run at most {n(_floor(free))} instances"
+            )
     else:
         server = dps if _given(dps) else suggested
         fits = not (_given(mcc) and clients > mcc) and server <= free
@@ -201,6 +210,19 @@ def capacity(
         verdict = "Fits."
     else:
         verdict = f"Fits, but leaves little headroom (PG101 {status})."
+    advice = _advice(
+        fits,
+        pooler,
+        free,
+        usable,
+        count,
+        size,
+        clients,
+        server,
+        suggested,
+        mcc,
+        _max(0, free - server),
+    )
     sizes = (
         f"{SIZES_LABEL}max_client_conn \u2265 {n(clients)}, default_pool_size \u2264 "
         f"{n(suggested)} (leaves {n(keep)} slots free, PG101's warning line)"
@@ -210,4 +232,61 @@ def capacity(
         "verdict": verdict,
         "lines": lines,
         "sizes": sizes,
+        "advice": advice,
+        "bar": {"demand": server, "free": _max(0, free), "usable": usable},
     }
+
+
+def _advice(
+    fits: bool,
+    pooler: bool,
+    free: float,
+    usable: float,
+    count: float,
+    size: float,
+    clients: float,
+    server: float,
+    suggested: float,
+    mcc: float | None,
+    left: float,
+) -> str:
+    """The answer in plain words: what to do next."""
+    n = js_number
+    each = f"{n(count)} instance{'s' if count != 1 else ''} \u00d7 {n(size)} connection{'s' if size != 1 else ''}"
+    if free <= 0:
+        return (
+            "Every usable slot is already taken: free some (idle clients, other applications) "
+            "or raise max_connections before adding instances."
+        )
+    if not pooler:
+        if fits:
+            return (
+                f"{each} = {n(clients)} of the {n(free)} free slots. More instances in a traffic "
+                "spike eat into the rest; a transaction-mode pooler removes that limit."
+            )
+        if _floor(free / count) >= 1:
+            return (
+                f"{each} want {n(clients)} slots but only {n(free)} are free. Cut each "
+                f"instance's pool to {n(_floor(free / count))}, or put a transaction-mode "
+                "pooler in front so that all instances share the free slots."
+            )
+        return (
+            f"{each} want {n(clients)} slots but only {n(free)} are free, and one connection "
+            "per instance is already the least a pool can be. The answer is a transaction-mode "
+            f"pooler in front (the instances then share its server connections), or at most "
+            f"{n(_floor(free))} instances."
+        )
+    if _given(mcc) and clients > mcc:
+        return (
+            f"The pooler turns away clients beyond max_client_conn ({n(mcc)}): raise it to at "
+            f"least {n(clients)}."
+        )
+    if server > free:
+        return (
+            f"The pooler may open {n(server)} server connections but only {n(free)} slots are "
+            f"free: lower default_pool_size to {n(suggested)}."
+        )
+    return (
+        f"The {n(clients)} client connections share {n(server)} server connections through "
+        f"the pooler, and {n(left)} of {n(usable)} slots stay free."
+    )

@@ -30,7 +30,7 @@ def run(
 
 def text(out: dict) -> str:
     """What the page shows: the verdict, the arithmetic, the sizes to use."""
-    return "\n".join([out["verdict"], *out["lines"], out["sizes"]])
+    return "\n".join([out["verdict"], out.get("advice", ""), *out["lines"], out["sizes"]])
 
 
 @pytest.mark.parametrize(
@@ -193,3 +193,18 @@ def test_the_browser_modules_need_no_socket_and_no_third_party_package():
     top = {m.split(".")[0] for m in loaded} - {"advisor"}
     assert top <= sys.stdlib_module_names, top - sys.stdlib_module_names
     assert not top & {"socket", "ssl", "select", "subprocess", "asyncio"}, top
+
+
+def test_demand_bar_and_plain_advice():
+    """The numbers the page draws its bar from, and advice that matches the case."""
+    out = capacity(100, 3, 10, 50, 5, pooler=False)
+    assert out["bar"] == {"demand": 250, "free": 87, "usable": 97}
+    assert "Cut each instance's pool to 1" in out["advice"]
+    one = capacity(100, 3, 10, 200, 1, pooler=False)
+    assert "already the least" in one["advice"] and "Cut each" not in one["advice"]
+    pooled = capacity(100, 3, 10, 200, 1, pooler=True)
+    demand = int(pooled["bar"]["demand"])  # the suggested server-side pool
+    assert f"default_pool_size \u2264 {demand} " in pooled["sizes"] and demand < 87
+    assert "share" in pooled["advice"] and pooled["verdict"] == "Fits."
+    full = capacity(10, 3, 7, 1, 1, pooler=False)
+    assert "Every usable slot is already taken" in full["advice"]

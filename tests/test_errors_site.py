@@ -86,6 +86,7 @@ def search(page, base: str, query: str) -> list[str]:
         ("Tenant or user not found", "errors/supavisor-tenant-not-found/"),
         ("no more connections allowed (max_client_conn)", "errors/pgbouncer-max-client-conn/"),
         ("P2024", "errors/prisma-p2024/"),
+        ("P1001", "errors/prisma-p1001/"),
         ("sorry, too many clients already", "errors/pg-too-many-clients/"),
         (
             "remaining connection slots are reserved",

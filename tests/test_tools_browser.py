@@ -339,6 +339,23 @@ def test_capacity_table(shared, inputs, verdict, shown):
     assert not page.errors, page.errors
 
 
+def test_capacity_draws_demand_against_free_slots(shared):
+    """The bar: connections wanted and slots free on one scale, red when they do not fit."""
+    page = shared("capacity")
+    page.set_checked("#cc-pooler", False)
+    for key, value in dict(max=100, reserved=3, inuse=0, instances=200, pool=1).items():
+        page.fill(f"#cc-{key}", str(value))
+    bars = page.evaluate(
+        """() => [...document.querySelectorAll('#cc-result .cc-bar')].map(b =>
+            [b.className, b.getBoundingClientRect().width, b.parentElement.getBoundingClientRect().width])"""
+    )
+    (wanted_cls, wanted, track), (_, free, _) = bars
+    assert "cc-bar--over" in wanted_cls
+    assert abs(wanted / track - 1.0) < 0.02 and abs(free / track - 97 / 200) < 0.02, bars
+    assert "one connection per instance is already the least" in page.inner_text("#cc-result")
+    assert not page.errors, page.errors
+
+
 # ------------------------------------------------------------------------- pages, screenshots
 
 

@@ -27,13 +27,14 @@ def check_page(c: dict) -> str:
     out = [
         f"# {c['id']}: {prose(c['title'])}",
         "",
+        # The summary first: the site search shows a page's first words as its preview.
+        f"**{prose(c['summary'])}**",
+        "",
         "| Id | Severity | Engine | Kind | Topic |",
         "|---|---|---|---|---|",
         f"| `{c['id']}` | {c['severity']} | {c['engine']} | {c['kind']} | {c['topic']} |",
         "",
         *lifecycle_note(c),
-        f"**{prose(c['summary'])}**",
-        "",
         "## Why it matters",
         "",
         prose(c["rationale"], lines=True),
@@ -54,7 +55,8 @@ def check_page(c: dict) -> str:
     out += [
         "## Run it",
         "",
-        f"This check runs in `{cmd}`. Explain it in a terminal:",
+        f"This check runs in `{cmd}` ([get the command](../index.md#or-from-the-command-line)). "
+        "Explain it in a terminal:",
         "",
         f"```bash\nadvisor checks {c['id']}\n```",
         "",

@@ -403,6 +403,7 @@ def provider_page(p: dict, notes: str) -> str:
             ),
             "",
         ]
+    out += [GET_IT, ""]
 
     judged = pooled or direct
     pooled_txn = (judged or {}).get("pool_mode") in ("transaction", "statement")
@@ -492,6 +493,13 @@ def provider_page(p: dict, notes: str) -> str:
     if notes:
         out += ["## Notes", "", notes.strip(), ""]
     return "\n".join(out)
+
+
+GET_IT = (
+    "No `advisor` yet? `pipx install \"git+https://github.com/pooling-advisor/advisor\"` "
+    "([other ways](../index.md#or-from-the-command-line)), or paste the URL into the "
+    "[URL checker](../tools/url-checker.md), which needs nothing installed."
+)
 
 
 def providers_index(providers: dict) -> str:

@@ -143,6 +143,17 @@ function runIni(ev) {
 }
 
 // --- capacity calculator (advisor/calculator.py)
+// Connections wanted against the free slots, on one scale (the larger of wanted and usable).
+function demandBar(b) {
+  const top = Math.max(b.demand, b.usable) || 1, width = x => `width: ${Math.min(100, 100 * x / top)}%`;
+  const row = (label, cls, value) => el("div", { class: "cc-bar-row" }, [el("span", { class: "cc-bar-label" }, label),
+    el("span", { class: "cc-bar-track" }, el("span", { class: "cc-bar cc-bar--" + cls, style: width(value), "data-value": value }))]);
+  return el("div", { class: "cc-bars", "data-k": "bar", role: "img",
+    "aria-label": `${b.demand} server connections wanted, ${b.free} of ${b.usable} usable slots free` }, [
+    row(`wanted: ${b.demand}`, b.demand > b.free ? "over" : "ok", b.demand),
+    row(`free: ${b.free} of ${b.usable}`, "free", b.free)]);
+}
+
 function runCapacity(ev) {
   ev && ev.preventDefault();
   const out = $("cc-result"), pooler = $("cc-pooler").checked, num = id => val("cc-" + id).trim() === "" ? null : Number(val("cc-" + id));
@@ -153,6 +164,8 @@ function runCapacity(ev) {
     max_client_conn: pooler ? num("mcc") : null });
   if (r.error) return say(out, "error", r.error);
   say(out, r.status, r.verdict);
+  if (r.advice) out.append(el("p", { "data-k": "advice" }, r.advice));
+  if (r.bar) out.append(demandBar(r.bar));
   const cut = r.sizes.indexOf(": ") + 2;  // "Pooler sizes to use: " in bold
   out.append(el("ol", { "data-k": "math" }, r.lines.map(l => el("li", {}, l))),
     el("p", {}, [el("strong", {}, r.sizes.slice(0, cut)), r.sizes.slice(cut)]));

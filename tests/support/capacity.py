@@ -56,5 +56,16 @@ CAPACITY = [
         ["20 \u2264 22", "2 of 22"],
     ),
     (dict(max=10, reserved=10, inuse=0, instances=1, pool=1), "Does not fit.", ["no slot is free"]),
+    # Already one connection per instance: a smaller pool is no answer, a pooler (or fewer
+    # instances) is.
+    (
+        dict(max=100, reserved=3, inuse=0, instances=200, pool=1),
+        "Does not fit.",
+        [
+            "200 > 97: a pool of 1 per instance is already the least",
+            "run at most 97 instances",
+            "The answer is a transaction-mode pooler in front",
+        ],
+    ),
     (dict(max=100, reserved=3, inuse=0, instances=0, pool=1), "Enter whole numbers", []),
 ]
