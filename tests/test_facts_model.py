@@ -229,9 +229,9 @@ def match_calls(monkeypatch):
     calls: list[tuple] = []
     real = providers.match_endpoint
 
-    def counted(engine, host, port):
+    def counted(engine, host, port, *rest, **kw):
         calls.append((engine, host, port))
-        return real(engine, host, port)
+        return real(engine, host, port, *rest, **kw)
 
     for module in list(sys.modules.values()):
         if (getattr(module, "__name__", "") or "").startswith("advisor") and (
