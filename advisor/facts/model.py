@@ -16,7 +16,7 @@ No `from __future__ import annotations`: the annotations are evaluated, so that
 `__required_keys__` sees NotRequired (Python 3.11 does not in string annotations).
 """
 
-from typing import Literal, NotRequired, TypedDict, final
+from typing import Any, Literal, NotRequired, TypedDict, final
 
 FACTS_VERSION = 1
 
@@ -287,6 +287,8 @@ class PostgresFacts(TypedDict):
     session_features: NotRequired[dict[str, SessionFeature]]  # off: --no-session-features
     startup_parameters: NotRequired[dict[str, StartupParameter]]  # with session_features
     hosts: NotRequired[list[HostAttempt]]  # only for a multi-host URL
+    workload: NotRequired[dict[str, Any]]  # advisor audit (facts/workload.py, audit.py)
+    ledger: NotRequired[dict[str, Any]]  # advisor audit (ledger.py)
 
 
 # -- MySQL and MariaDB (facts/mysql.py) ------------------------------------------
@@ -355,6 +357,8 @@ class MySQLFacts(TypedDict):
     session: MySQLSession
     probe: MySQLProbe
     session_features: NotRequired[dict[str, SessionFeature]]  # inferred from the pooler
+    workload: NotRequired[dict[str, Any]]  # advisor audit (facts/workload_mysql.py, audit.py)
+    ledger: NotRequired[dict[str, Any]]  # advisor audit (ledger.py)
 
 
 # -- the migration URL, probed (probe.py) ----------------------------------------

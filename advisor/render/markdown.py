@@ -36,6 +36,10 @@ def render_markdown(report: Report) -> str:
             f"{md(client.get('version') or 'none') if client.get('in_use') else 'none'} |",
             "",
         ]
+    if d["kind"] == "audit":
+        from .audit import markdown_lines
+
+        out += markdown_lines(facts)
     out += ["| | Check | Result |", "|---|---|---|"]
     for f in d["findings"]:
         out.append(

@@ -1,0 +1,93 @@
+"""The audit's tables (the connection ledger, the session features) for text and Markdown.
+Every server string is made safe for its output (safe.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ledger import age
+from .safe import markdown as md
+from .safe import plain
+
+MAX_GROUPS = 30
+
+
+def _rows(ledger: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            g["application_name"] or "(none)",
+            g["role"] or "?",
+            g["database"] or "?",
+            g["client_addr"] or "local",
+            g["state"] or "unknown",
+            str(g["connections"]),
+            f"{g['share_percent']:g} %",
+            age(g["max_age_s"]),
+        ]
+        for g in ledger["groups"][:MAX_GROUPS]
+    ]
+
+
+HEAD = ["application", "role", "database", "client", "state", "conns", "share", "oldest"]
+
+
+def _safe_line(ledger: dict[str, Any]) -> str:
+    line = (
+        f"safe concurrency: {ledger['safe_connections']} more connection(s) of "
+        f"max_connections {ledger['max_connections']} ({ledger['reserved_connections']} reserved)"
+    )
+    if ledger.get("pool_size"):
+        line += (
+            f"; {ledger['safe_instances']} instance(s) at {ledger['pool_size']} each "
+            f"({ledger['pool_size_source']})"
+        )
+    return line
+
+
+def text_lines(facts: dict[str, Any]) -> list[str]:
+    ledger = facts.get("ledger")
+    out: list[str] = []
+    if ledger:
+        rows = [[plain(c, 40) for c in r] for r in _rows(ledger)]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEAD)]
+        out += ["", "Connection ledger"]
+        out.append("  " + "  ".join(h.ljust(w) for h, w in zip(HEAD, widths, strict=True)))
+        out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+        if len(ledger["groups"]) > MAX_GROUPS:
+            out.append(
+                f"  ... and {len(ledger['groups']) - MAX_GROUPS} more group(s) (JSON has all)"
+            )
+        out.append("  " + _safe_line(ledger))
+    workload = facts.get("workload") or {}
+    features = workload.get("session_features") or []
+    if features:
+        out += ["", "Session features the workload uses"]
+        for f in features:
+            out.append(
+                f"  {plain(f['feature'])}: {f['calls']} call(s), roles {plain(', '.join(f['roles']))}"
+                f", e.g. {plain(f['example'])}"
+            )
+            out.append(f"    rewrite: {plain(f['rewrite'])}")
+    return out
+
+
+def markdown_lines(facts: dict[str, Any]) -> list[str]:
+    ledger = facts.get("ledger")
+    out: list[str] = []
+    if ledger:
+        out += ["**Connection ledger**", "", "| " + " | ".join(HEAD) + " |"]
+        out.append("|---|---|---|---|---|---:|---:|---:|")
+        out += ["| " + " | ".join(md(c, 60) for c in r) + " |" for r in _rows(ledger)]
+        out += ["", md(_safe_line(ledger)), ""]
+    workload = facts.get("workload") or {}
+    features = workload.get("session_features") or []
+    if features:
+        out += ["**Session features the workload uses**", ""]
+        out += ["| feature | calls | roles | example | rewrite |", "|---|---:|---|---|---|"]
+        out += [
+            f"| {md(f['feature'])} | {f['calls']} | {md(', '.join(f['roles']))} | "
+            f"{md(f['example'])} | {md(f['rewrite'])} |"
+            for f in features
+        ]
+        out.append("")
+    return out
