@@ -13,7 +13,7 @@ from .report import Report
 from .urlfacts import target_summary, url_facts
 
 if TYPE_CHECKING:
-    from .facts.model import ProbeFacts
+    from .facts.model import Ledger, ProbeFacts, Workload
     from .target import Target
 
 
@@ -39,8 +39,7 @@ def audit(
         if target.engine == "postgresql":
             from .facts import workload
 
-            pg = workload.gather(target, deadline)
-            raw = pg.pop("workload", {})
+            pg, raw = workload.gather(target, deadline)
             pg["workload"] = shape(raw, "postgresql", workload.MAX_QUERY)
             pg["ledger"] = _ledger(raw["ledger"], pg, instances, pool_size, pool_size_source)
             facts = {"engine": "postgresql", **pg, "url": url}  # type: ignore[typeddict-item]
@@ -63,13 +62,15 @@ def audit(
     )
 
 
-def shape(raw: dict[str, Any], engine: str, max_query: int) -> dict[str, Any]:
+def shape(raw: dict[str, Any], engine: str, max_query: int) -> Workload:
     """facts.workload from the raw rows (pure)."""
     from .classify import summarise
 
     ext = raw["extension"]
     statements = raw["statements"]
-    out: dict[str, Any] = {
+    summary = summarise(statements or [], engine, max_query)
+    temp = raw.get("temp") or {}
+    return {
         "statement_source": {
             "name": "pg_stat_statements" if engine == "postgresql" else "performance_schema",
             "installed": ext["installed"],
@@ -79,7 +80,10 @@ def shape(raw: dict[str, Any], engine: str, max_query: int) -> dict[str, Any]:
             "all_roles_visible": ext.get("sees_all", False),
             "error": raw.get("statements_error"),
         },
-        **summarise(statements or [], engine, max_query),
+        "session_features": summary["session_features"],
+        "unclassified": summary["unclassified"],
+        "statements_read": summary["statements_read"],
+        "statements_hidden": summary["statements_hidden"],
         "idle_advisory_locks": [
             {
                 "application_name": r.get("application_name"),
@@ -91,11 +95,10 @@ def shape(raw: dict[str, Any], engine: str, max_query: int) -> dict[str, Any]:
             for r in raw.get("idle_locks", [])
         ],
         "temp_relations": {
-            "sessions": int((raw.get("temp") or {}).get("sessions") or 0),
-            "tables": int((raw.get("temp") or {}).get("tables") or 0),
+            "sessions": int(temp.get("sessions") or 0),
+            "tables": int(temp.get("tables") or 0),
         },
     }
-    return out
 
 
 def _ledger(
@@ -104,7 +107,7 @@ def _ledger(
     instances: int | None,
     pool_size: int | None,
     pool_size_source: str | None,
-) -> dict[str, Any]:
+) -> Ledger:
     from .ledger import build
 
     return build(

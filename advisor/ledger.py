@@ -8,7 +8,10 @@ facts/workload_mysql.py (the processlist grouped); the arithmetic is the same.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .facts.model import Ledger, LedgerGroup
 
 STATES = ("active", "idle", "idle in transaction")
 GROUP_KEYS = ("application_name", "role", "database", "client_addr", "state")
@@ -28,7 +31,7 @@ def build(
     pool_size: int | None = None,
     pool_size_source: str | None = None,
     instances: int | None = None,
-) -> dict[str, Any]:
+) -> Ledger:
     """The ledger: groups (largest first) with their share of max_connections, totals per
     state, and the safe concurrency.
 
@@ -36,12 +39,16 @@ def build(
     audit's own connection has closed: max_connections - reserved - every other client
     connection. With a pool size K per instance, safe_instances = safe_connections // K;
     with --instances N too, the N * K connections they would open are compared with it."""
-    groups: list[dict[str, Any]] = []
+    groups: list[LedgerGroup] = []
     for row in rows:
         n = _int(row.get("connections")) or 0
         groups.append(
             {
-                **{k: row.get(k) for k in GROUP_KEYS},
+                "application_name": row.get("application_name"),
+                "role": row.get("role"),
+                "database": row.get("database"),
+                "client_addr": row.get("client_addr"),
+                "state": row.get("state"),
                 "connections": n,
                 "max_age_s": _int(row.get("max_age_s")),
                 "max_state_s": _int(row.get("max_state_s")),
@@ -49,7 +56,9 @@ def build(
                 "own": _int(row.get("own")) or 0,
             }
         )
-    groups.sort(key=lambda g: (-g["connections"], *(str(g[k] or "") for k in GROUP_KEYS)))
+    groups.sort(
+        key=lambda g: (-g["connections"], *(str(g[k] or "") for k in GROUP_KEYS))  # type: ignore[literal-required]
+    )
     in_use = sum(g["connections"] for g in groups)
     own = sum(g["own"] for g in groups)
     by_state: dict[str, int] = {}
@@ -59,7 +68,7 @@ def build(
             state = "idle in transaction"
         by_state[state] = by_state.get(state, 0) + g["connections"]
     safe = max(0, max_connections - reserved - (in_use - own))
-    ledger: dict[str, Any] = {
+    ledger: Ledger = {
         "max_connections": max_connections,
         "reserved_connections": reserved,
         "client_connections": in_use,

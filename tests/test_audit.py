@@ -220,22 +220,28 @@ def test_every_session_feature_is_found_with_its_rewrite(audited):
         "app"
     ]
     assert features["advisory_lock"]["calls"] >= 2
-    for check_id, word in [
-        ("AUD102", "SET LOCAL"),
-        ("AUD104", "pg_advisory_xact_lock"),
-        ("AUD105", "direct"),
-        ("AUD106", "protocol-level prepared statements"),
-        ("AUD107", "without WITH HOLD"),
-        ("AUD108", "ON COMMIT DROP"),
-    ]:
-        f = finding(report, check_id)
-        assert f["status"] == "fail" and word in f["message"], f
     # pg_stat_statements keeps set_config's third argument as $3: a warning, not a guess
     assert finding(report, "AUD103")["status"] == "warn"
     assert "normalised" in finding(report, "AUD103")["message"]
     assert finding(report, "AUD101")["status"] == "pass"
     assert finding(report, "AUD001")["status"] == "pass"
     assert finding(report, "AUD120")["status"] in ("pass", "warn")
+
+
+@pytest.mark.parametrize(
+    "check_id, word",
+    [
+        ("AUD102", "SET LOCAL"),
+        ("AUD104", "pg_advisory_xact_lock"),
+        ("AUD105", "direct"),
+        ("AUD106", "protocol-level prepared statements"),
+        ("AUD107", "without WITH HOLD"),
+        ("AUD108", "ON COMMIT DROP"),
+    ],
+)
+def test_each_feature_fails_with_its_rewrite(audited, check_id, word):
+    f = finding(audited["report"], check_id)
+    assert f["status"] == "fail" and word in f["message"], f
 
 
 def test_live_catalogs_idle_locks_temp_tables_idle_in_transaction(audited):
@@ -309,3 +315,38 @@ def test_the_audit_report_combines(audited, tmp_path):
     assert {"application_name": "web", "role": "app", "state": "idle", "connections": 2} in target[
         "ledger"
     ]["groups"]
+
+
+def test_the_audit_report_matches_the_schema_and_the_model(audited):
+    import jsonschema
+
+    from advisor.facts import model
+    from tests.test_facts_model import SCHEMA, mismatches
+
+    report = audited["report"]
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    assert mismatches(report["facts"], model.PostgresReportFacts) == []
+    junit = audited["runs"]["junit"].stdout
+    assert 'name="AUD104' in junit or "AUD104" in junit
+
+
+def test_help_and_lint_do_not_load_the_parsers():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\nfrom advisor.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try: main(['--help'])\n    except SystemExit: pass\n"
+        "    try: main(['audit', '--help'])\n    except SystemExit: pass\n"
+        "    main(['lint', 'postgresql://u:p@h/d'])\n"
+        "print('pglast' in sys.modules, 'sqlglot' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False False", out.stderr
+
+
+def test_mysql_urls_are_refused_in_one_line():
+    run = run_advisor("audit", "mysql://app:Pw-My-Secret@127.0.0.1:1/app")
+    assert run.returncode == 2 and run.stderr.count("\n") == 1
+    assert "PostgreSQL only" in run.stderr and "Pw-My-Secret" not in run.stderr

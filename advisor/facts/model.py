@@ -16,7 +16,7 @@ No `from __future__ import annotations`: the annotations are evaluated, so that
 `__required_keys__` sees NotRequired (Python 3.11 does not in string annotations).
 """
 
-from typing import Any, Literal, NotRequired, TypedDict, final
+from typing import Literal, NotRequired, TypedDict, final
 
 FACTS_VERSION = 1
 
@@ -267,6 +267,93 @@ class StartupParameter(TypedDict):
     evidence: str
 
 
+# -- advisor audit (facts/workload.py, audit.py, ledger.py) ---------------------------
+
+
+class LedgerGroup(TypedDict):
+    application_name: str | None
+    role: str | None
+    database: str | None
+    client_addr: str | None  # None: a Unix socket
+    state: str | None
+    connections: int
+    max_age_s: int | None
+    max_state_s: int | None
+    share_percent: float  # of max_connections
+    own: int  # the audit's own connection, in this group
+
+
+class Ledger(TypedDict):
+    max_connections: int
+    reserved_connections: int
+    client_connections: int
+    own_connections: int
+    by_state: dict[str, int]
+    groups: list[LedgerGroup]
+    safe_connections: int  # more ordinary logins before the server refuses them
+    pool_size: int | None
+    pool_size_source: str | None
+    instances: int | None
+    safe_instances: int | None
+    needed_connections: int | None
+
+
+class StatementSource(TypedDict):
+    name: str
+    installed: bool
+    loaded: bool
+    version: str | None
+    readable: bool
+    all_roles_visible: bool
+    error: str | None
+
+
+class WorkloadFeature(TypedDict):
+    feature: str
+    what: str
+    calls: int
+    statements: int
+    roles: list[str]
+    databases: list[str]
+    example: str  # normalised, string literals replaced, cut
+    rewrite: str
+
+
+class UnclassifiedExample(TypedDict):
+    example: str
+    calls: int
+    why: str
+
+
+class Unclassified(TypedDict):
+    statements: int
+    calls: int
+    examples: list[UnclassifiedExample]
+
+
+class IdleLock(TypedDict):
+    application_name: str | None
+    role: str | None
+    database: str | None
+    locks: int
+    idle_s: int | None
+
+
+class TempRelations(TypedDict):
+    sessions: int
+    tables: int
+
+
+class Workload(TypedDict):
+    statement_source: StatementSource
+    session_features: list[WorkloadFeature]
+    unclassified: Unclassified
+    statements_read: int
+    statements_hidden: int
+    idle_advisory_locks: list[IdleLock]
+    temp_relations: TempRelations
+
+
 class PostgresFacts(TypedDict):
     """What postgres.gather() returns."""
 
@@ -287,8 +374,8 @@ class PostgresFacts(TypedDict):
     session_features: NotRequired[dict[str, SessionFeature]]  # off: --no-session-features
     startup_parameters: NotRequired[dict[str, StartupParameter]]  # with session_features
     hosts: NotRequired[list[HostAttempt]]  # only for a multi-host URL
-    workload: NotRequired[dict[str, Any]]  # advisor audit (facts/workload.py, audit.py)
-    ledger: NotRequired[dict[str, Any]]  # advisor audit (ledger.py)
+    workload: NotRequired[Workload]  # advisor audit
+    ledger: NotRequired[Ledger]  # advisor audit
 
 
 # -- MySQL and MariaDB (facts/mysql.py) ------------------------------------------
@@ -357,8 +444,6 @@ class MySQLFacts(TypedDict):
     session: MySQLSession
     probe: MySQLProbe
     session_features: NotRequired[dict[str, SessionFeature]]  # inferred from the pooler
-    workload: NotRequired[dict[str, Any]]  # advisor audit (facts/workload_mysql.py, audit.py)
-    ledger: NotRequired[dict[str, Any]]  # advisor audit (ledger.py)
 
 
 # -- the migration URL, probed (probe.py) ----------------------------------------

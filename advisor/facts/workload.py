@@ -91,8 +91,10 @@ LIMIT {MAX_STATEMENTS}
 """
 
 
-def gather(target: Target, timeout: Deadline | float = 10.0) -> PostgresFacts:
-    """The server's facts plus `workload` (raw rows, see read_workload) on one connection;
+def gather(
+    target: Target, timeout: Deadline | float = 10.0
+) -> tuple[PostgresFacts, dict[str, Any]]:
+    """The server's facts and the raw workload rows (read_workload), on one connection;
     ProbeFailed with a scrubbed message otherwise."""
     import psycopg
 
@@ -114,7 +116,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> PostgresFacts:
             target,
             connect_ms=connect_ms,
         )
-        facts["workload"] = read_workload(conn.pgconn, deadline)
+        raw = read_workload(conn.pgconn, deadline)
     except psycopg.Error as exc:
         raise postgres.login_failed(exc, target, deadline.left()) from None
     except libpq.Timeout:
@@ -135,7 +137,7 @@ def gather(target: Target, timeout: Deadline | float = 10.0) -> PostgresFacts:
     facts["probe"].update(
         {"connections_opened": 1, "total_ms": round((time.monotonic() - started) * 1000, 1)}
     )
-    return facts
+    return facts, raw
 
 
 def _rows(found: list[tuple[list[Any], list[Any]]], marker: str) -> list[dict[str, Any]]:
