@@ -363,3 +363,39 @@ def test_mysql_urls_are_refused_in_one_line():
     run = run_advisor("audit", "mysql://app:Pw-My-Secret@127.0.0.1:1/app")
     assert run.returncode == 2 and run.stderr.count("\n") == 1
     assert "PostgreSQL only" in run.stderr and "Pw-My-Secret" not in run.stderr
+
+
+def test_the_readiness_page_shows_the_ledger_chart(audited, tmp_path):
+    from advisor.catalog import load_checks
+    from advisor.catalog.providers import load_providers
+    from advisor.combine import combine, read_folder
+    from advisor.render.site import readiness_pages
+
+    (tmp_path / "audit.json").write_text(audited["runs"]["json"].stdout)
+    reports, skipped = read_folder(tmp_path)
+    assert skipped == [] and len(reports) == 1
+    by_file = {str(path): d for path, d in reports}
+    pages = readiness_pages(
+        combine(reports), by_file, tmp_path, skipped, load_checks(), load_providers()
+    )
+    env = next(text for name, text in pages.items() if name.startswith("readiness/"))
+    assert "## Who holds the connection slots" in env
+    assert "| web · app · idle | 2 | `█████` 12.5 % |" in env
+    assert "Safe concurrency: 9 more connection(s)" in env and "AUD104" in env
+
+
+def test_the_ledger_chart_makes_report_strings_inert():
+    from advisor.render.audit import ledger_chart
+    from advisor.render.site import esc
+
+    ledger = {
+        "max_connections": 10,
+        "safe_connections": 3,
+        "groups": [
+            {"application_name": "<script>|x", "role": "[a](b)", "state": "idle", "connections": 4},
+            {"application_name": "bad", "role": "r", "state": "idle", "connections": "4"},
+        ],
+    }
+    chart = "\n".join(ledger_chart(ledger, esc))
+    assert "<script>" not in chart and "[a](b)" not in chart and "|x" not in chart
+    assert "&#60;script&#62;&#124;x" in chart and "bad" not in chart

@@ -91,3 +91,30 @@ def markdown_lines(facts: dict[str, Any]) -> list[str]:
         ]
         out.append("")
     return out
+
+
+def ledger_chart(ledger: dict[str, Any], esc: Any) -> list[str]:
+    """The readiness page's bar chart of the ledger (Markdown: one bar per group, scaled
+    to max_connections). `esc` makes report strings safe for the page (site.esc)."""
+    maxc = ledger.get("max_connections")
+    groups = [g for g in ledger.get("groups") or [] if isinstance(g, dict)]
+    if not isinstance(maxc, int) or maxc <= 0 or not groups:
+        return []
+    out = ["## Who holds the connection slots", ""]
+    out += ["| Group | Connections | Share of max_connections |", "|---|---:|---|"]
+    for g in groups:
+        n = g.get("connections")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            continue
+        name = (
+            f"{esc(g.get('application_name') or '(no application_name)', 60)} · "
+            f"{esc(g.get('role') or '?', 60)} · {esc(g.get('state') or 'unknown', 40)}"
+        )
+        share = 100.0 * n / maxc
+        bar = "█" * max(1, round(share / 2.5)) if n else ""
+        out.append(f"| {name} | {n} | `{bar}` {share:.1f} % |")
+    safe = ledger.get("safe_connections")
+    if isinstance(safe, int) and not isinstance(safe, bool):
+        out += ["", f"Safe concurrency: {safe} more connection(s) before logins are refused."]
+    out.append("")
+    return out

@@ -318,6 +318,10 @@ def _environment_page(
                 )
             if not change["worse"] and not change["better"]:
                 out += ["No change in the findings or the free connections.", ""]
+    if isinstance(t.get("ledger"), dict):  # an audit report (advisor audit)
+        from .audit import ledger_chart
+
+        out += ledger_chart(t["ledger"], esc)
     out += ["## Findings", ""]
     if t["findings"]:
         out += ["| Result | Check | Severity | Finding |", "|---|---|---|---|"]
