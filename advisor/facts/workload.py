@@ -62,8 +62,8 @@ SELECT pg_catalog.count(DISTINCT c.relnamespace)::int AS sessions,
   pg_catalog.count(*)::int AS tables
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid {EQ} c.relnamespace
-WHERE c.relpersistence {EQ} 't' AND c.relkind {EQ} ANY (ARRAY['r', 'p']::"char"[])
-  AND pg_catalog.starts_with(n.nspname::text, 'pg_temp_')
+WHERE c.relpersistence {EQ} 't' AND c.relkind {EQ} ANY (ARRAY['r', 'p']::pg_catalog."char"[])
+  AND pg_catalog.starts_with(n.nspname::pg_catalog.text, 'pg_temp_')
   AND n.oid OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema()
 """
 EXTENSION_SQL = f"""
