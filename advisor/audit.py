@@ -43,8 +43,14 @@ def audit(
             pg["workload"] = shape(raw, "postgresql", workload.MAX_QUERY)
             pg["ledger"] = _ledger(raw["ledger"], pg, instances, pool_size, pool_size_source)
             facts = {"engine": "postgresql", **pg, "url": url}  # type: ignore[typeddict-item]
-        else:  # commands.run_audit refuses other engines first
-            raise ProbeFailed("the audit reads PostgreSQL only (for now)", kind="unsupported")
+        else:
+            from .facts import workload_mysql
+
+            my, raw = workload_mysql.gather(target, deadline, endpoint=url["endpoint"])
+            my["workload"] = shape(raw, "mysql", workload_mysql.MAX_QUERY)
+            # max_connections is all ordinary accounts get (the admin slot comes on top)
+            my["ledger"] = _ledger(raw["ledger"], my, instances, pool_size, pool_size_source, 0)
+            facts = {"engine": "mysql", **my, "url": url}  # type: ignore[typeddict-item]
     except ProbeFailed as exc:
         log.info("audit failed (%s): %s", exc.kind, exc)
         facts = {
@@ -69,10 +75,11 @@ def shape(raw: dict[str, Any], engine: str, max_query: int) -> Workload:
     ext = raw["extension"]
     statements = raw["statements"]
     summary = summarise(statements or [], engine, max_query)
-    temp = raw.get("temp") or {}
-    return {
+    out: Workload = {
         "statement_source": {
-            "name": "pg_stat_statements" if engine == "postgresql" else "performance_schema",
+            "name": "pg_stat_statements"
+            if engine == "postgresql"
+            else "performance_schema statement digests",
             "installed": ext["installed"],
             "loaded": ext["loaded"],
             "version": ext.get("version"),
@@ -94,11 +101,16 @@ def shape(raw: dict[str, Any], engine: str, max_query: int) -> Workload:
             }
             for r in raw.get("idle_locks", [])
         ],
-        "temp_relations": {
+    }
+    if raw.get("idle_locks_unknown"):
+        out["idle_locks_unknown"] = raw["idle_locks_unknown"]
+    temp = raw.get("temp")
+    if temp is not None:  # PostgreSQL: pg_class
+        out["temp_relations"] = {
             "sessions": int(temp.get("sessions") or 0),
             "tables": int(temp.get("tables") or 0),
-        },
-    }
+        }
+    return out
 
 
 def _ledger(
@@ -107,13 +119,14 @@ def _ledger(
     instances: int | None,
     pool_size: int | None,
     pool_size_source: str | None,
+    reserved: int | None = None,
 ) -> Ledger:
     from .ledger import build
 
     return build(
         rows,
         server["max_connections"],
-        server["reserved_connections"],
+        server["reserved_connections"] if reserved is None else reserved,
         pool_size=pool_size,
         pool_size_source=pool_size_source,
         instances=instances,

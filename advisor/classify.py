@@ -11,6 +11,7 @@ Both parsers are imported here, inside the functions: only `advisor audit` loads
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,12 +201,22 @@ def _walk(node: Any) -> Any:
 
 
 def classify_mysql(text: str) -> Classified:
-    """The session features one MySQL/MariaDB digest text depends on (sqlglot, MySQL)."""
+    """The session features one MySQL/MariaDB digest text depends on (sqlglot, MySQL):
+    user variables, named locks, temporary tables, SQL PREPARE. Session SET is left out:
+    ProxySQL and RDS Proxy track the settings drivers send (autocommit, names, sql_mode)."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
     logging.getLogger("sqlglot").setLevel(logging.CRITICAL)  # no "falling back" chatter
+    if text.rstrip().endswith("..."):
+        return Classified(unclassified="cut short (performance_schema_max_digest_length)")
+    # A digest writes a list of values as (...) and a user variable's name as @?: read them
+    # as one value and a variable (they are placeholders, like ? for a constant).
+    text = text.replace("(...)", "(?)").replace("@?", "@_v")
+    # digests write @@GLOBAL.x as @@GLOBAL . `x`, which sqlglot does not read
+    text = re.sub(r"@@(GLOBAL|SESSION|LOCAL) \. `(\w+)`", r"@@\1.\2", text)
+    text = _mariadb_set_statement(text)
     try:
         parsed = sqlglot.parse(text, read="mysql")
     except SqlglotError as exc:
@@ -227,8 +238,6 @@ def classify_mysql(text: str) -> Classified:
                 add("sql_prepare")
             else:
                 return Classified(unclassified=f"the parser reads only its first word ({word})")
-        if isinstance(tree, exp.Set) and any(_mysql_session_set(i) for i in tree.expressions):
-            add("session_set")
         if isinstance(tree, exp.Create) and tree.kind == "TABLE":
             props = tree.args.get("properties")
             if props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions):
@@ -236,7 +245,7 @@ def classify_mysql(text: str) -> Classified:
         for node in tree.walk():
             if isinstance(node, exp.Parameter):  # @name (@@name is a SessionParameter)
                 add("user_variables")
-            elif isinstance(node, exp.Anonymous) and str(node.this).upper() in (
+            elif isinstance(node, exp.Anonymous) and node.name.upper() in (
                 "GET_LOCK",
                 "RELEASE_LOCK",
                 "RELEASE_ALL_LOCKS",
@@ -246,14 +255,29 @@ def classify_mysql(text: str) -> Classified:
     return Classified(tuple(found))
 
 
-def _mysql_session_set(item: Any) -> bool:
-    """A SET item that changes a session variable (not GLOBAL/PERSIST, not @user)."""
-    from sqlglot import exp
+def _mariadb_set_statement(text: str) -> str:
+    """MariaDB's `SET STATEMENT var = value [, ...] FOR stmt`: the statement after FOR
+    (its settings last for that one statement only); other texts as they are."""
+    import sqlglot
+    from sqlglot import TokenType
 
-    if str(item.args.get("kind") or "").upper() in ("GLOBAL", "PERSIST", "PERSIST_ONLY"):
-        return False
-    assigned = item.this.this if isinstance(item.this, exp.EQ) else item.this
-    return not isinstance(assigned, exp.Parameter)
+    try:
+        tokens = sqlglot.tokenize(text, read="mysql")
+    except Exception:
+        return text
+    if len(tokens) < 3 or tokens[0].token_type != TokenType.SET:
+        return text
+    if tokens[1].text.upper() != "STATEMENT":
+        return text
+    depth = 0
+    for token in tokens[2:]:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type == TokenType.FOR and depth == 0:
+            return text[token.end + 1 :]
+    return text
 
 
 # --------------------------------------------------------------------------- display
@@ -283,14 +307,24 @@ def example_mysql(text: str, limit: int = MAX_EXAMPLE) -> str:
     import sqlglot
 
     try:
-        tokens = [
-            (t.start, t.end + 1, t.token_type.name) for t in sqlglot.tokenize(text, read="mysql")
-        ]
+        found = sqlglot.tokenize(text, read="mysql")
     except Exception:
         return "(not shown: the scanner cannot read it)"
-    return _rebuild(
-        text, tokens, frozenset({"STRING", "NATIONAL_STRING", "HEX_STRING"}), frozenset(), limit
-    )
+    strings = frozenset({"STRING", "NATIONAL_STRING", "HEX_STRING", "BIT_STRING"})
+    parts: list[tuple[int, int, str]] = []
+    for t in found:
+        start, end, name = t.start, t.end + 1, t.token_type.name
+        if name in strings and text[start:end][:1] not in ("'", '"', "N", "n", "X", "x", "B", "b"):
+            # not a literal: the rest of a statement sqlglot keeps as one Command string
+            # (PREPARE `s` FROM ?), whose span it does not record: shown token by token
+            start = text.find(t.text, parts[-1][1] if parts else 0)
+            if start < 0 or t.text == text:
+                return "(not shown: the scanner cannot read it)"
+            end = start + len(t.text)
+            parts.append((start, end, example_mysql(t.text, limit)))
+        else:
+            parts.append((start, end, "'?'" if name in strings else text[start:end]))
+    return _join(parts, limit)
 
 
 def _rebuild(
@@ -300,15 +334,24 @@ def _rebuild(
     comments: frozenset[str],
     limit: int,
 ) -> str:
-    """The tokens of `text` with a single space where anything lay between two of them
-    (white space, or a comment, which is dropped), strings as '?'."""
+    """The tokens of `text`, comments dropped and strings as '?'."""
+    return _join(
+        [
+            (start, end, "'?'" if name in strings else text[start:end])
+            for start, end, name in tokens
+            if name not in comments
+        ],
+        limit,
+    )
+
+
+def _join(parts: list[tuple[int, int, str]], limit: int) -> str:
+    """Token texts with a single space where anything lay between two of them."""
     out, prev_end = [], None
-    for start, end, name in tokens:
-        if name in comments:
-            continue
+    for start, end, shown in parts:
         if prev_end is not None and start > prev_end:
             out.append(" ")
-        out.append("'?'" if name in strings else text[start:end])
+        out.append(shown)
         prev_end = end
     return _one_line("".join(out), limit)
 
@@ -359,7 +402,8 @@ def summarise(rows: list[dict[str, Any]], engine: str, max_query: int) -> dict[s
             )
             f["calls"] += calls
             f["statements"] += 1
-            f["roles"].add(row.get("role") or "?")
+            if row.get("role") is not None:  # MySQL digests are not kept per account
+                f["roles"].add(row["role"])
             f["databases"].add(row.get("database") or "?")
             if calls > f["top"]:
                 f["top"], f["example"] = calls, example(query)

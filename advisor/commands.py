@@ -169,8 +169,6 @@ def run_audit(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     target, direct, urls = _targets(args)
-    if target.engine != "postgresql":
-        raise UsageError("advisor audit reads PostgreSQL only for now (MySQL/MariaDB: not yet)")
     ctx = _context(args, target, direct)
     size, size_source = _audit_pool_size(args)
     if args.instances is not None and size is None:

@@ -17,6 +17,8 @@ FEATURE_CHECKS = {
     "AUD106": "sql_prepare",
     "AUD107": "with_hold_cursors",
     "AUD108": "temp_tables",
+    "AUD109": "user_variables",
+    "AUD110": "get_lock",
 }
 
 
@@ -150,17 +152,27 @@ def idle_advisory_locks(facts: Facts, ctx: Context) -> Result | None:
     workload = _workload(facts)
     if workload is None:
         return None
+    if workload.get("idle_locks_unknown"):
+        return Result("skip", workload["idle_locks_unknown"])
     held = workload["idle_advisory_locks"]
+    lock = "an advisory lock" if facts["engine"] == "postgresql" else "a named lock (GET_LOCK)"
     if not held:
-        return Result("pass", "no idle session holds an advisory lock")
+        return Result("pass", f"no idle session holds {lock}")
     who = [
         f"{h['application_name'] or '(no application_name)'} as {h['role']} ({h['locks']} lock(s))"
         for h in held
     ]
+    rewrite = (
+        "pg_advisory_xact_lock inside the transaction, or a direct connection"
+        if facts["engine"] == "postgresql"
+        else "SELECT ... FOR UPDATE on a lock row, or a direct connection"
+    )
     return Result(
         "fail",
-        f"{len(held)} idle session(s) hold session advisory locks: {_list(who)}; rewrite: "
-        "pg_advisory_xact_lock inside the transaction, or a direct connection",
+        f"{len(held)} idle session(s) hold "
+        f"{'session advisory locks' if facts['engine'] == 'postgresql' else 'named locks'}: "
+        f"{_list(who)}; "
+        f"rewrite: {rewrite}",
     )
 
 
@@ -169,7 +181,9 @@ def temp_relations(facts: Facts, ctx: Context) -> Result | None:
     workload = _workload(facts)
     if workload is None:
         return None
-    temp = workload["temp_relations"]
+    temp = workload.get("temp_relations")
+    if temp is None:
+        return None
     if not temp["sessions"]:
         return Result("pass", "no other session holds temporary tables now")
     return Result(

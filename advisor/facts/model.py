@@ -350,8 +350,9 @@ class Workload(TypedDict):
     unclassified: Unclassified
     statements_read: int
     statements_hidden: int
-    idle_advisory_locks: list[IdleLock]
-    temp_relations: TempRelations
+    idle_advisory_locks: list[IdleLock]  # MySQL: named locks (GET_LOCK)
+    idle_locks_unknown: NotRequired[str]  # why the locks could not be read (MySQL)
+    temp_relations: NotRequired[TempRelations]  # PostgreSQL only
 
 
 class PostgresFacts(TypedDict):
@@ -444,6 +445,8 @@ class MySQLFacts(TypedDict):
     session: MySQLSession
     probe: MySQLProbe
     session_features: NotRequired[dict[str, SessionFeature]]  # inferred from the pooler
+    workload: NotRequired[Workload]  # advisor audit
+    ledger: NotRequired[Ledger]  # advisor audit
 
 
 # -- the migration URL, probed (probe.py) ----------------------------------------

@@ -64,7 +64,8 @@ def text_lines(facts: dict[str, Any]) -> list[str]:
         out += ["", "Session features the workload uses"]
         for f in features:
             out.append(
-                f"  {plain(f['feature'])}: {f['calls']} call(s), roles {plain(', '.join(f['roles']))}"
+                f"  {plain(f['feature'])}: {f['calls']} call(s), roles "
+                f"{plain(', '.join(f['roles']) or 'not recorded')}"
                 f", e.g. {plain(f['example'])}"
             )
             out.append(f"    rewrite: {plain(f['rewrite'])}")
@@ -85,7 +86,7 @@ def markdown_lines(facts: dict[str, Any]) -> list[str]:
         out += ["**Session features the workload uses**", ""]
         out += ["| feature | calls | roles | example | rewrite |", "|---|---:|---|---|---|"]
         out += [
-            f"| {md(f['feature'])} | {f['calls']} | {md(', '.join(f['roles']))} | "
+            f"| {md(f['feature'])} | {f['calls']} | {md(', '.join(f['roles']) or 'not recorded')} | "
             f"{md(f['example'])} | {md(f['rewrite'])} |"
             for f in features
         ]
