@@ -253,10 +253,12 @@ def report_name(target: Mapping[str, Any], label: str | None = None) -> str:
 
 def key(d: dict[str, Any]) -> str:
     """How a report is matched across runs: its label, else host:port/database."""
-    if d.get("label"):
-        return str(d["label"])
     t = d.get("target") or {}
-    name = f"{t.get('host') or 'socket'}:{t.get('port')}/{t.get('database') or ''}"
+    name = (
+        str(d["label"])
+        if d.get("label")
+        else f"{t.get('host') or 'socket'}:{t.get('port')}/{t.get('database') or ''}"
+    )
     return f"{name} (audit)" if d.get("kind") == "audit" else name  # beside its probe
 
 

@@ -101,7 +101,8 @@ def _output_path(output: str, report: Report, fmt: str) -> Path:
         from .combine import report_name
         from .fleet import EXTENSIONS
 
-        path = path / f"{report_name(report.target, report.label)}.{EXTENSIONS[fmt]}"
+        kind = "-audit" if report.kind == "audit" else ""  # beside the probe's, not over it
+        path = path / f"{report_name(report.target, report.label)}{kind}.{EXTENSIONS[fmt]}"
     return path
 
 

@@ -416,3 +416,16 @@ def test_the_ledger_chart_makes_report_strings_inert():
     chart = "\n".join(ledger_chart(ledger, esc))
     assert "<script>" not in chart and "[a](b)" not in chart and "|x" not in chart
     assert "&#60;script&#62;&#124;x" in chart and "bad" not in chart
+
+
+def test_audit_and_probe_reports_sit_side_by_side(pgss, audited, tmp_path):
+    for command in ("audit", "probe"):
+        run = run_advisor(
+            command, pgss.url(), "--format", "json", "--output", f"{tmp_path}/", "--label", "prod"
+        )
+        assert run.returncode in (0, 1), run.stderr
+    names = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert names == ["prod-127-0-0-1-app-audit.json", "prod-127-0-0-1-app.json"]
+    run = run_advisor("report", str(tmp_path), "--format", "json")
+    keys = {t["key"]: t["kind"] for t in json.loads(run.stdout)["targets"]}
+    assert keys == {"prod": "probe", "prod (audit)": "audit"}
