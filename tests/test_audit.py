@@ -429,3 +429,20 @@ def test_audit_and_probe_reports_sit_side_by_side(pgss, audited, tmp_path):
     run = run_advisor("report", str(tmp_path), "--format", "json")
     keys = {t["key"]: t["kind"] for t in json.loads(run.stdout)["targets"]}
     assert keys == {"prod": "probe", "prod (audit)": "audit"}
+
+
+@pytest.mark.parametrize("mode", ["silent", "startup-stall", "query-stall"])
+def test_the_audit_is_bounded_by_its_timeout(mode, startup):
+    from tests.support.fakepg import FakePostgres
+    from tests.support.servers import SilentListener
+
+    factory = SilentListener if mode == "silent" else (lambda: FakePostgres(mode))
+    with running(factory) as server:
+        url = f"postgresql://app:{servers.PASSWORD}@127.0.0.1:{server.port}/app"
+        started = time.monotonic()
+        run = run_advisor("audit", url, "--timeout", "1.5", "--format", "json")
+        elapsed = time.monotonic() - started
+    assert run.returncode == 3, (run.stdout[-500:], run.stderr)
+    assert elapsed < 1.5 + 1 + startup, f"{elapsed:.2f} s (start-up {startup:.2f} s)"
+    assert finding(json.loads(run.stdout), "AUD001")["status"] == "error"
+    assert servers.PASSWORD not in run.stdout + run.stderr and "Traceback" not in run.stderr
