@@ -446,3 +446,29 @@ def test_the_audit_is_bounded_by_its_timeout(mode, startup):
     assert elapsed < 1.5 + 1 + startup, f"{elapsed:.2f} s (start-up {startup:.2f} s)"
     assert finding(json.loads(run.stdout), "AUD001")["status"] == "error"
     assert servers.PASSWORD not in run.stdout + run.stderr and "Traceback" not in run.stderr
+
+
+def test_postgres_17_normalised_utility_statements(trixie_root):
+    """PostgreSQL 17 (its own pg_stat_statements and grammar): the same features found; the
+    literal pg_stat_statements keeps in a SET text is shown as '?'."""
+    factory = lambda: servers.PostgresServer(  # noqa: E731
+        "audit17", settings=PGSS, root=trixie_root
+    ).start()
+    with running(factory) as pg:
+        pg.psql("CREATE EXTENSION pg_stat_statements", db="app")
+        with psycopg.connect(pg.url(), autocommit=True) as c:
+            c.execute("SET search_path TO 'tenant_42'")
+            with c.transaction():
+                c.execute("SET LOCAL work_mem = '8MB'")
+                c.execute("DECLARE held CURSOR WITH HOLD FOR SELECT 42")
+            c.execute("CLOSE held")
+        run = run_advisor("audit", pg.url(), "--format", "json")
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["facts"]["server_version"].startswith("17")
+    features = {f["feature"]: f for f in report["facts"]["workload"]["session_features"]}
+    assert set(features) == {"session_set", "with_hold_cursors"}, features
+    assert features["session_set"]["example"] == "SET search_path TO '?'"
+    assert "tenant_42" not in run.stdout
+    assert finding(report, "AUD102")["status"] == "fail"
+    assert finding(report, "AUD107")["status"] == "fail"
