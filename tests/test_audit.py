@@ -158,7 +158,7 @@ def audited(pgss):
         held[2].execute("SELECT 1")  # web: idle in transaction
         held[3].execute("SELECT pg_advisory_lock(99)")  # worker: idle, holding a session lock
         held[3].execute("CREATE TEMP TABLE worker_scratch (a int)")
-        time.sleep(1.5)
+        time.sleep(2.5)  # idle in transaction for more than the 1 s threshold, in whole seconds
         before, offset = catalog_rows(pgss), pgss.log_size()
         runs = {}
         for fmt in ("json", "text", "markdown", "junit"):
@@ -177,6 +177,7 @@ def audited(pgss):
             if fmt == "json":
                 log = pgss.log_since(offset)
         after = catalog_rows(pgss)
+        leftover = pgss.advisor_sessions()
         report = json.loads(runs["json"].stdout)
         safe = report["facts"]["ledger"]["safe_connections"]
         # Exactly `safe` more logins fit while the held connections stay open.
@@ -198,6 +199,7 @@ def audited(pgss):
             "catalogs": (before, after),
             "refused": refused,
             "opened": len(extra),
+            "leftover": leftover,
         }
     finally:
         for c in held:
@@ -293,6 +295,7 @@ def test_one_connection_nothing_written_no_secret(audited):
     assert log.count("connection received") == 1, log
     before, after = audited["catalogs"]
     assert before == after and "pg_stat_statements" in after
+    assert audited["leftover"] == 0  # no session of the advisor stays behind
     for fmt, run in audited["runs"].items():
         out = run.stdout + run.stderr
         assert servers.PASSWORD not in out and LITERAL not in out, fmt

@@ -71,7 +71,7 @@ def audited(maria_ps):
         held[1].cursor().execute("BEGIN")
         held[1].cursor().execute("SELECT id FROM jobs FOR UPDATE")  # web: idle in transaction
         held[2].cursor().execute("SELECT GET_LOCK('held', 1)")  # worker: idle, named lock
-        time.sleep(1.5)
+        time.sleep(2.5)  # idle in transaction for more than the 1 s threshold, in whole seconds
         tables = maria_ps.sql("SELECT COUNT(*) FROM information_schema.TABLES")
         before = maria_ps.status("Connections")
         runs = {
