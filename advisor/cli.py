@@ -243,6 +243,43 @@ def build_parser() -> argparse.ArgumentParser:
         "(targets I, I+N, I+2N, ...), for a CI matrix; `advisor report` merges the shards",
     )
 
+    # -- advisor audit (issue 19) --------------------------------------------------
+    audit = sub.add_parser(
+        "audit",
+        help="is the workload ready for transaction pooling, and who holds the slots?",
+        description="Connect once, read-only, and report the session features the workload "
+        "uses (from pg_stat_statements or performance_schema, classified by a SQL parser) "
+        "with the rewrite for each, and the connection ledger: who holds the slots and how "
+        "many more clients fit.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument(
+        "url", nargs="?", help="database URL or libpq keyword string (default: $DATABASE_URL)"
+    )
+    _report_options(audit)
+    audit.add_argument(
+        "--timeout",
+        type=seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="bound for the whole command (default: 10, at most 3600)",
+    )
+    audit.add_argument(
+        "--instances",
+        type=int,
+        metavar="N",
+        help="application instances that will connect (with the pool size: do they fit?)",
+    )
+    audit.add_argument(
+        "--pool-size",
+        type=int,
+        metavar="K",
+        help="connections per instance (default: the stack's default pool size with "
+        "--orm/--driver)",
+    )
+    # -- end of advisor audit ------------------------------------------------------
+
     lint = sub.add_parser(
         "lint",
         help="review a connection URL offline (no network, no DNS)",
@@ -393,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             # Only commands with connections to close take Ctrl-C as KeyboardInterrupt;
             # the others exit at once (a KeyboardInterrupt in a lazy import's lock
             # callback would print a traceback no handler can catch).
-            interrupts.to_command(args.command in ("probe", "burst"))
+            interrupts.to_command(args.command in ("probe", "burst", "audit"))
             code: int = getattr(commands, f"run_{args.command}")(args)
             sys.stdout.flush()  # here, so that a full disk or a closed pipe is reported below
             return code

@@ -253,10 +253,13 @@ def report_name(target: Mapping[str, Any], label: str | None = None) -> str:
 
 def key(d: dict[str, Any]) -> str:
     """How a report is matched across runs: its label, else host:port/database."""
-    if d.get("label"):
-        return str(d["label"])
     t = d.get("target") or {}
-    return f"{t.get('host') or 'socket'}:{t.get('port')}/{t.get('database') or ''}"
+    name = (
+        str(d["label"])
+        if d.get("label")
+        else f"{t.get('host') or 'socket'}:{t.get('port')}/{t.get('database') or ''}"
+    )
+    return f"{name} (audit)" if d.get("kind") == "audit" else name  # beside its probe
 
 
 def worst_exit(statuses: Iterable[str], strict: bool = False) -> int:
@@ -361,6 +364,25 @@ def target_row(path: Path, d: dict[str, Any]) -> dict[str, Any]:
             {k: f[k] for k in ("id", "title", "severity", "status", "message", "docs_url")}
             for f in d["findings"]
         ],
+        **_audit_row(d),
+    }
+
+
+def _audit_row(d: dict[str, Any]) -> dict[str, Any]:
+    """An audit report's ledger, for the readiness page's chart (kind "audit" only)."""
+    ledger = d["facts"].get("ledger") if d["kind"] == "audit" else None
+    if not isinstance(ledger, dict) or not isinstance(ledger.get("groups"), list):
+        return {}
+    groups = [g for g in ledger["groups"] if isinstance(g, dict)][:20]
+    return {
+        "ledger": {
+            "max_connections": ledger.get("max_connections"),
+            "safe_connections": ledger.get("safe_connections"),
+            "groups": [
+                {k: g.get(k) for k in ("application_name", "role", "state", "connections")}
+                for g in groups
+            ],
+        }
     }
 
 

@@ -101,7 +101,8 @@ def _output_path(output: str, report: Report, fmt: str) -> Path:
         from .combine import report_name
         from .fleet import EXTENSIONS
 
-        path = path / f"{report_name(report.target, report.label)}.{EXTENSIONS[fmt]}"
+        kind = "-audit" if report.kind == "audit" else ""  # beside the probe's, not over it
+        path = path / f"{report_name(report.target, report.label)}{kind}.{EXTENSIONS[fmt]}"
     return path
 
 
@@ -142,6 +143,51 @@ def run_probe(args: argparse.Namespace) -> int:
         session_features=args.session_features,
     )
     return _emit(report, args)
+
+
+# -- advisor audit (issue 19) --------------------------------------------------------
+
+
+def _audit_pool_size(args: argparse.Namespace) -> tuple[int | None, str | None]:
+    """--pool-size, else the stack's default pool size (--orm/--driver), else none."""
+    if args.pool_size is not None:
+        return args.pool_size, "--pool-size"
+    orm, driver, prisma = _stack(args)
+    if orm is None and driver is None:
+        return None, None
+    from .catalog.stacks import named, pool_size
+
+    stack = named(orm, driver, prisma)
+    size = pool_size(stack.pool, os.cpu_count() or 1)
+    return size, f"{stack.name}'s default pool size" if size else None
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from .audit import audit
+
+    for name in ("instances", "pool_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    target, direct, urls = _targets(args)
+    ctx = _context(args, target, direct)
+    size, size_source = _audit_pool_size(args)
+    if args.instances is not None and size is None:
+        raise UsageError("--instances needs --pool-size K (or --orm/--driver for its default)")
+    report = audit(
+        target,
+        ctx,
+        timeout=args.timeout,
+        source=urls.source,
+        label=args.label,
+        instances=args.instances,
+        pool_size=size,
+        pool_size_source=size_source,
+    )
+    return _emit(report, args)
+
+
+# -- end of advisor audit ------------------------------------------------------------
 
 
 def run_report(args: argparse.Namespace) -> int:

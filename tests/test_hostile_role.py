@@ -19,7 +19,7 @@ import json
 import psycopg
 import pytest
 
-from advisor.facts import pooler, postgres
+from advisor.facts import pooler, postgres, workload
 from tests.support import servers
 from tests.support.cli import run_advisor
 from tests.support.live import running_all
@@ -44,6 +44,18 @@ TRAPS = {
     "pg_roles": "SELECT 1 FROM pg_roles LIMIT 1",
     "pg_database": "SELECT 1 FROM pg_database LIMIT 1",
     "pg_stat_ssl": "SELECT 1 FROM pg_stat_ssl LIMIT 1",
+    # advisor audit's statements (facts/workload.py)
+    "now": "SELECT now()",
+    "date_part": "SELECT date_part('epoch', '1 hour'::interval)",
+    "max": "SELECT max(x) FROM (VALUES (1.0::float8)) v(x)",
+    "sum": "SELECT sum(x) FROM (VALUES (1)) v(x)",
+    "starts_with": "SELECT starts_with('ab', 'a')",
+    "- timestamptz": "SELECT '2020-01-02'::timestamptz - '2020-01-01'::timestamptz",
+    "<> oid": "SELECT 1::oid <> 2::oid",
+    "pg_locks": "SELECT 1 FROM pg_locks LIMIT 1",
+    "pg_class": "SELECT 1 FROM pg_class LIMIT 1",
+    "pg_namespace": "SELECT 1 FROM pg_namespace LIMIT 1",
+    "pg_extension": "SELECT 1 FROM pg_extension LIMIT 1",
 }
 
 SETUP = r"""
@@ -83,6 +95,30 @@ CREATE VIEW trap.pg_stat_activity AS
 CREATE VIEW trap.pg_roles AS SELECT * FROM pg_catalog.pg_roles WHERE trap.hit('pg_roles');
 CREATE VIEW trap.pg_database AS SELECT * FROM pg_catalog.pg_database WHERE trap.hit('pg_database');
 CREATE VIEW trap.pg_stat_ssl AS SELECT * FROM pg_catalog.pg_stat_ssl WHERE trap.hit('pg_stat_ssl');
+CREATE FUNCTION trap.now() RETURNS timestamptz LANGUAGE sql AS
+  $$ SELECT trap.hit('now'); SELECT pg_catalog.now() $$;
+CREATE FUNCTION trap.date_part(text, interval) RETURNS double precision LANGUAGE sql AS
+  $$ SELECT trap.hit('date_part'); SELECT pg_catalog.date_part($1, $2) $$;
+CREATE FUNCTION trap.max_step(float8, float8) RETURNS float8 LANGUAGE sql AS
+  $$ SELECT trap.hit('max'); SELECT $2 $$;
+CREATE AGGREGATE trap.max(float8) (SFUNC = trap.max_step, STYPE = float8);
+CREATE FUNCTION trap.sum_step(bigint, int) RETURNS bigint LANGUAGE sql AS
+  $$ SELECT trap.hit('sum'); SELECT $1 OPERATOR(pg_catalog.+) $2 $$;
+CREATE AGGREGATE trap.sum(int) (SFUNC = trap.sum_step, STYPE = bigint, INITCOND = '0');
+CREATE FUNCTION trap.starts_with(text, text) RETURNS boolean LANGUAGE sql AS
+  $$ SELECT trap.hit('starts_with'); SELECT pg_catalog.starts_with($1, $2) $$;
+CREATE FUNCTION trap.tstz_mi(timestamptz, timestamptz) RETURNS interval LANGUAGE sql AS
+  $$ SELECT trap.hit('- timestamptz'); SELECT $1 OPERATOR(pg_catalog.-) $2 $$;
+CREATE OPERATOR trap.- (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = trap.tstz_mi);
+CREATE FUNCTION trap.oid_ne(oid, oid) RETURNS boolean LANGUAGE sql AS
+  $$ SELECT trap.hit('<> oid'); SELECT $1 OPERATOR(pg_catalog.<>) $2 $$;
+CREATE OPERATOR trap.<> (LEFTARG = oid, RIGHTARG = oid, FUNCTION = trap.oid_ne);
+CREATE VIEW trap.pg_locks AS SELECT * FROM pg_catalog.pg_locks WHERE trap.hit('pg_locks');
+CREATE VIEW trap.pg_class AS SELECT * FROM pg_catalog.pg_class WHERE trap.hit('pg_class');
+CREATE VIEW trap.pg_namespace AS
+  SELECT * FROM pg_catalog.pg_namespace WHERE trap.hit('pg_namespace');
+CREATE VIEW trap.pg_extension AS
+  SELECT * FROM pg_catalog.pg_extension WHERE trap.hit('pg_extension');
 GRANT USAGE ON SCHEMA trap TO app;
 GRANT SELECT ON ALL TABLES IN SCHEMA trap TO app;
 """
@@ -138,7 +174,14 @@ def test_nothing_the_advisor_sends_runs_the_roles_code(trapped, pgbouncer_txn, p
     # The statements themselves name only pg_catalog's objects: even outside a transaction
     # block (where nothing pins search_path) they reach no trap.
     with psycopg.connect(trapped.url(db=DB), autocommit=True) as conn:
-        for sql in (postgres.FACTS_SQL, pooler.PID_SQL):
+        for sql in (
+            postgres.FACTS_SQL,
+            pooler.PID_SQL,
+            workload.LEDGER_SQL,
+            workload.LOCKS_SQL,
+            workload.TEMP_SQL,
+            workload.EXTENSION_SQL,
+        ):
             conn.execute(sql)
     assert hits(trapped) == [], "\n".join(hits(trapped))
 
@@ -176,4 +219,9 @@ def test_nothing_the_advisor_sends_runs_the_roles_code(trapped, pgbouncer_txn, p
         input_text="",
     )
     assert r.returncode == 0, r.stdout[-800:] + r.stderr
+    assert hits(trapped) == [], "\n".join(hits(trapped))
+    # advisor audit (no pg_stat_statements here: its statement reads the live catalogs)
+    r = run_advisor("audit", trapped.url(db=DB), "--format", "json")
+    assert r.returncode in (0, 1), r.stdout[-800:] + r.stderr
+    assert json.loads(r.stdout)["facts"]["ledger"]["max_connections"] == 23
     assert hits(trapped) == [], "\n".join(hits(trapped))

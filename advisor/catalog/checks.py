@@ -18,7 +18,7 @@ from .when import parse_clauses
 HERE = Path(__file__).parent / "checks"
 
 SEVERITIES = ("high", "medium", "low")
-KINDS = ("probe", "lint")
+KINDS = ("probe", "lint", "audit")
 ENGINES = ("postgresql", "mysql", "any")
 TOPICS = ("probe", "capacity", "pooling", "tls", "orm", "migrations", "network", "secrets", "url")
 # What each lifecycle promises; shown by `advisor checks ID` and on the check's page.

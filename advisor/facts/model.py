@@ -287,6 +287,94 @@ class StartupParameter(TypedDict):
     evidence: str
 
 
+# -- advisor audit (facts/workload.py, audit.py, ledger.py) ---------------------------
+
+
+class LedgerGroup(TypedDict):
+    application_name: str | None
+    role: str | None
+    database: str | None
+    client_addr: str | None  # None: a Unix socket
+    state: str | None
+    connections: int
+    max_age_s: int | None
+    max_state_s: int | None
+    share_percent: float  # of max_connections
+    own: int  # the audit's own connection, in this group
+
+
+class Ledger(TypedDict):
+    max_connections: int
+    reserved_connections: int
+    client_connections: int
+    own_connections: int
+    by_state: dict[str, int]
+    groups: list[LedgerGroup]
+    safe_connections: int  # more ordinary logins before the server refuses them
+    pool_size: int | None
+    pool_size_source: str | None
+    instances: int | None
+    safe_instances: int | None
+    needed_connections: int | None
+
+
+class StatementSource(TypedDict):
+    name: str
+    installed: bool
+    loaded: bool
+    version: str | None
+    readable: bool
+    all_roles_visible: bool
+    error: str | None
+
+
+class WorkloadFeature(TypedDict):
+    feature: str
+    what: str
+    calls: int
+    statements: int
+    roles: list[str]
+    databases: list[str]
+    example: str  # normalised, string literals replaced, cut
+    rewrite: str
+
+
+class UnclassifiedExample(TypedDict):
+    example: str
+    calls: int
+    why: str
+
+
+class Unclassified(TypedDict):
+    statements: int
+    calls: int
+    examples: list[UnclassifiedExample]
+
+
+class IdleLock(TypedDict):
+    application_name: str | None
+    role: str | None
+    database: str | None
+    locks: int
+    idle_s: int | None
+
+
+class TempRelations(TypedDict):
+    sessions: int
+    tables: int
+
+
+class Workload(TypedDict):
+    statement_source: StatementSource
+    session_features: list[WorkloadFeature]
+    unclassified: Unclassified
+    statements_read: int
+    statements_hidden: int
+    idle_advisory_locks: list[IdleLock]  # MySQL: named locks (GET_LOCK)
+    idle_locks_unknown: NotRequired[str]  # why the locks could not be read (MySQL)
+    temp_relations: NotRequired[TempRelations]  # PostgreSQL only
+
+
 class PostgresFacts(TypedDict):
     """What postgres.gather() returns."""
 
@@ -307,6 +395,8 @@ class PostgresFacts(TypedDict):
     session_features: NotRequired[dict[str, SessionFeature]]  # off: --no-session-features
     startup_parameters: NotRequired[dict[str, StartupParameter]]  # with session_features
     hosts: NotRequired[list[HostAttempt]]  # only for a multi-host URL
+    workload: NotRequired[Workload]  # advisor audit
+    ledger: NotRequired[Ledger]  # advisor audit
 
 
 # -- MySQL and MariaDB (facts/mysql.py) ------------------------------------------
@@ -375,6 +465,8 @@ class MySQLFacts(TypedDict):
     session: MySQLSession
     probe: MySQLProbe
     session_features: NotRequired[dict[str, SessionFeature]]  # inferred from the pooler
+    workload: NotRequired[Workload]  # advisor audit
+    ledger: NotRequired[Ledger]  # advisor audit
 
 
 # -- the migration URL, probed (probe.py) ----------------------------------------

@@ -17,6 +17,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Literal, overload
 
@@ -338,11 +339,13 @@ def gather(
     timeout: Deadline | float = 10.0,
     endpoint: EndpointFacts | None = None,
     session_features: bool = False,
+    also: Callable[[Any, Deadline, str], None] | None = None,
 ) -> MySQLFacts:
     """Return the server facts for `target`; raise ProbeFailed with a scrubbed message.
     `timeout` is seconds, or the command's Deadline; it bounds everything, however
     slowly the server sends. `endpoint`: the target's catalog match, when the caller
-    already made it (the probe has, for the URL facts)."""
+    already made it (the probe has, for the URL facts). `also(cursor, deadline, version)`
+    reads more inside the same read-only transaction (advisor audit)."""
     deadline = Deadline.of(timeout)
     if deadline.expired():
         raise ProbeFailed(
@@ -398,6 +401,8 @@ def gather(
                 cur.execute(PROXYSQL_PROBE)
                 answered = cur.fetchone()
                 handshake["own_version_comment"] = str(answered[0]) if answered else None
+                if also is not None:  # advisor audit (facts/workload_mysql.py): same transaction
+                    also(cur, deadline, handshake["version"])
             client = _client_tls(conn, tls)
             if _int(row.get("max_connections")) is None:
                 raise ProbeFailed(

@@ -613,3 +613,18 @@ def _probe_failed(exc: Exception, target: Target, timeout: float | None = None) 
         return ProbeFailed(message[:600], kind=kind2 if kind2 != "unreachable" else kind1)
     kind, message = explain(lines)
     return ProbeFailed(message, kind=kind)
+
+
+# -- for the audit's facts (facts/workload.py), which log in once the same way ---------
+
+
+def client_tls(conn: psycopg.Connection[Any], target: Target) -> ClientTLS:
+    return _client_tls(conn, target)
+
+
+def login_failed(exc: Exception, target: Target, timeout: float | None = None) -> ProbeFailed:
+    return _probe_failed(exc, target, timeout)
+
+
+def close(conn: psycopg.Connection[Any]) -> None:
+    _close(conn)

@@ -44,6 +44,10 @@ def render_markdown(report: Report) -> str:
         if pooler.get("detected") and pooler.get("candidates"):
             names = ", ".join(md(c.get("kind")) for c in pooler["candidates"])
             out += [f"Pooler could be: {names} ({md(pooler['candidates'][0].get('why'))})", ""]
+    if d["kind"] == "audit":
+        from .audit import markdown_lines
+
+        out += markdown_lines(facts)
     out += ["| | Check | Result |", "|---|---|---|"]
     for f in d["findings"]:
         out.append(

@@ -423,6 +423,10 @@ def _environment_page(
                 )
             if not change["worse"] and not change["better"]:
                 out += ["No change in the findings or the free connections.", ""]
+    if isinstance(t.get("ledger"), dict):  # an audit report (advisor audit)
+        from .audit import ledger_chart
+
+        out += ledger_chart(t["ledger"], esc)
     out += ["## Findings", ""]
     if not t["findings"]:
         return "\n".join(out + ["No findings in this report.", ""])

@@ -19,7 +19,8 @@ def render_text(report: Report, color: bool = False) -> str:
     d = report.to_dict()
     t = d["target"]
     facts = d["facts"]
-    lines = [f"{'Probe' if d['kind'] == 'probe' else 'Lint'} of {plain(t['url'])}"]
+    kind = {"probe": "Probe", "audit": "Audit"}.get(d["kind"], "Lint")
+    lines = [f"{kind} of {plain(t['url'])}"]
     if d.get("label"):
         lines[0] += f"  [{plain(d['label'])}]"
     endpoint = (facts.get("url") or {}).get("endpoint") or {}
@@ -64,6 +65,10 @@ def render_text(report: Report, color: bool = False) -> str:
                     else "not in use"
                 )
             )
+    if d["kind"] == "audit":
+        from .audit import text_lines
+
+        lines += text_lines(facts)
     lines.append("")
     for f in d["findings"]:
         mark = _paint(Status(f["status"]).mark, f["status"], color)

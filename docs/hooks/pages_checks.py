@@ -51,7 +51,7 @@ def check_page(c: dict) -> str:
         for name, value in c["params"].items():
             out.append(f"| `{name}` | {value} | `--threshold {c['id']}.{name}=VALUE` |")
         out.append("")
-    cmd = "advisor probe" if c["kind"] == "probe" else "advisor lint"
+    cmd = {"probe": "advisor probe", "audit": "advisor audit"}.get(c["kind"], "advisor lint")
     out += [
         "## Run it",
         "",
