@@ -242,3 +242,44 @@ def test_first_reply_read_off_the_wire():
     other = b"SFATAL\0MSSL required\0\0"
     out = startup.first_reply(b"E", other, startup.Outcome(sent=list(sent)))
     assert out.rejected is None and out.accepted == [] and "SSL required" in out.reply
+
+
+def stk103(url: str, **ctx):
+    from advisor.checks import Context
+    from advisor.probe import probe
+
+    report = probe(parse_target(url), Context(**ctx))
+    return next(f for f in report.findings if f.id == "STK103")
+
+
+def test_stk103_verdict_follows_what_a_real_client_meets(bouncers, pg_plain):
+    """STK103 on the live facts: a parameter the stack sends that the pooler refuses is a
+    fail with the stack's error and fix (the same refusal asyncpg met above), a stack that
+    sends none of them passes, a parameter not measured is no warning, and direct to
+    PostgreSQL everything passes."""
+    refuses_sp = bouncers["1.18-efd"].url()
+    found = stk103(refuses_sp, driver="pgjdbc", driver_options={"currentSchema": "app"})
+    assert found.status == "fail", found.message
+    assert "FATAL: unsupported startup parameter: search_path" in found.message
+    assert "42.7.5" in found.message  # the stack's fix line
+    found = stk103(refuses_sp, driver="asyncpg", driver_options={"search_path": "app"})
+    assert found.status == "fail" and "unsupported startup parameter" in found.message
+    # asyncpg by default sends none of them; pgjdbc's currentSchema is named as conditional.
+    found = stk103(refuses_sp, driver="asyncpg")
+    assert found.status == "pass", found.message
+    found = stk103(refuses_sp, driver="pgjdbc")
+    assert found.status == "pass" and "search_path would be refused" in found.message
+    # search_path not measured there (the pooler stopped at extra_float_digits): no alarm.
+    found = stk103(
+        bouncers["1.18-empty"].url(), driver="asyncpg", driver_options={"search_path": "a"}
+    )
+    assert found.status == "pass", found.message
+    # 1.24 takes options and drops its search_path: a stack sending options is warned.
+    found = stk103(
+        bouncers["1.24-track-sp"].url(),
+        driver="psycopg",
+        driver_options={"options": "-c search_path=app"},
+    )
+    assert found.status == "warn" and "drops it" in found.message, found.message
+    direct = pg_plain.url()
+    assert stk103(direct, driver="pgjdbc", driver_options={"currentSchema": "app"}).status == "pass"
