@@ -283,3 +283,34 @@ def test_stk103_verdict_follows_what_a_real_client_meets(bouncers, pg_plain):
     assert found.status == "warn" and "drops it" in found.message, found.message
     direct = pg_plain.url()
     assert stk103(direct, driver="pgjdbc", driver_options={"currentSchema": "app"}).status == "pass"
+
+
+def test_through_a_tls_pooler_with_the_logins_checks(pg_plain, pg_tls):
+    """PgBouncer requiring TLS (client_tls_sslmode = require): the raw probe goes inside
+    TLS with verify-full against the same CA as the login, and gets the same answers as in
+    plain text; every client PgBouncer saw used TLS."""
+    certs = pg_tls.certs  # readable by the postgres user PgBouncer runs as
+    settings = {
+        "client_tls_sslmode": "require",
+        "client_tls_cert_file": certs["cert"],
+        "client_tls_key_file": certs["key"],
+        "ignore_startup_parameters": "extra_float_digits",
+    }
+    with running_all({"b": lambda: servers.PgBouncer(pg_plain, settings=settings).start()}) as s:
+        bouncer = s["b"]
+        url = bouncer.url() + f"?sslmode=verify-full&sslrootcert={certs['ca']}"
+        before = len(bouncer_log(bouncer))
+        facts = gather(url)
+        found = facts["startup_parameters"]
+        assert found["search_path"]["accepted"] == "rejects", found
+        assert "taken at startup" in found["extra_float_digits"]["evidence"], found
+        log = bouncer_log(bouncer)[before:]
+        assert clients(log) == 3, log
+        assert "SSL required" not in log and "authentication failed" not in log, log
+        # A CA the login would not trust: the raw probe refuses the certificate too.
+        tls = startup.TLS(in_use=True, sslmode="verify-full", rootcert=certs["other_ca"])
+        outcome = startup.probe(
+            ("127.0.0.1", bouncer.port), "127.0.0.1", "app", "app", list(session.SEPARATE), tls, 5
+        )
+        assert outcome.accepted == [] and outcome.rejected is None, outcome
+        assert "TLS" in outcome.reply and "failed" in outcome.reply, outcome.reply

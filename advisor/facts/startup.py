@@ -191,8 +191,8 @@ def probe(
                 answer = _recv(sock, 1)
                 if answer != b"S":
                     raise Skipped("the endpoint declined TLS, which the probe's login used")
-            sni = host if host and not _is_ip(host) else None
-            sock = ctx.wrap_socket(sock, server_hostname=sni)
+            # The name is checked under verify-full; Python sends no SNI for an IP literal.
+            sock = ctx.wrap_socket(sock, server_hostname=host or None)
         sock.settimeout(max(0.05, min(deadline.left(), 5.0)))
         sock.sendall(startup_message(user, database, params))
         head = _recv(sock, 5)
@@ -205,6 +205,8 @@ def probe(
         outcome.reply = f"not tried: TLS as the probe's login used it failed ({exc.reason})"
     except TimeoutError:
         outcome.reply = "not tried: no reply in time"
+    except ValueError as exc:  # an unusable TLS setting (the login's own checks passed)
+        outcome.reply = f"not tried: TLS as the probe's login used it failed ({exc})"
     except OSError as exc:
         outcome.reply = f"not tried: {exc.strerror or exc}"
     finally:
@@ -214,11 +216,3 @@ def probe(
             except OSError:
                 pass
     return outcome
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-    except OSError:
-        return False
-    return True
