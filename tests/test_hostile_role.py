@@ -19,7 +19,7 @@ import json
 import psycopg
 import pytest
 
-from advisor.facts import pooler, postgres, workload
+from advisor.facts import pooler, postgres, session, workload
 from tests.support import servers
 from tests.support.cli import run_advisor
 from tests.support.live import running_all
@@ -174,9 +174,11 @@ def test_nothing_the_advisor_sends_runs_the_roles_code(trapped, pgbouncer_txn, p
     # The statements themselves name only pg_catalog's objects: even outside a transaction
     # block (where nothing pins search_path) they reach no trap.
     with psycopg.connect(trapped.url(db=DB), autocommit=True) as conn:
+        # READ_BACK runs without a pinned search_path (it reads search_path itself).
         for sql in (
             postgres.FACTS_SQL,
             pooler.PID_SQL,
+            session.READ_BACK,
             workload.LEDGER_SQL,
             workload.LOCKS_SQL,
             workload.TEMP_SQL,

@@ -12,7 +12,7 @@ import pytest
 from advisor.cli import main
 from tests.support.vectors import VECTORS, secrets
 
-STATUSES = {"pass", "warn", "fail", "absent"}
+STATUSES = {"pass", "warn", "fail", "skip", "absent"}
 
 
 def argv(vector: dict, fmt: str = "json") -> list[str]:

@@ -10,7 +10,6 @@ pool-mode detection included, ends by one deadline made from --timeout.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -142,23 +141,38 @@ def gather(
             raise error
         raise libpq.Timeout("connecting")
 
-    startup: dict[str, Any] = {"shown": None, "rejected": None}
+    startup: dict[str, Any] = {"outcome": None, "shown": None, "options": False}
+
+    def separately() -> None:
+        """The raw startup-parameter probe (facts/startup.py), once, to where the probe's
+        login got in: the one connection session features may add to detection's two."""
+        nonlocal opened
+        if startup["outcome"] is not None or conn is None:
+            return
+        outcome = session.probe_separately(conn.pgconn, deadline.within(3.0))
+        startup["outcome"] = outcome
+        opened += int(outcome.ran)
+        log.debug("startup parameters of their own: %s", outcome.reply)
 
     def second() -> psycopg.Connection[Any]:
-        """Detection's second client; with session features it also carries the startup
-        parameters under test (facts/session.py), so they cost no connection of their own
-        unless the pooler refuses them (then once more without)."""
+        """Detection's second client; with session features the raw probe runs first, and
+        this client carries options (facts/session.py) only when the raw probe saw the
+        pooler take it at startup, so it is not refused: no login is retried."""
         if not session_features:
             return connect()
+        separately()
+        outcome = startup["outcome"]
+        carry = outcome is not None and outcome.state("options") == "accepted"
+        extra = dict(session.STARTUP_KWARGS) if carry else {"application_name": session.STARTUP_APP}
         try:
-            b = connect(dict(session.STARTUP_KWARGS))
+            b = connect(extra)
         except psycopg.Error as exc:
-            # PgBouncer names what it refused: a parameter, or a setting inside options.
-            refused = re.search(r"unsupported startup parameter( in options)?: (\w+)", str(exc))
-            if refused is None:
+            # Taken at startup yet refused at login: not PgBouncer's way; once more without.
+            if not carry or "unsupported" not in str(exc):
                 raise
-            startup["rejected"] = refused.group(2) if refused.group(1) else "options"
+            carry = False
             b = connect({"application_name": session.STARTUP_APP})
+        startup["options"] = carry
         try:
             startup["shown"] = session.read_startup(b.pgconn, deadline.within(2.0))
         except (libpq.QueryError, libpq.Timeout):
@@ -259,8 +273,14 @@ def gather(
             facts["session_features"] = session.measure(
                 conn.pgconn, pool["detected"], pool["pool_mode"], pool["evidence"], deadline
             )
+            if pool["detected"] and pool["kind"] != "pgpool-ii":
+                separately()  # when detection needed no second client (or none ran)
             facts["startup_parameters"] = session.startup_parameters(
-                startup["shown"], startup["rejected"], pool["detected"]
+                startup["outcome"],
+                startup["shown"],
+                startup["options"],
+                pool["detected"],
+                pool["kind"],
             )
     except psycopg.Error as exc:
         raise _probe_failed(exc, target, deadline.left()) from None

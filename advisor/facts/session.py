@@ -23,9 +23,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..options import SESSION_FEATURES
+from . import startup
 from .deadline import Deadline
 from .libpq import QueryError, Timeout, wait_ready
 from .model import SessionFeature as Feature
+from .model import StartupParameter
+from .startup import Outcome
 
 if TYPE_CHECKING:
     from psycopg.pq.abc import PGconn
@@ -209,21 +212,85 @@ READ_BACK = (
 
 
 def read_startup(pgconn: PGconn, deadline: Deadline | float) -> dict[str, str]:
-    """What the session shows of the settings STARTUP_KWARGS sent."""
-    from .libpq import read_only, run
+    """What the session shows of the settings STARTUP_KWARGS sent. Not through
+    libpq.read_only: its SET LOCAL search_path would hide the value under test (READ_BACK
+    qualifies every name it uses, so it needs no pinned search_path)."""
+    from .libpq import run
 
     deadline = Deadline.of(deadline)
-    row = run(pgconn, read_only(READ_BACK, deadline), deadline)[0]
+    ms = max(100, int(deadline.left() * 1000))
+    sql = f"BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; {READ_BACK}; ROLLBACK"
+    rows = run(pgconn, sql, deadline)  # the last result with rows: ROLLBACK has none
+    if not rows:
+        raise QueryError("the startup parameters were not read back")
+    row = rows[0]
     return dict(zip(("search_path", "extra_float_digits", "application_name"), row, strict=True))
 
 
+# The raw StartupMessage probe (facts/startup.py) sends these as parameters of their own,
+# in this order (what asyncpg's server_settings, pgx's RuntimeParams, Npgsql's Search Path
+# and PgJDBC's currentSchema send). A pooler stops at the first it refuses, so the one most
+# often taken goes first: extra_float_digits (PgJDBC before 42.7.5 always sent it, and
+# PgBouncer setups commonly list it in ignore_startup_parameters), then search_path, then
+# options with the same two settings inside.
+SEPARATE = (
+    ("extra_float_digits", STARTUP_SENT["extra_float_digits"]),
+    ("search_path", STARTUP_SENT["search_path"]),
+    ("options", STARTUP_KWARGS["options"]),
+)
+
+
+def probe_separately(pgconn: PGconn, deadline: Deadline | float) -> Outcome:
+    """The raw probe, to where the probe's login `pgconn` got in, as its user and database,
+    with the TLS it used."""
+    info = {o.keyword.decode(): (o.val or b"").decode() for o in pgconn.info}
+    host, port = pgconn.host.decode(), int(pgconn.port.decode() or 5432)
+    hostaddr = pgconn.hostaddr.decode() if hasattr(pgconn, "hostaddr") else ""
+    address: tuple[str, int] | str
+    if host.startswith("/") or host.startswith("@"):
+        address = f"{host}/.s.PGSQL.{port}"
+    else:
+        address = (hostaddr or host, port)
+    tls = startup.TLS(
+        in_use=bool(pgconn.ssl_in_use),
+        sslmode=info.get("sslmode") or "prefer",
+        rootcert=info.get("sslrootcert") or None,
+        cert=info.get("sslcert") or None,
+        key=info.get("sslkey") or None,
+        crl=info.get("sslcrl") or None,
+        direct=info.get("sslnegotiation") == "direct",
+    )
+    return startup.probe(
+        address,
+        host,
+        pgconn.user.decode(),
+        pgconn.db.decode(),
+        list(SEPARATE),
+        tls,
+        deadline,
+    )
+
+
+def _same(name: str, shown: Mapping[str, str]) -> bool:
+    return shown[name].replace(" ", "") == STARTUP_SENT[name].replace(" ", "")
+
+
 def startup_parameters(
-    shown: dict[str, str] | None, rejected: str | None, pooled: bool
-) -> dict[str, Any]:
+    outcome: Outcome | None,
+    shown: Mapping[str, str] | None,
+    carried_options: bool,
+    pooled: bool,
+    kind: str | None = None,
+) -> dict[str, StartupParameter]:
     """For each of STARTUP_NAMES: {"accepted": "honours" | "ignores" | "rejects" | None,
-    "how", "evidence"}. `shown`: read back on the second client (None: not logged in with
-    them); `rejected`: the parameter the pooler refused at login, if it did."""
-    out: dict[str, Any] = {}
+    "how", "evidence"}. `outcome`: the raw probe's (None: not run); `shown`: what the
+    second client's session showed (None: not read back); `carried_options`: it logged in
+    with STARTUP_KWARGS' options (only when the raw probe saw options taken at startup).
+
+    A parameter taken at startup is reported with accepted = None: whether the pooler
+    applies it or drops it shows only in a session, and libpq cannot log in with
+    search_path or extra_float_digits as parameters of their own (only inside options)."""
+    out: dict[str, StartupParameter] = {}
     if not pooled:
         for name in STARTUP_NAMES:
             out[name] = {
@@ -232,43 +299,71 @@ def startup_parameters(
                 "evidence": "PostgreSQL answered directly: it applies every startup parameter",
             }
         return out
-    if shown is None and rejected is None:
-        for name in STARTUP_NAMES:
-            out[name] = {
-                "accepted": None,
-                "how": "measured",
-                "evidence": "not measured: no second client logged in (pool mode not detected)",
-            }
-        return out
-    for name in ("search_path", "extra_float_digits"):
-        accepted: str | None
-        if rejected in ("options", name):
-            accepted = "rejects"
-            evidence = f"sent as -c {name}=... inside options: the pooler refused the login"
-        elif rejected is not None:
-            accepted, evidence = None, f"not tried: the pooler refused {rejected} first"
-        else:
-            assert shown is not None
-            got = shown[name].replace(" ", "")
-            accepted = "honours" if got == STARTUP_SENT[name].replace(" ", "") else "ignores"
-            evidence = f"sent as -c {name}=... inside options; the session shows {shown[name]!r}"
-        out[name] = {"accepted": accepted, "how": "measured", "evidence": evidence}
-    carried = [out["search_path"]["accepted"], out["extra_float_digits"]["accepted"]]
-    if rejected == "options":
-        verdict, why = "rejects", "the pooler refused the login: unsupported startup parameter"
-    elif rejected is not None:
-        verdict, why = "rejects", f"the pooler refuses {rejected} inside options"
-    else:
-        verdict = "honours" if "honours" in carried else "ignores"
-        why = "the settings it carried were " + ("applied" if verdict == "honours" else "dropped")
-    out["options"] = {"accepted": verdict, "how": "measured", "evidence": why}
     app = (shown or {}).get("application_name")
     out["application_name"] = {
         "accepted": None if app is None else "honours" if app == STARTUP_APP else "ignores",
         "how": "measured",
-        "evidence": "not read back" if app is None else f"the session shows {app!r}",
+        "evidence": "not read back: no second client logged in"
+        if app is None
+        else f"the second client's session shows {app!r}",
     }
+    for name, _value in SEPARATE:
+        out[name] = _separate(name, outcome, shown, carried_options, kind)
     return {name: out[name] for name in STARTUP_NAMES}
+
+
+def _separate(
+    name: str,
+    outcome: Outcome | None,
+    shown: Mapping[str, str] | None,
+    carried_options: bool,
+    kind: str | None,
+) -> StartupParameter:
+    form = "inside options" if name == "options" else "as a startup parameter of its own"
+    if kind == "pgpool-ii":
+        return {
+            "accepted": None,
+            "how": "measured",
+            "evidence": "not probed: pgpool-II hands the startup packet on to PostgreSQL",
+        }
+    if outcome is None:
+        return {
+            "accepted": None,
+            "how": "measured",
+            "evidence": "not measured: the startup-parameter probe did not run",
+        }
+    state = outcome.state(name)
+    if state == "rejected":
+        return {
+            "accepted": "rejects",
+            "how": "measured",
+            "evidence": f"sent {form}: {outcome.reply}"[:300],
+        }
+    if state == "unknown":
+        why = (
+            f"the endpoint refused {outcome.rejected} first and looks no further"
+            if outcome.rejected
+            else outcome.reply
+        )
+        return {"accepted": None, "how": "measured", "evidence": f"not measured: {why}"[:300]}
+    if name == "options" and carried_options and shown is not None:
+        kept = [n for n in ("search_path", "extra_float_digits") if _same(n, shown)]
+        return {
+            "accepted": "honours" if kept else "ignores",
+            "how": "measured",
+            "evidence": "taken at startup; the second client logged in with -c search_path "
+            "and -c extra_float_digits inside options and its session shows "
+            f"{shown['search_path']!r} and {shown['extra_float_digits']!r}",
+        }
+    seen = ""
+    if carried_options and shown is not None and name != "options":
+        seen = f"; inside options the session showed {shown[name]!r}"
+    return {
+        "accepted": None,
+        "how": "measured",
+        "evidence": f"taken at startup {form} ({outcome.reply}); whether it is applied or "
+        f"dropped shows only after a login with it, which the probe does not make{seen}"[:300],
+    }
 
 
 # -- MySQL and MariaDB -------------------------------------------------------------------
@@ -329,8 +424,16 @@ def with_pgbouncer_settings(found: dict[str, Any], settings: Mapping[str, Any]) 
     )
     out = dict(found)
     for name in ("search_path", "extra_float_digits"):
+        accepted: str | None
         if name in tracked:
-            accepted, what = "honours", "hands it on"
+            # PgBouncer puts a tracked parameter back on a server only once the server
+            # has reported it (src/varcache.c, apply_var): PostgreSQL 15 does not report
+            # search_path, and through 1.24 it was dropped (tests/test_startup_params.py).
+            accepted = None
+            what = (
+                "takes it (track_extra_parameters) but applies it only where the server "
+                "reports it in ParameterStatus"
+            )
         elif name in ignored:
             accepted, what = "ignores", "drops it"
         else:
