@@ -283,11 +283,15 @@ def matrix_server():
 def driver_matrix(matrix_server, trixie_root) -> list[dict]:
     if not shutil.which("node"):
         need("node (apt-get install nodejs npm)")
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as builds:  # both mostly wait on compilers
+        jobs = [builds.submit(prisma_generate), builds.submit(prepare_programs)]
     try:
-        prisma_generate()
-        prepare_programs()
+        for job in jobs:
+            job.result()
     except RuntimeError as exc:  # MissingToolchain among them
         need(exc)
+    print(f"\ndriver programs ready in {time.monotonic() - started:.1f}s")
     started = time.monotonic()
     try:
         cells = run_matrix(matrix_server, trixie_root)
