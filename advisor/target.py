@@ -71,10 +71,10 @@ PG_CLIENT_PARAMS = frozenset(
     statement_cache_size sslidentity max_idle_connection_lifetime
     max_connection_lifetime workaround uselibpqcompat
     prepare prepared_statement_cache_size default_query_exec_mode binary_parameters
-    prepared_statements advisory_locks
+    prepared_statements advisory_locks statement_cache_mode prefer_simple_protocol
 """.split()
 )  # the last two lines: the stack catalog's URL settings (postgres.js, SQLAlchemy's
-# asyncpg dialect, pgx, lib/pq, Rails); tests/test_stack_catalog.py keeps them in step
+# asyncpg dialect, pgx v5 and v4, lib/pq, Rails); tests/test_stack_catalog.py keeps them in step
 
 # MySQL client options (mysql CLI spelling) and Prisma's MySQL parameters.
 MYSQL_PARAMS = frozenset(

@@ -47,6 +47,7 @@ from pathlib import Path
 import pytest
 
 from advisor.catalog.providers import load_providers
+from advisor.catalog.stacks import load_stacks
 from advisor.checks import Context
 from advisor.configgen import example_url
 from advisor.probe import probe
@@ -54,7 +55,14 @@ from advisor.target import parse_target
 from advisor.webtools import check_url
 from tests.support import servers
 from tests.support.cli import ROOT
-from tests.support.drivers import STACKS, TABLE_SQL, Stack, prisma_generate, run_pair
+from tests.support.drivers import (
+    STACKS,
+    TABLE_SQL,
+    Stack,
+    prepare_programs,
+    prisma_generate,
+    run_pair,
+)
 from tests.support.live import need, running
 
 pytestmark = pytest.mark.live
@@ -142,6 +150,10 @@ ADVISOR_INPUT: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = 
     ("django", "fix"): (("DISABLE_SERVER_SIDE_CURSORS=True",), ("with_hold_cursors",)),
     ("node-postgres", "named"): ((), ("protocol_prepared_statements",)),
     ("postgres.js", "fix"): (("prepare=false",), ()),
+    ("pgjdbc", "fix"): (("prepareThreshold=0",), ()),
+    ("pdo-pgsql", "fix"): (("PDO::ATTR_EMULATE_PREPARES=true",), ()),
+    ("rails", "fix"): (("prepared_statements=false",), ()),
+    ("pgx", "fix"): (("statement_cache_mode=describe",), ()),
 }
 VERDICT_CHECKS = ("STK101", "STK102")
 
@@ -271,10 +283,15 @@ def matrix_server():
 def driver_matrix(matrix_server, trixie_root) -> list[dict]:
     if not shutil.which("node"):
         need("node (apt-get install nodejs npm)")
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as builds:  # both mostly wait on compilers
+        jobs = [builds.submit(prisma_generate), builds.submit(prepare_programs)]
     try:
-        prisma_generate()
-    except RuntimeError as exc:
+        for job in jobs:
+            job.result()
+    except RuntimeError as exc:  # MissingToolchain among them
         need(exc)
+    print(f"\ndriver programs ready in {time.monotonic() - started:.1f}s")
     started = time.monotonic()
     try:
         cells = run_matrix(matrix_server, trixie_root)
@@ -472,10 +489,21 @@ COLLIDES = {
     ("psycopg", "default"): r'prepared statement "_pg3_0" already exists',
     ("sqlalchemy+asyncpg", "default"): r'prepared statement "__asyncpg_stmt_\d+__" already exists',
     ("node-postgres", "named"): r'prepared statement "driver-item" already exists',
+    # PgJDBC names S_1, S_2, ... (a failed prepare uses up a number), from the 6th execution
+    ("pgjdbc", "default"): r'PSQLException: ERROR: prepared statement "S_\d+" already exists',
+    (
+        "rails",
+        "default",
+    ): r'PG::DuplicatePstatement: ERROR:  prepared statement "a\d+" already exists',
+    ("pgx", "default"): r'prepared statement "lrupsc_1_\d+" already exists \(SQLSTATE 42P05\)',
 }
 # With 2 server connections in round robin a name goes missing on the other server (or
-# finds the other instance's statement there: "wrong result").
-GOES_MISSING = r'prepared statement "[^"]+" does not exist|wrong result'
+# finds the other instance's statement there: "wrong result", or one that takes another
+# number of parameters, as PgJDBC's S_<n> for its own parameterless statements may).
+GOES_MISSING = (
+    r'prepared statement "[^"]+" does not exist|wrong result'
+    r'|bind message supplies \d+ parameters, but prepared statement "[^"]+" requires \d+'
+)
 
 
 @pytest.mark.parametrize(("stack", "variant"), list(COLLIDES), ids=[s for s, _ in COLLIDES])
@@ -539,3 +567,47 @@ def test_max_prepared_statements_0_behaves_as_118(driver_matrix):
                 if a["outcome"] != b["outcome"]:
                     differ += [a, b]
     assert not differ, "\n" + show(differ)
+
+
+def test_pdo_breaks_in_every_transaction_pool_until_emulated_prepares(driver_matrix):
+    """PHP PDO's named statements go missing or collide where the pool does not keep them;
+    where PgBouncer 1.24 keeps them, PDO's own SQL DEALLOCATE of a statement freed inside
+    a transaction fails (PgBouncer renamed it on the server) and aborts that transaction."""
+    for pool in TXN_118 + TXN_124_0:
+        (cell,) = cells_of(driver_matrix, "pdo-pgsql", "default", pool)
+        assert cell["outcome"] == "breaks", show([cell])
+        assert all(
+            re.search(r'"pdo_stmt_\d{8}" does not exist|wrong result', e) for e in all_errors(cell)
+        ), all_errors(cell)
+    for cell in cells_of(driver_matrix, "pdo-pgsql", "default", TXN_124_200):
+        assert cell["outcome"] == "breaks", show([cell])
+        assert all(
+            e.startswith("SQLSTATE[25P02]: In failed sql transaction") for e in all_errors(cell)
+        ), all_errors(cell)
+
+
+def test_pgjdbc_42_5_is_refused_by_a_pgbouncer_that_does_not_ignore_extra_float_digits(
+    matrix_server,
+):
+    """PgJDBC before 42.7.5 sends extra_float_digits in its startup packet, which PgBouncer
+    refuses unless ignore_startup_parameters lists it (the matrix's PgBouncers do): the
+    catalog's error is the one the driver really reports."""
+    (stack,) = [s for s in STACKS if s.name == "pgjdbc"]
+    try:
+        prepare_programs((stack,))
+    except RuntimeError as exc:
+        need(exc)
+    bouncer = servers.PgBouncer(
+        matrix_server, settings={"ignore_startup_parameters": "application_name"}, name="efd"
+    ).start()
+    try:
+        first, second = run_pair(stack, "fix", bouncer.url(), queries=1)
+    finally:
+        bouncer.stop()
+    catalog = load_stacks()["pgjdbc"]["features"]["startup_parameters"]["errors"]
+    version = tuple(int(p) for p in re.findall(r"\d+", first["version"])[:3])
+    if version >= (42, 7, 5):  # no extra_float_digits in the startup packet any more
+        assert first["ok"] and second["ok"], (first, second)
+        return
+    assert first["queries"] == second["queries"] == 0
+    assert first["error"] == second["error"] == catalog[0], (first, catalog)

@@ -150,7 +150,8 @@ def test_each_fix_is_the_exact_setting_and_machine_readable(stack, fix, option, 
 def test_what_to_do_when_the_pool_keeps_prepared_statements():
     prisma6 = resolve("prisma").features["protocol_prepared_statements"]
     assert "Remove pgbouncer=true" in prisma6["when_kept"] and prisma6["works_when_kept"]
-    assert resolve("pdo-pgsql").features["protocol_prepared_statements"]["works_when_kept"] is False
+    # PgBouncer keeps PDO's statements, but not its SQL DEALLOCATE (measured in the matrix)
+    assert resolve("pdo-pgsql").features["sql_prepare"]["usage"] == "default"
     assert (
         "prepared_max=None"
         in resolve("psycopg").features["protocol_prepared_statements"]["when_kept"]
