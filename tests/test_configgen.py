@@ -90,7 +90,9 @@ def test_every_stack_on_every_endpoint_lints_clean(pid, endpoint):
             assert app.count("?") <= 1
             if sid in (PROVIDERS[pid].get("snippets") or {}):  # the provider's own blocks
                 special = PROVIDERS[pid]["snippets"][sid].get("blocks", [])
-                assert [c for _, c in special] == [c for t, c in out["blocks"] if t in dict(special)]
+                assert [c for _, c in special] == [
+                    c for t, c in out["blocks"] if t in dict(special)
+                ]
             else:
                 assert "DATABASE_URL=" in out["blocks"][0][1]
             if configgen._prisma_only(e):  # Accelerate: no URL lint reads; check the direct one

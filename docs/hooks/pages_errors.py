@@ -109,7 +109,7 @@ def error_page(s: Mapping[str, Any]) -> str:
         f"`advisor explain` names this signature `{s['id']}`; with `--orm`/`--driver` it prints "
         "the fix line for that stack. The same text is checked by the "
         "[Explain an error](../tools/explain.md) box, offline in your browser. To get the "
-        "command: `pipx install \"git+https://github.com/pooling-advisor/advisor\"` "
+        'command: `pipx install "git+https://github.com/pooling-advisor/advisor"` '
         "([other ways](../index.md#or-from-the-command-line)).",
         "",
         f"Source: [{_link_words(s['source'])}]({s['source']}) · checked {s['checked']}",

@@ -496,7 +496,7 @@ def provider_page(p: dict, notes: str) -> str:
 
 
 GET_IT = (
-    "No `advisor` yet? `pipx install \"git+https://github.com/pooling-advisor/advisor\"` "
+    'No `advisor` yet? `pipx install "git+https://github.com/pooling-advisor/advisor"` '
     "([other ways](../index.md#or-from-the-command-line)), or paste the URL into the "
     "[URL checker](../tools/url-checker.md), which needs nothing installed."
 )
