@@ -9,6 +9,7 @@ the code asks are named as conditional in a passing finding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +131,15 @@ def _error(use: Feature, word: str | None = None) -> str:
     return str(next((e for e in errors if word and word in e), errors[0]))
 
 
+def _own_server(facts: Facts) -> bool:
+    """The probe saw each client keep its server: no pooler, or a session-mode one."""
+    pg = postgres_facts(facts)
+    if pg is None:
+        return False
+    pool = pg["pooler"]
+    return not pool["detected"] or pool["pool_mode"] == "session"
+
+
 @check("STK101")
 def prepared_statements(facts: Facts, ctx: Context) -> Result | None:
     stack, found = stack_of(ctx), endpoint_features(facts)
@@ -151,6 +161,7 @@ def prepared_statements(facts: Facts, ctx: Context) -> Result | None:
     if here["works"] is True:
         # RDS Proxy keeps them by pinning; direct or a session pool: each client its server
         pinned = "pins" in str(here["evidence"]) or here.get("session") is True
+        pinned = pinned or _own_server(facts)
         if use.get("works_when_kept") is False and not pinned:
             if fixed:
                 return Result("pass", f"{name} with {fixed} works here: {_where(here)}")
@@ -219,7 +230,8 @@ def session_state(facts: Facts, ctx: Context) -> Result | None:
         title = FEATURES[feature]["title"]
         if usage == "default" and _lost(feature, use, facts) and not _fixed(use, facts, ctx):
             fix = use.get("fix") or FEATURES[feature]["fix"]
-            breaks.append(f"{title} ({use['detail'].split('.')[0]}): {fix}")
+            first = re.split(r"\.\s", use["detail"], maxsplit=1)[0].rstrip(".")  # not "8.2"
+            breaks.append(f"{title} ({first}): {fix}")
         elif usage == "conditional":
             conditional.append(f"{title} if {use.get('trigger', 'the code uses it')}")
     if breaks:
