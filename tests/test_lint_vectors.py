@@ -84,6 +84,9 @@ def test_vector(vector, capsys):
                 assert check_id not in findings, findings
             else:
                 assert findings.get(check_id) == status, (check_id, findings)
+        messages = {f["id"]: f["message"] for f in report["findings"]}
+        for check_id, text in exp.get("message_contains", {}).items():
+            assert text in messages.get(check_id, ""), (check_id, messages.get(check_id))
     for secret in secrets(vector):
         assert secret not in out and secret not in err
 
