@@ -70,7 +70,14 @@ def _probed(case: str, lost: Iterable[str]) -> dict[str, Any]:
     return {
         "engine": "postgresql",
         "max_connections": 100,
-        "pooler": {},  # no admin console: more than one server connection, as in production
+        # A pooler in this case's mode; no admin console: more than one server connection,
+        # as in production.
+        "pooler": {
+            "detected": True,
+            "kind": "pgbouncer",
+            "pool_mode": "session" if case == "session" else "transaction",
+            "evidence": [],
+        },
         "session_features": features,
         "url": {"params": {}, "endpoint": {}},
     }
