@@ -379,8 +379,11 @@ def provider_page(p: dict, notes: str) -> str:
         "postgresql" if "postgresql" in p.get("engines", []) else "mysql"
     )
     direct = pick(p, "direct", engine)
-    pooled_url = example_url((pooled or {}).get("example")) or "<pooled-url>"
     direct_url = example_url((direct or {}).get("example")) or "<direct-url>"
+    # No pooled endpoint in the catalog: the URL to check is the one the application uses.
+    pooled_url = example_url((pooled or {}).get("example")) or (
+        direct_url if direct else "<database-url>"
+    )
 
     if p.get("check_hint"):  # the pooled host is not reachable from where `advisor` runs
         probe_url = p.get("check_probe_url") or direct_url
