@@ -179,3 +179,15 @@ def test_bench_pages_agree_with_the_bench_results(site):
     first = r["burst"]["runs"][0]
     for leg in first["legs"]:
         assert f"<title>succeeded: {leg['succeeded']}</title>" in burst, leg["name"]
+
+
+def test_every_page_with_a_command_says_how_to_get_it(site):
+    """A reader who lands on any page that shows an `advisor` command learns how to install it."""
+    missing = []
+    for f in site["dir"].rglob("index.html"):
+        body = f.read_text()
+        article = body.split('<article', 1)[-1].split("</article>", 1)[0]
+        if "</a>advisor<span" in article or "<code>advisor " in article:
+            if "pipx install" not in article:
+                missing.append(str(f.parent.relative_to(site["dir"])))
+    assert not missing, missing
