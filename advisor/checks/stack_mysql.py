@@ -17,8 +17,11 @@ if TYPE_CHECKING:
     from ..facts.model import Facts
 
 # ProxySQL: https://proxysql.com/documentation/multiplexing (checked 2026-12-02) - GET_LOCK,
-# user variables, temporary tables and text-protocol PREPARE disable multiplexing for good;
-# the character set and autocommit are tracked session variables.
+# user variables, temporary tables and text-protocol PREPARE disable multiplexing for good.
+# The character set (SET NAMES and the character_set_* variables) and autocommit are session
+# state ProxySQL tracks and sets again on whichever backend connection serves the client
+# (include/proxysql_structs.h, mysql_variable_name and ASYNC_SET_AUTOCOMMIT/SET_NAMES states,
+# github.com/sysown/proxysql at 00e37a6f).
 PROXYSQL_STOPS = {"get_lock", "user_variables", "temp_tables"}
 PROXYSQL_TRACKS = {"names", "autocommit"}
 # RDS Proxy pins a session when it sees state it does not track; on MySQL prepared
