@@ -53,6 +53,11 @@ class Status(str, Enum):  # noqa: UP042 - StrEnum is left for a change of its ow
         return _SITE_MARK[self]
 
     @property
+    def site_admonition(self) -> str:
+        """The Material admonition the docs site draws a verdict in (its colour)."""
+        return _SITE_ADMONITION[self]
+
+    @property
     def needs_attention(self) -> bool:
         """warn, fail and error: what the summaries list."""
         return self.rank > 0
@@ -98,6 +103,14 @@ _SITE_MARK = {
     Status.FAIL: "✖",
     Status.SKIP: "–",
     Status.ERROR: "✖",
+}
+
+_SITE_ADMONITION = {
+    Status.PASS: "success",
+    Status.WARN: "warning",
+    Status.FAIL: "failure",
+    Status.SKIP: "info",
+    Status.ERROR: "danger",
 }
 
 # Summaries count in this order (the JSON summary's keys: pass, warn, fail, skip, error).

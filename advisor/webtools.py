@@ -20,6 +20,7 @@ from typing import Any
 from .catalog.providers import load_providers
 from .errors import EXIT_USAGE, InvalidTarget
 from .options import ORM_NAMES, ORMS, SESSION_FEATURES, STACK_ORMS
+from .status import ORDER, worst
 from .target import parse_target
 
 
@@ -91,12 +92,11 @@ def _browser_findings(report: dict[str, Any]) -> dict[str, Any]:
     """The report without the command-line-only findings, its summary counted again."""
     findings = [f for f in report.get("findings", []) if f.get("id") not in CLI_ONLY]
     summary = dict(report.get("summary") or {})
-    for status in ("pass", "warn", "fail", "skip", "error"):
-        if status in summary:
-            summary[status] = sum(f.get("status") == status for f in findings)
-    rank = ["pass", "skip", "warn", "fail", "error"]
+    for status in ORDER:
+        if status.value in summary:
+            summary[status.value] = sum(f.get("status") == status for f in findings)
     if "status" in summary and findings:
-        summary["status"] = max((f.get("status", "pass") for f in findings), key=rank.index)
+        summary["status"] = str(worst(str(f.get("status", "pass")) for f in findings))
     return {**report, "findings": findings, "summary": summary}
 
 

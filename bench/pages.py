@@ -391,9 +391,9 @@ def session_section(x: dict, date: str) -> list[str]:
         "",
         "Through PgBouncer the client connections "
         + (
-            "equal the logins in PgBouncer's log in every case"
+            "equal the clients in PgBouncer's log (by source port, logged in or not) in every case"
             if not logins
-            else "differ from the logins in PgBouncer's log for " + ", ".join(logins)
+            else "differ from the clients in PgBouncer's log for " + ", ".join(logins)
         )
         + "; the warm-up runs opened its pool, and the table counts the server connections "
         "opened during the measured runs.",

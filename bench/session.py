@@ -10,7 +10,7 @@ finds the other answer). Every endpoint is warmed by one run of each kind first,
 PgBouncer's pool is open before the first measured round.
 
 Per run: the whole command's wall time, the probe's own clock (facts.probe.total_ms), the
-client connections it opened (facts.probe.connections_opened), and from the logs the logins
+client connections it opened (facts.probe.connections_opened), and from the logs the clients
 PgBouncer saw, the connections PostgreSQL received (log_connections) and the statements it
 ran (log_statement = all, for the app role only: one line per simple-protocol query and per
 extended-protocol Execute; Parse, Bind and Close are not logged).
@@ -103,9 +103,14 @@ def probe_once(advisor: list[str], endpoint: dict, features: bool) -> dict:
         "features": {k: v["works"] for k, v in facts.get("session_features", {}).items()},
     }
     if bouncer:
-        out["pooler_logins"] = len(
-            re.findall(r"login attempt: db=app user=app", _since(bouncer.log, pb_offset))
-        )
+        # Every client connection PgBouncer saw, logged in or not (the raw startup probe
+        # never logs "login attempt"), by source port; less the pooler-naming login to
+        # PgBouncer's own console database, which the report does not count either (no
+        # server connection stands behind it).
+        log_text = _since(bouncer.log, pb_offset)
+        ports = set(re.findall(r"C-0x[0-9a-f]+: \S+@127\.0\.0\.1:(\d+) ", log_text))
+        console = set(re.findall(r"C-0x[0-9a-f]+: pgbouncer/\S+@127\.0\.0\.1:(\d+) ", log_text))
+        out["pooler_logins"] = len(ports - console)
     return out
 
 

@@ -652,13 +652,10 @@ def test_snippet_tables_have_text_or_blocks(providers):
 
 
 def _page(pid: str) -> str:
-    import sys
+    from tests.support.hooks import load_hook
 
-    hooks = str(Path(__file__).resolve().parents[1] / "docs" / "hooks")
-    if hooks not in sys.path:
-        sys.path.insert(0, hooks)
-    from pages_providers import provider_page
-
+    load_hook("generate")  # which puts its folder on sys.path, as under MkDocs
+    provider_page = load_hook("pages_providers").provider_page
     return provider_page(catalog.load_providers()[pid], "")
 
 

@@ -186,7 +186,7 @@ def test_every_page_with_a_command_says_how_to_get_it(site):
     missing = []
     for f in site["dir"].rglob("index.html"):
         body = f.read_text()
-        article = body.split('<article', 1)[-1].split("</article>", 1)[0]
+        article = body.split("<article", 1)[-1].split("</article>", 1)[0]
         if "</a>advisor<span" in article or "<code>advisor " in article:
             if "pipx install" not in article:
                 missing.append(str(f.parent.relative_to(site["dir"])))

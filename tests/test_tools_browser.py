@@ -309,7 +309,7 @@ def test_checker_shows_the_corrected_url(shared):
     page.select_option("#uc-orm", "prisma")
     page.fill("#uc-prisma", "6")
     page.evaluate("document.getElementById('uc-form').dispatchEvent(new Event('submit'))")
-    shown = page.text_content("#uc-corrected code")
+    shown = page.text_content("#uc-corrected code", timeout=60_000)
     want = check_url(url, orm="prisma", prisma_version=6)["corrected"]["url"]
     assert shown == want and shown.endswith("&pgbouncer=true&connection_limit=1")
     assert "URL301" not in page.inner_html("#uc-result") and "pw@" not in shown

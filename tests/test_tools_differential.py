@@ -100,7 +100,8 @@ def test_page_and_cli_agree_on_generated_urls(checker):
     # The generator reaches both outcomes, and findings of every status.
     assert kinds["error"] > 50 and kinds["report"] > 0.4 * len(cases), kinds
     statuses = {f["status"] for r in got if "report" in r for f in r["report"]["findings"]}
-    assert statuses == {"pass", "warn", "fail"}
+    # skip: STK103 offline when a driver is named (the catalog states no startup parameters)
+    assert {"pass", "warn", "fail"} <= statuses <= {"pass", "warn", "fail", "skip"}
     assert not checker.errors, checker.errors
 
 

@@ -18,7 +18,7 @@ from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
-from ..status import Status
+from ..status import ORDER, Status, rank, worst
 from .safe import slug
 
 _INERT = {c: f"&#{ord(c)};" for c in "&<>\"'`*_{}[]()#+!|~\\^=$%:"}
@@ -90,15 +90,6 @@ def _summary(t: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
 
 # -- pictures and verdicts ---------------------------------------------------------
 
-_ADMONITION = {
-    "pass": "success",
-    "skip": "info",
-    "warn": "warning",
-    "fail": "failure",
-    "error": "danger",
-}
-_ORDER = {"error": 0, "fail": 1, "warn": 2, "skip": 3, "pass": 4}
-
 
 def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -157,13 +148,14 @@ def slots_picture(t: dict[str, Any], d: dict[str, Any]) -> list[str]:
 
 def verdict_box(status: object, text: str) -> list[str]:
     """The verdict first, in the status's colour (a Material admonition)."""
-    kind = _ADMONITION.get(str(status), "note")
+    found = Status.of(status)
+    kind = found.site_admonition if found else "note"
     return [f'!!! {kind} "{_status(status).replace("**", "")}"', f"    {text}", ""]
 
 
 def sorted_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Errors and failures first, then warnings, then the rest: what needs a fix on top."""
-    return sorted(findings, key=lambda f: _ORDER.get(str(f.get("status")), 5))
+    return sorted(findings, key=lambda f: -rank(f.get("status")))
 
 
 def _attention(f: dict[str, Any]) -> bool:
@@ -269,10 +261,10 @@ def _fleet_page(
         "",
     ]
     if envs:
-        counts = {st: sum(1 for _, t in envs if t["status"] == st) for st in _ORDER}
-        worst = min((t["status"] for _, t in envs), key=lambda st: _ORDER.get(str(st), 5))
+        counts = {st: sum(1 for _, t in envs if t["status"] == st) for st in ORDER}
         told = ", ".join(f"{n} {st}" for st, n in counts.items() if n)
-        out += verdict_box(worst, f"{len(envs)} environment(s): {told}.")
+        verdict = worst(str(t["status"]) for _, t in envs if Status.of(t["status"]))
+        out += verdict_box(verdict, f"{len(envs)} environment(s): {told}.")
     if not envs:
         out += [
             '!!! info "No reports yet"',
@@ -431,7 +423,7 @@ def _environment_page(
     if not t["findings"]:
         return "\n".join(out + ["No findings in this report.", ""])
     ordered = sorted_findings(t["findings"])
-    passed = [f for f in ordered if str(f["status"]) in ("pass", "skip")]
+    passed = [f for f in ordered if not _attention(f)]
     for f in ordered:
         if f in passed:
             continue
