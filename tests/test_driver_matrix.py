@@ -499,10 +499,14 @@ COLLIDES = {
 }
 # With 2 server connections in round robin a name goes missing on the other server (or
 # finds the other instance's statement there: "wrong result", or one that takes another
-# number of parameters, as PgJDBC's S_<n> for its own parameterless statements may).
+# number of parameters, as PgJDBC's S_<n> for its own parameterless statements may). PgJDBC
+# sends BEGIN in one batch with the transaction's first statement: when that statement fails
+# on the other server, the server rolls the transaction back and PgJDBC reports the BEGIN's
+# status as "Expected command status BEGIN, got ROLLBACK" (the same breakage, seen second).
 GOES_MISSING = (
     r'prepared statement "[^"]+" does not exist|wrong result'
     r'|bind message supplies \d+ parameters, but prepared statement "[^"]+" requires \d+'
+    r"|Expected command status BEGIN, got ROLLBACK"
 )
 
 
